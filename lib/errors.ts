@@ -1,0 +1,89 @@
+/**
+ * Stable error codes thrown by emosteer. Tests and applications may switch on them;
+ * they never change meaning between versions.
+ */
+export type EmosteerErrorCode =
+  /** The path given does not exist or cannot be read. */
+  | 'FILE_NOT_FOUND'
+  /** The file does not start with the GGUF magic. */
+  | 'NOT_GGUF'
+  /** The file ends before its header, metadata or tensor data says it should. */
+  | 'GGUF_TRUNCATED'
+  /** The GGUF header is inconsistent (unknown value type, absurd counts, bad version). */
+  | 'GGUF_CORRUPT'
+  /** llama.cpp refused to load the model (unsupported architecture, missing tensors, ...). */
+  | 'MODEL_LOAD_FAILED'
+  /** llama.cpp could not create a context (out of memory, bad parameters). */
+  | 'CONTEXT_CREATE_FAILED'
+  /** The model's architecture does not expose `l_out-N` block outputs to the eval callback. */
+  | 'ARCH_NO_LAYER_HOOKS'
+  /** A vector's width does not equal the model's embedding width. */
+  | 'VECTOR_WIDTH_MISMATCH'
+  /** A block index is outside 0..nLayer-1 (or is 0 where steering needs >= 1). */
+  | 'LAYER_OUT_OF_RANGE'
+  /** A vector holds NaN or +-Infinity. */
+  | 'NON_FINITE_VECTOR'
+  /** The tokens to decode do not fit into the context window. */
+  | 'PROMPT_TOO_LONG'
+  /** The model or context was already disposed. */
+  | 'DISPOSED'
+  /** Another operation is running on the same context and the call did not wait for it. */
+  | 'CONTEXT_BUSY'
+  /** The operation was cancelled through its AbortSignal. */
+  | 'ABORTED'
+  /** An argument has the wrong type or value. */
+  | 'INVALID_ARGUMENT'
+  /** llama_decode reported a failure. */
+  | 'DECODE_FAILED'
+  /** The native addon could not be loaded (not built, or built for another Node ABI). */
+  | 'ADDON_NOT_BUILT'
+  /** Fetching or verifying a model failed. */
+  | 'MODEL_FETCH_FAILED';
+
+/**
+ * The one error class of emosteer. `code` is stable; `message` says what happened and
+ * what to do about it.
+ *
+ * @example
+ * try { await loadModel('x.gguf'); } catch (e) {
+ *   if (e instanceof EmosteerError && e.code === 'FILE_NOT_FOUND') { ... }
+ * }
+ */
+export class EmosteerError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: EmosteerErrorCode;
+
+  /**
+   * @param code stable error code
+   * @param message human-readable explanation, ideally with the remedy
+   * @param options standard `cause`
+   */
+  constructor(code: EmosteerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EmosteerError';
+    this.code = code;
+  }
+}
+
+const KNOWN_CODES = new Set<string>([
+  'FILE_NOT_FOUND', 'NOT_GGUF', 'GGUF_TRUNCATED', 'GGUF_CORRUPT', 'MODEL_LOAD_FAILED',
+  'CONTEXT_CREATE_FAILED', 'ARCH_NO_LAYER_HOOKS', 'VECTOR_WIDTH_MISMATCH', 'LAYER_OUT_OF_RANGE',
+  'NON_FINITE_VECTOR', 'PROMPT_TOO_LONG', 'DISPOSED', 'CONTEXT_BUSY', 'ABORTED',
+  'INVALID_ARGUMENT', 'DECODE_FAILED', 'ADDON_NOT_BUILT', 'MODEL_FETCH_FAILED',
+]);
+
+/**
+ * Turns an error thrown by the native addon (a plain Error whose `code` property holds one
+ * of the codes above) into an {@link EmosteerError}. Anything else is returned unchanged.
+ * @internal
+ */
+export function fromNativeError(err: unknown): unknown {
+  if (err instanceof EmosteerError) return err;
+  if (err instanceof Error) {
+    const code = (err as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && KNOWN_CODES.has(code)) {
+      return new EmosteerError(code as EmosteerErrorCode, err.message, { cause: err });
+    }
+  }
+  return err;
+}

@@ -1,0 +1,572 @@
+#include "context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "sampler.h"
+
+namespace emosteer {
+
+namespace {
+
+bool AbortCallback(void* data) { return static_cast<std::atomic<bool>*>(data)->load(); }
+
+uint32_t U32Or(const Napi::Object& o, const char* key, uint32_t fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0) {
+    Throw(o.Env(), "INVALID_ARGUMENT", std::string("context option '") + key + "' must be a non-negative number");
+  }
+  return v.As<Napi::Number>().Uint32Value();
+}
+
+/** Creates the llama.cpp context off the JS thread (it allocates the KV cache and compute buffers). */
+class CreateWorker : public Napi::AsyncWorker {
+ public:
+  CreateWorker(Napi::Env env, std::unique_ptr<ContextCore> core, llama_context_params params)
+      : Napi::AsyncWorker(env, "emosteer.createContext"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        core_(std::move(core)),
+        params_(params) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      ClearLastLlamaError();
+      llama_context* raw = llama_init_from_model(core_->model.get(), params_);
+      if (raw == nullptr) {
+        std::string why = LastLlamaError();
+        error_ = {"CONTEXT_CREATE_FAILED", "llama.cpp could not create a context" + (why.empty() ? std::string(" (out of memory?)") : ": " + why)};
+        return;
+      }
+      core_->ctx.reset(raw);
+      llama_set_abort_callback(raw, AbortCallback, &core_->abort);
+      core_->nCtx = llama_n_ctx(raw);
+      core_->nBatch = llama_n_batch(raw);
+      core_->nUbatch = llama_n_ubatch(raw);
+      core_->nSeqMax = llama_n_seq_max(raw);
+    } catch (const std::exception& e) {
+      error_ = {"CONTEXT_CREATE_FAILED", std::string("creating a context failed: ") + e.what()};
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (!error_.empty()) {
+      deferred_.Reject(MakeError(env, error_.code, error_.message).Value());
+      return;
+    }
+    Napi::Object obj = GetAddonData(env).contextCtor.New({});
+    Context::Unwrap(obj)->Adopt(std::move(core_));
+    deferred_.Resolve(obj);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::unique_ptr<ContextCore> core_;
+  llama_context_params params_;
+  CodedError error_;
+};
+
+/** One item of a step: tokens appended to one sequence, and what to do with them. */
+struct StepItem {
+  int32_t seq = 0;
+  std::vector<llama_token> tokens;
+  Sampler* sampler = nullptr;
+  bool acceptTokens = false;
+  bool wantLogits = false;
+  int32_t scoreFrom = -1;  // >= 1: log-probabilities of tokens[scoreFrom..]
+  ItemCapture capture;
+  // results
+  int32_t pos0 = 0;
+  llama_token sampled = -1;
+  bool eog = false;
+  std::vector<float> logits;
+  std::vector<float> scores;
+};
+
+struct BatchDeleter {
+  void operator()(llama_batch* b) const {
+    llama_batch_free(*b);
+    delete b;
+  }
+};
+
+/** Decodes a set of items in as few llama_decode calls as n_batch allows. */
+class StepWorker : public Napi::AsyncWorker {
+ public:
+  StepWorker(Napi::Env env, Context* owner, Napi::Object self, std::vector<StepItem> items,
+             std::vector<int32_t> layers, std::vector<Napi::ObjectReference> keepAlive)
+      : Napi::AsyncWorker(env, "emosteer.step"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner),
+        core_(&owner->Core(env)),
+        items_(std::move(items)),
+        layers_(std::move(layers)),
+        keepAlive_(std::move(keepAlive)) {
+    self_ = Napi::Persistent(self);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      Run();
+    } catch (const std::exception& e) {
+      error_ = {"INTERNAL_ERROR", std::string("step failed: ") + e.what()};
+    }
+    if (core_->hook->Active()) core_->hook->Stop();
+    if (!error_.empty()) Rollback();
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    owner_->SetBusy(false);
+    if (!error_.empty()) {
+      deferred_.Reject(MakeError(env, error_.code, error_.message).Value());
+      return;
+    }
+    Napi::Array out = Napi::Array::New(env, items_.size());
+    for (size_t i = 0; i < items_.size(); ++i) {
+      StepItem& it = items_[i];
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("nPast", it.pos0 + static_cast<int32_t>(it.tokens.size()));
+      if (it.sampler != nullptr) {
+        r.Set("sampled", it.sampled);
+        r.Set("eog", it.eog);
+      }
+      if (it.wantLogits) r.Set("logits", ToFloat32(env, it.logits));
+      if (it.scoreFrom >= 0) r.Set("scores", ToFloat32(env, it.scores));
+      if (it.capture.pool != Pool::None) {
+        Napi::Array acts = Napi::Array::New(env, layers_.size());
+        for (size_t s = 0; s < layers_.size(); ++s) acts.Set(static_cast<uint32_t>(s), ToFloat32(env, it.capture.out[s]));
+        r.Set("activations", acts);
+      }
+      out.Set(static_cast<uint32_t>(i), r);
+    }
+    deferred_.Resolve(out);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    owner_->SetBusy(false);
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  static Napi::Float32Array ToFloat32(Napi::Env env, const std::vector<float>& v) {
+    Napi::Float32Array a = Napi::Float32Array::New(env, v.size());
+    if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(float));
+    return a;
+  }
+
+  void Rollback() {
+    llama_memory_t mem = llama_get_memory(core_->ctx.get());
+    for (const StepItem& it : items_) llama_memory_seq_rm(mem, it.seq, it.pos0, -1);
+  }
+
+  void Fail(const std::string& code, const std::string& message) {
+    if (error_.empty()) error_ = {code, message};
+  }
+
+  void Run() {
+    llama_context* ctx = core_->ctx.get();
+    llama_memory_t mem = llama_get_memory(ctx);
+    ClearLastLlamaError();
+
+    // Positions and capacity (the KV cache is unified: all sequences share n_ctx cells).
+    size_t used = 0;
+    for (uint32_t s = 0; s < core_->nSeqMax; ++s) {
+      llama_pos mx = llama_memory_seq_pos_max(mem, static_cast<llama_seq_id>(s));
+      if (mx >= 0) used += static_cast<size_t>(mx - llama_memory_seq_pos_min(mem, static_cast<llama_seq_id>(s)) + 1);
+    }
+    size_t need = 0;
+    for (StepItem& it : items_) {
+      it.pos0 = llama_memory_seq_pos_max(mem, it.seq) + 1;
+      need += it.tokens.size();
+      if (static_cast<size_t>(it.pos0) + it.tokens.size() > core_->nCtx) {
+        for (StepItem& j : items_) j.pos0 = std::numeric_limits<int32_t>::max();  // nothing to roll back
+        Fail("PROMPT_TOO_LONG", "sequence " + std::to_string(it.seq) + " would hold " + std::to_string(it.pos0 + it.tokens.size()) +
+                                    " tokens but the context has " + std::to_string(core_->nCtx) + "; create the context with a larger contextSize or shorten the prompt");
+        return;
+      }
+    }
+    if (used + need > core_->nCtx) {
+      for (StepItem& j : items_) j.pos0 = std::numeric_limits<int32_t>::max();
+      Fail("PROMPT_TOO_LONG", "the context holds " + std::to_string(used) + " tokens and " + std::to_string(need) + " more do not fit in " +
+                                  std::to_string(core_->nCtx) + " (all sequences share the context); clear sequences or use a larger contextSize");
+      return;
+    }
+
+    const bool capturing = !layers_.empty();
+    const bool lastLayerCaptured = capturing && std::find(layers_.begin(), layers_.end(), core_->nLayer - 1) != layers_.end();
+    std::vector<ItemCapture> captures;
+    if (capturing) {
+      captures.reserve(items_.size());
+      for (StepItem& it : items_) captures.push_back(it.capture);
+      core_->hook->Begin(layers_, &captures);
+    }
+
+    // Flatten items into rows; decide which rows produce outputs (logits).
+    std::vector<RowTarget> flat;
+    for (size_t i = 0; i < items_.size(); ++i) {
+      StepItem& it = items_[i];
+      const int32_t n = static_cast<int32_t>(it.tokens.size());
+      if (it.scoreFrom >= 0) it.scores.assign(n - it.scoreFrom, 0.0f);
+      for (int32_t t = 0; t < n; ++t) {
+        RowTarget r;
+        r.item = static_cast<int32_t>(i);
+        r.tok = t;
+        r.output = (t == n - 1 && (it.sampler != nullptr || it.wantLogits)) ||
+                   (it.scoreFrom >= 1 && t >= it.scoreFrom - 1 && t <= n - 2) ||
+                   (lastLayerCaptured && it.capture.Wants(t));
+        flat.push_back(r);
+      }
+    }
+
+    std::unique_ptr<llama_batch, BatchDeleter> batch(new llama_batch(llama_batch_init(static_cast<int32_t>(core_->nBatch), 0, 1)));
+    const size_t nBatch = core_->nBatch;
+    for (size_t start = 0; start < flat.size(); start += nBatch) {
+      if (core_->abort.load()) {
+        Fail("ABORTED", "the operation was aborted");
+        return;
+      }
+      const size_t end = std::min(flat.size(), start + nBatch);
+      batch->n_tokens = 0;
+      std::vector<RowTarget> rows(flat.begin() + start, flat.begin() + end);
+      for (size_t k = 0; k < rows.size(); ++k) {
+        const RowTarget& r = rows[k];
+        const StepItem& it = items_[r.item];
+        const int32_t j = batch->n_tokens++;
+        batch->token[j] = it.tokens[r.tok];
+        batch->pos[j] = it.pos0 + r.tok;
+        batch->n_seq_id[j] = 1;
+        batch->seq_id[j][0] = it.seq;
+        batch->logits[j] = r.output ? 1 : 0;
+      }
+      if (capturing) core_->hook->BeginChunk(rows, static_cast<int32_t>(core_->nUbatch));
+      const int32_t rc = llama_decode(ctx, *batch);
+      if (rc != 0) {
+        if (rc == 2) Fail("ABORTED", "the operation was aborted");
+        else if (rc == 1) Fail("PROMPT_TOO_LONG", "llama.cpp found no room in the KV cache for the batch; use a larger contextSize");
+        else Fail("DECODE_FAILED", "llama_decode failed (" + std::to_string(rc) + ")" + (LastLlamaError().empty() ? "" : ": " + LastLlamaError()));
+        return;
+      }
+      // Outputs of this call are valid until the next llama_decode: consume them now.
+      for (size_t k = 0; k < rows.size(); ++k) {
+        const RowTarget& r = rows[k];
+        if (!r.output) continue;
+        StepItem& it = items_[r.item];
+        const int32_t n = static_cast<int32_t>(it.tokens.size());
+        const float* logits = llama_get_logits_ith(ctx, static_cast<int32_t>(k));
+        if (logits == nullptr) {
+          Fail("DECODE_FAILED", "llama.cpp returned no logits for an output row");
+          return;
+        }
+        if (it.scoreFrom >= 1 && r.tok >= it.scoreFrom - 1 && r.tok <= n - 2) {
+          it.scores[r.tok + 1 - it.scoreFrom] = LogSoftmaxAt(logits, it.tokens[r.tok + 1]);
+        }
+        if (r.tok == n - 1) {
+          if (it.wantLogits) it.logits.assign(logits, logits + core_->nVocab);
+          if (it.sampler != nullptr) {
+            if (it.acceptTokens) {
+              for (llama_token tok : it.tokens) llama_sampler_accept(it.sampler->get(), tok);
+            }
+            it.sampled = llama_sampler_sample(it.sampler->get(), ctx, static_cast<int32_t>(k));
+            it.eog = llama_vocab_is_eog(llama_model_get_vocab(core_->model.get()), it.sampled);
+          }
+        }
+      }
+    }
+    if (capturing) {
+      std::string err = core_->hook->Finish();
+      if (!err.empty()) {
+        size_t colon = err.find(':');
+        Fail(err.substr(0, colon), err.substr(colon + 1));
+        return;
+      }
+      for (size_t i = 0; i < items_.size(); ++i) items_[i].capture = std::move(captures[i]);
+    }
+  }
+
+  float LogSoftmaxAt(const float* logits, llama_token target) const {
+    const int32_t n = core_->nVocab;
+    float mx = logits[0];
+    for (int32_t i = 1; i < n; ++i) mx = std::max(mx, logits[i]);
+    double sum = 0.0;
+    for (int32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
+    return static_cast<float>(static_cast<double>(logits[target] - mx) - std::log(sum));
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Context* owner_;
+  ContextCore* core_;
+  Napi::ObjectReference self_;
+  std::vector<StepItem> items_;
+  std::vector<int32_t> layers_;
+  std::vector<Napi::ObjectReference> keepAlive_;
+  CodedError error_;
+};
+
+Pool ParsePool(Napi::Env env, const std::string& s) {
+  if (s == "none") return Pool::None;
+  if (s == "all") return Pool::All;
+  if (s == "last") return Pool::Last;
+  if (s == "mean") return Pool::Mean;
+  if (s == "index") return Pool::Index;
+  Throw(env, "INVALID_ARGUMENT", "pooling must be one of none, all, last, mean, index (got '" + s + "')");
+}
+
+int32_t IntField(const Napi::Object& o, const char* key, int32_t fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsNumber()) Throw(o.Env(), "INVALID_ARGUMENT", std::string("'") + key + "' must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != std::floor(d)) Throw(o.Env(), "INVALID_ARGUMENT", std::string("'") + key + "' must be an integer");
+  return static_cast<int32_t>(d);
+}
+
+}  // namespace
+
+Napi::Function Context::Define(Napi::Env env) {
+  return DefineClass(env, "NativeContext",
+                     {
+                         InstanceMethod<&Context::Step>("step"),
+                         InstanceMethod<&Context::ClearSequence>("clearSequence"),
+                         InstanceMethod<&Context::SequenceLength>("sequenceLength"),
+                         InstanceMethod<&Context::SetSteering>("setSteering"),
+                         InstanceMethod<&Context::ClearSteering>("clearSteering"),
+                         InstanceMethod<&Context::GetSteering>("getSteering"),
+                         InstanceMethod<&Context::Abort>("abort"),
+                         InstanceMethod<&Context::Info>("info"),
+                         InstanceMethod<&Context::Dispose>("dispose"),
+                         InstanceMethod<&Context::IsBusy>("isBusy"),
+                     });
+}
+
+Context::Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(info) {}
+
+ContextCore& Context::Core(Napi::Env env, bool allowBusy) {
+  if (disposed_ || !core_) Throw(env, "DISPOSED", "the context was disposed; create a new one");
+  if (busy_ && !allowBusy) Throw(env, "CONTEXT_BUSY", "another operation is running on this context; await it first (or use one context per concurrent request)");
+  return *core_;
+}
+
+void Context::SetBusy(bool busy) { busy_ = busy; }
+
+Napi::Value Context::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) Throw(env, "INVALID_ARGUMENT", "createContext(model, options)");
+  Model* model = Model::Unwrap(info[0].As<Napi::Object>());
+  const ModelPtr& m = model->Checked(env);
+  Napi::Object o = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+
+  auto core = std::make_unique<ContextCore>();
+  core->model = m;
+  core->nLayer = llama_model_n_layer(m.get());
+  core->nEmbd = llama_model_n_embd(m.get());
+  core->nVocab = llama_vocab_n_tokens(llama_model_get_vocab(m.get()));
+  core->hook = std::make_unique<CaptureHook>(core->nLayer, core->nEmbd);
+  core->steering = std::make_unique<SteeringState>(core->nLayer, core->nEmbd);
+
+  llama_context_params p = llama_context_default_params();
+  const uint32_t hw = std::max(1u, std::thread::hardware_concurrency());
+  p.n_ctx = U32Or(o, "contextSize", 2048);
+  p.n_batch = U32Or(o, "batchSize", 512);
+  p.n_ubatch = std::min(U32Or(o, "ubatchSize", p.n_batch), p.n_batch);
+  p.n_seq_max = std::max(1u, U32Or(o, "sequences", 1));
+  p.n_threads = static_cast<int32_t>(U32Or(o, "threads", hw));
+  p.n_threads_batch = static_cast<int32_t>(U32Or(o, "batchThreads", static_cast<uint32_t>(p.n_threads)));
+  if (p.n_batch == 0 || p.n_ubatch == 0 || p.n_threads == 0) Throw(env, "INVALID_ARGUMENT", "batchSize, ubatchSize and threads must be >= 1");
+  if (p.n_seq_max > llama_max_parallel_sequences()) {
+    Throw(env, "INVALID_ARGUMENT", "sequences must be <= " + std::to_string(llama_max_parallel_sequences()));
+  }
+  Napi::Value fa = o.Get("flashAttention");
+  if (fa.IsBoolean()) p.flash_attn_type = fa.As<Napi::Boolean>() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  // Unified KV cache: keeps batch rows in order for the capture hook (see capture.h).
+  p.kv_unified = true;
+  p.swa_full = true;
+  p.cb_eval = &CaptureHook::Callback;
+  p.cb_eval_user_data = core->hook.get();
+
+  auto* worker = new CreateWorker(env, std::move(core), p);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Context::Step(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ContextCore& core = Core(env);
+  if (info.Length() < 1 || !info[0].IsArray()) Throw(env, "INVALID_ARGUMENT", "step(items, layers)");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  if (arr.Length() == 0) Throw(env, "INVALID_ARGUMENT", "step needs at least one item");
+
+  std::vector<int32_t> layers;
+  if (info.Length() > 1 && info[1].IsTypedArray()) {
+    Napi::Int32Array la = info[1].As<Napi::Int32Array>();
+    std::set<int32_t> seen;
+    for (size_t i = 0; i < la.ElementLength(); ++i) {
+      int32_t l = la[i];
+      if (l < 0 || l >= core.nLayer) Throw(env, "LAYER_OUT_OF_RANGE", "block " + std::to_string(l) + " does not exist: the model has blocks 0.." + std::to_string(core.nLayer - 1));
+      if (seen.insert(l).second) layers.push_back(l);
+    }
+  }
+
+  std::vector<StepItem> items;
+  std::vector<Napi::ObjectReference> keep;
+  std::set<int32_t> seqs;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    if (!arr.Get(i).IsObject()) Throw(env, "INVALID_ARGUMENT", "each step item must be an object");
+    Napi::Object o = arr.Get(i).As<Napi::Object>();
+    StepItem it;
+    it.seq = IntField(o, "seq", 0);
+    if (it.seq < 0 || static_cast<uint32_t>(it.seq) >= core.nSeqMax) {
+      Throw(env, "INVALID_ARGUMENT", "sequence " + std::to_string(it.seq) + " is outside 0.." + std::to_string(core.nSeqMax - 1) + " (create the context with more sequences)");
+    }
+    if (!seqs.insert(it.seq).second) Throw(env, "INVALID_ARGUMENT", "sequence " + std::to_string(it.seq) + " appears twice in one step");
+    Napi::Value tv = o.Get("tokens");
+    if (!tv.IsTypedArray() || tv.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) Throw(env, "INVALID_ARGUMENT", "item.tokens must be an Int32Array");
+    Napi::Int32Array ta = tv.As<Napi::Int32Array>();
+    if (ta.ElementLength() == 0) Throw(env, "INVALID_ARGUMENT", "item.tokens is empty");
+    it.tokens.assign(ta.Data(), ta.Data() + ta.ElementLength());
+    for (llama_token t : it.tokens) {
+      if (t < 0 || t >= core.nVocab) Throw(env, "INVALID_ARGUMENT", "token id " + std::to_string(t) + " is outside the vocabulary (0.." + std::to_string(core.nVocab - 1) + ")");
+    }
+    const int32_t n = static_cast<int32_t>(it.tokens.size());
+    Napi::Value sv = o.Get("sampler");
+    if (sv.IsObject()) {
+      it.sampler = Sampler::Unwrap(sv.As<Napi::Object>());
+      keep.push_back(Napi::Persistent(sv.As<Napi::Object>()));
+    }
+    it.acceptTokens = o.Get("acceptTokens").ToBoolean();
+    it.wantLogits = o.Get("logits").ToBoolean();
+    it.scoreFrom = IntField(o, "scoreFrom", -1);
+    if (it.scoreFrom != -1 && (it.scoreFrom < 1 || it.scoreFrom >= n)) Throw(env, "INVALID_ARGUMENT", "scoreFrom must be in 1..tokens.length-1");
+    Napi::Value pv = o.Get("pool");
+    it.capture.pool = pv.IsString() ? ParsePool(env, pv.As<Napi::String>()) : Pool::None;
+    if (layers.empty()) it.capture.pool = Pool::None;
+    it.capture.nTokens = n;
+    it.capture.start = IntField(o, "start", 0);
+    it.capture.end = IntField(o, "end", n);
+    if (it.capture.pool == Pool::Mean && (it.capture.start < 0 || it.capture.end > n || it.capture.start >= it.capture.end)) {
+      Throw(env, "INVALID_ARGUMENT", "mean pooling range [" + std::to_string(it.capture.start) + ", " + std::to_string(it.capture.end) + ") is not inside 0.." + std::to_string(n));
+    }
+    if (it.capture.pool == Pool::Index && (it.capture.start < 0 || it.capture.start >= n)) {
+      Throw(env, "INVALID_ARGUMENT", "token index " + std::to_string(it.capture.start) + " is outside 0.." + std::to_string(n - 1));
+    }
+    items.push_back(std::move(it));
+  }
+  core.abort.store(false);
+  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(items), std::move(layers), std::move(keep));
+  busy_ = true;
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Context::ClearSequence(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ContextCore& core = Core(env);
+  llama_memory_t mem = llama_get_memory(core.ctx.get());
+  if (info.Length() < 1 || info[0].IsUndefined()) {
+    llama_memory_clear(mem, true);
+  } else {
+    int32_t seq = info[0].As<Napi::Number>().Int32Value();
+    int32_t from = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : -1;
+    if (seq < 0 || static_cast<uint32_t>(seq) >= core.nSeqMax) Throw(env, "INVALID_ARGUMENT", "sequence " + std::to_string(seq) + " does not exist");
+    llama_memory_seq_rm(mem, seq, from < 0 ? -1 : from, -1);
+  }
+  return env.Undefined();
+}
+
+Napi::Value Context::SequenceLength(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ContextCore& core = Core(env, true);
+  int32_t seq = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  if (seq < 0 || static_cast<uint32_t>(seq) >= core.nSeqMax) Throw(env, "INVALID_ARGUMENT", "sequence " + std::to_string(seq) + " does not exist");
+  if (busy_) Throw(env, "CONTEXT_BUSY", "another operation is running on this context");
+  return Napi::Number::New(env, llama_memory_seq_pos_max(llama_get_memory(core.ctx.get()), seq) + 1);
+}
+
+Napi::Value Context::SetSteering(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ContextCore& core = Core(env);
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Throw(env, "INVALID_ARGUMENT", "setSteering(vectors: Float32Array, scale, start, end)");
+  }
+  Napi::Float32Array v = info[0].As<Napi::Float32Array>();
+  float scale = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().FloatValue() : 1.0f;
+  int32_t start = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 1;
+  int32_t end = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : core.nLayer - 1;
+  ClearLastLlamaError();
+  CodedError err = core.steering->Set(core.ctx.get(), v.Data(), v.ElementLength(), scale, start, end);
+  if (!err.empty()) Throw(env, err.code, err.message);
+  return env.Undefined();
+}
+
+Napi::Value Context::ClearSteering(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ContextCore& core = Core(env);
+  core.steering->Clear(core.ctx.get());
+  return env.Undefined();
+}
+
+Napi::Value Context::GetSteering(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ContextCore& core = Core(env, true);
+  if (!core.steering->Active()) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  const std::vector<float>& v = core.steering->Vectors();
+  Napi::Float32Array a = Napi::Float32Array::New(env, v.size());
+  std::memcpy(a.Data(), v.data(), v.size() * sizeof(float));
+  o.Set("vectors", a);
+  o.Set("scale", core.steering->Scale());
+  o.Set("start", core.steering->Start());
+  o.Set("end", core.steering->End());
+  return o;
+}
+
+Napi::Value Context::Abort(const Napi::CallbackInfo& info) {
+  if (core_) core_->abort.store(true);
+  return info.Env().Undefined();
+}
+
+Napi::Value Context::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ContextCore& core = Core(env, true);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("contextSize", core.nCtx);
+  o.Set("batchSize", core.nBatch);
+  o.Set("ubatchSize", core.nUbatch);
+  o.Set("sequences", core.nSeqMax);
+  o.Set("threads", llama_n_threads(core.ctx.get()));
+  o.Set("batchThreads", llama_n_threads_batch(core.ctx.get()));
+  o.Set("nLayer", core.nLayer);
+  o.Set("nEmbd", core.nEmbd);
+  o.Set("nVocab", core.nVocab);
+  return o;
+}
+
+Napi::Value Context::Dispose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy_) Throw(env, "CONTEXT_BUSY", "cannot dispose while an operation is running; abort it and await it first");
+  disposed_ = true;
+  core_.reset();
+  return env.Undefined();
+}
+
+Napi::Value Context::IsBusy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_); }
+
+}  // namespace emosteer

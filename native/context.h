@@ -1,0 +1,66 @@
+// Context: one llama.cpp inference context on a shared model, with its own KV cache, capture
+// hook and steering vectors. All decoding runs off the JS thread through step(); a context
+// runs one operation at a time (a second one fails with CONTEXT_BUSY; lib/context.ts queues).
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+
+#include "capture.h"
+#include "llama.h"
+#include "model.h"
+#include "steering.h"
+
+namespace emosteer {
+
+struct LlamaContextDeleter {
+  void operator()(llama_context* c) const { llama_free(c); }
+};
+
+/** Everything native a context owns. Member order matters: ctx is freed before hook and model. */
+struct ContextCore {
+  ModelPtr model;
+  std::unique_ptr<CaptureHook> hook;
+  std::atomic<bool> abort{false};
+  std::unique_ptr<llama_context, LlamaContextDeleter> ctx;
+  std::unique_ptr<SteeringState> steering;
+  int32_t nLayer = 0;
+  int32_t nEmbd = 0;
+  int32_t nVocab = 0;
+  uint32_t nCtx = 0;
+  uint32_t nBatch = 0;
+  uint32_t nUbatch = 0;
+  uint32_t nSeqMax = 1;
+};
+
+class Context : public Napi::ObjectWrap<Context> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  /** createContext(model, options) -> Promise<NativeContext> */
+  static Napi::Value Create(const Napi::CallbackInfo& info);
+
+  explicit Context(const Napi::CallbackInfo& info);
+  void Adopt(std::unique_ptr<ContextCore> core) { core_ = std::move(core); }
+
+  ContextCore& Core(Napi::Env env, bool allowBusy = false);
+  void SetBusy(bool busy);
+
+ private:
+  Napi::Value Step(const Napi::CallbackInfo& info);
+  Napi::Value ClearSequence(const Napi::CallbackInfo& info);
+  Napi::Value SequenceLength(const Napi::CallbackInfo& info);
+  Napi::Value SetSteering(const Napi::CallbackInfo& info);
+  Napi::Value ClearSteering(const Napi::CallbackInfo& info);
+  Napi::Value GetSteering(const Napi::CallbackInfo& info);
+  Napi::Value Abort(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value IsBusy(const Napi::CallbackInfo& info);
+
+  std::unique_ptr<ContextCore> core_;
+  bool busy_ = false;
+  bool disposed_ = false;
+};
+
+}  // namespace emosteer
