@@ -38,7 +38,15 @@ export type EmosteerErrorCode =
   /** The native addon could not be loaded (not built, or built for another Node ABI). */
   | 'ADDON_NOT_BUILT'
   /** Fetching or verifying a model failed. */
-  | 'MODEL_FETCH_FAILED';
+  | 'MODEL_FETCH_FAILED'
+  /** The model has no chat template and none was given. */
+  | 'NO_CHAT_TEMPLATE'
+  /** llama.cpp does not recognise the chat template (it supports a fixed list, no Jinja). */
+  | 'CHAT_TEMPLATE_UNSUPPORTED'
+  /** A native allocation failed. */
+  | 'OUT_OF_MEMORY'
+  /** An unexpected native failure (a bug: please report it with the message). */
+  | 'INTERNAL_ERROR';
 
 /**
  * The one error class of emosteer. `code` is stable; `message` says what happened and
@@ -69,7 +77,8 @@ const KNOWN_CODES = new Set<string>([
   'FILE_NOT_FOUND', 'NOT_GGUF', 'GGUF_TRUNCATED', 'GGUF_CORRUPT', 'MODEL_LOAD_FAILED',
   'CONTEXT_CREATE_FAILED', 'ARCH_NO_LAYER_HOOKS', 'VECTOR_WIDTH_MISMATCH', 'LAYER_OUT_OF_RANGE',
   'NON_FINITE_VECTOR', 'PROMPT_TOO_LONG', 'DISPOSED', 'CONTEXT_BUSY', 'ABORTED',
-  'INVALID_ARGUMENT', 'DECODE_FAILED', 'ADDON_NOT_BUILT', 'MODEL_FETCH_FAILED',
+  'INVALID_ARGUMENT', 'DECODE_FAILED', 'ADDON_NOT_BUILT', 'MODEL_FETCH_FAILED', 'NO_CHAT_TEMPLATE',
+  'CHAT_TEMPLATE_UNSUPPORTED', 'OUT_OF_MEMORY', 'INTERNAL_ERROR',
 ]);
 
 /**
@@ -83,6 +92,10 @@ export function fromNativeError(err: unknown): unknown {
     const code = (err as Error & { code?: unknown }).code;
     if (typeof code === 'string' && KNOWN_CODES.has(code)) {
       return new EmosteerError(code as EmosteerErrorCode, err.message, { cause: err });
+    }
+    if (code === undefined && !(err instanceof TypeError)) {
+      // A C++ exception caught at the N-API boundary (no code): still a typed error.
+      return new EmosteerError('INTERNAL_ERROR', err.message, { cause: err });
     }
   }
   return err;

@@ -36,7 +36,8 @@ bool CaptureHook::Callback(ggml_tensor* t, bool ask, void* userData) {
   return static_cast<CaptureHook*>(userData)->OnTensor(t, ask);
 }
 
-void CaptureHook::Begin(const std::vector<int32_t>& layers, std::vector<ItemCapture>* items) {
+void CaptureHook::Begin(const std::vector<int32_t>& layers, std::vector<ItemCapture>* items, const std::string& tensor) {
+  prefix_ = tensor + "-";
   std::fill(slotOfLayer_.begin(), slotOfLayer_.end(), -1);
   layers_ = layers;
   for (size_t s = 0; s < layers.size(); ++s) slotOfLayer_[layers[s]] = static_cast<int32_t>(s);
@@ -78,8 +79,8 @@ std::string CaptureHook::Finish() {
     bool anyWanted = false;
     for (const ItemCapture& it : *items_) anyWanted = anyWanted || it.pool != Pool::None;
     if (anyWanted && callsPerSlot_[s] == 0) {
-      err = "ARCH_NO_LAYER_HOOKS:block " + std::to_string(layers_[s]) +
-            " produced no l_out tensor: this architecture does not expose its block outputs to the eval callback";
+      err = "ARCH_NO_LAYER_HOOKS:block " + std::to_string(layers_[s]) + " produced no '" + prefix_ + std::to_string(layers_[s]) +
+            "' tensor: this model's architecture does not expose it to the eval callback, so it cannot be captured";
     }
   }
   for (ItemCapture& it : *items_) {
@@ -123,18 +124,19 @@ void CaptureHook::Deliver(int32_t slot, const RowTarget& target, const float* ro
 
 bool CaptureHook::OnTensor(ggml_tensor* t, bool ask) {
   if (!active_ || !chunkNeedsCapture_) return ask ? false : true;
-  // Cheap name filter: "l_out-N".
+  // Cheap name filter: "<prefix>N", e.g. "l_out-3".
   const char* name = t->name;
-  if (std::strncmp(name, "l_out-", 6) != 0) return ask ? false : true;
+  const size_t plen = prefix_.size();
+  if (std::strncmp(name, prefix_.c_str(), plen) != 0) return ask ? false : true;
   char* endp = nullptr;
-  long layer = std::strtol(name + 6, &endp, 10);
-  if (endp == name + 6 || *endp != '\0' || layer < 0 || layer >= nLayer_) return ask ? false : true;
+  long layer = std::strtol(name + plen, &endp, 10);
+  if (endp == name + plen || *endp != '\0' || layer < 0 || layer >= nLayer_) return ask ? false : true;
   int32_t slot = slotOfLayer_[layer];
   if (slot < 0) return ask ? false : true;
   if (ask) return true;
 
   if (t->type != GGML_TYPE_F32 || t->ne[0] != nEmbd_) {
-    error_ = "INTERNAL_ERROR:l_out-" + std::to_string(layer) + " is not an F32 [n_embd, tokens] tensor";
+    error_ = "INTERNAL_ERROR:" + prefix_ + std::to_string(layer) + " is not an F32 [n_embd, tokens] tensor";
     return true;
   }
   callsPerSlot_[slot]++;
@@ -165,7 +167,7 @@ bool CaptureHook::OnTensor(ggml_tensor* t, bool ask) {
     if (idx >= first && idx < first + inUbatch) outs.push_back(idx);
   }
   if (static_cast<int64_t>(outs.size()) != nRows) {
-    error_ = "INTERNAL_ERROR:l_out-" + std::to_string(layer) + " has " + std::to_string(nRows) +
+    error_ = "INTERNAL_ERROR:" + prefix_ + std::to_string(layer) + " has " + std::to_string(nRows) +
              " rows; the ubatch has " + std::to_string(inUbatch) + " tokens and " + std::to_string(outs.size()) + " outputs";
     return true;
   }

@@ -47,8 +47,11 @@ class CaptureHook {
   /** The function given to llama_context_params.cb_eval (user data: this). */
   static bool Callback(ggml_tensor* t, bool ask, void* userData);
 
-  /** Starts a request: capture `layers` (block indices) into `items` (not owned). */
-  void Begin(const std::vector<int32_t>& layers, std::vector<ItemCapture>* items);
+  /**
+   * Starts a request: capture tensor `<tensor>-<block>` (default l_out) of `layers` (block
+   * indices) into `items` (not owned).
+   */
+  void Begin(const std::vector<int32_t>& layers, std::vector<ItemCapture>* items, const std::string& tensor);
   /** Describes the tokens of the next llama_decode call. */
   void BeginChunk(std::vector<RowTarget> rows, int32_t nUbatch);
   /** Ends the request: divides means, checks every layer was seen. Returns an error message or "". */
@@ -69,6 +72,7 @@ class CaptureHook {
   bool active_ = false;
   std::vector<int32_t> slotOfLayer_;  // block -> slot or -1
   std::vector<int32_t> layers_;
+  std::string prefix_ = "l_out-";
   std::vector<ItemCapture>* items_ = nullptr;
 
   // current chunk

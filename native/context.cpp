@@ -107,13 +107,14 @@ struct BatchDeleter {
 class StepWorker : public Napi::AsyncWorker {
  public:
   StepWorker(Napi::Env env, Context* owner, Napi::Object self, std::vector<StepItem> items,
-             std::vector<int32_t> layers, std::vector<Napi::ObjectReference> keepAlive)
+             std::vector<int32_t> layers, std::string tensor, std::vector<Napi::ObjectReference> keepAlive)
       : Napi::AsyncWorker(env, "emosteer.step"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
         core_(&owner->Core(env)),
         items_(std::move(items)),
         layers_(std::move(layers)),
+        tensor_(std::move(tensor)),
         keepAlive_(std::move(keepAlive)) {
     self_ = Napi::Persistent(self);
   }
@@ -215,7 +216,7 @@ class StepWorker : public Napi::AsyncWorker {
     if (capturing) {
       captures.reserve(items_.size());
       for (StepItem& it : items_) captures.push_back(it.capture);
-      core_->hook->Begin(layers_, &captures);
+      core_->hook->Begin(layers_, &captures, tensor_);
     }
 
     // Flatten items into rows; decide which rows produce outputs (logits).
@@ -315,6 +316,7 @@ class StepWorker : public Napi::AsyncWorker {
   Napi::ObjectReference self_;
   std::vector<StepItem> items_;
   std::vector<int32_t> layers_;
+  std::string tensor_;
   std::vector<Napi::ObjectReference> keepAlive_;
   CodedError error_;
 };
@@ -424,6 +426,11 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
     }
   }
 
+  std::string tensor = "l_out";
+  if (info.Length() > 2 && info[2].IsString()) {
+    tensor = info[2].As<Napi::String>().Utf8Value();
+    if (tensor.empty() || tensor.size() > 48) Throw(env, "INVALID_ARGUMENT", "capture tensor name must be 1..48 characters");
+  }
   std::vector<StepItem> items;
   std::vector<Napi::ObjectReference> keep;
   std::set<int32_t> seqs;
@@ -469,7 +476,7 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
     items.push_back(std::move(it));
   }
   core.abort.store(false);
-  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(items), std::move(layers), std::move(keep));
+  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(items), std::move(layers), std::move(tensor), std::move(keep));
   busy_ = true;
   Napi::Promise promise = worker->Promise();
   worker->Queue();

@@ -1,0 +1,590 @@
+/**
+ * Context: decoding, generation, activation capture and steering on one llama.cpp context.
+ *
+ * Every native operation of a context runs off the JS thread, one at a time: concurrent
+ * calls queue (FIFO). For independent concurrent requests create one context each; they
+ * share the model's weights, and steering set on one never reaches another.
+ */
+import { availableParallelism } from 'node:os';
+import { TextDecoder } from 'node:util';
+import { Activations, type Pooling } from './activations.js';
+import { EmosteerError, fromNativeError } from './errors.js';
+import type { ChatMessage, Model } from './model.js';
+import { addon, type NativeContext, type NativeSampler, type NativeStepItem, type NativeStepResult } from './native.js';
+import { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
+import { Mutex } from './util/mutex.js';
+
+/** Options of {@link Model.createContext}. */
+export interface ContextOptions {
+  /** KV-cache size in tokens, shared by all sequences (default 2048). */
+  contextSize?: number;
+  /** Most tokens submitted to one llama_decode call (default 512). */
+  batchSize?: number;
+  /** Physical micro-batch size (default = batchSize). */
+  ubatchSize?: number;
+  /** Independent sequences decoded together, for batched jobs (default 1). */
+  sequences?: number;
+  /** Threads for single-token generation (default: available parallelism). */
+  threads?: number;
+  /** Threads for prompt processing (default = threads). */
+  batchThreads?: number;
+  /** Force flash attention on or off (default: llama.cpp decides). */
+  flashAttention?: boolean;
+}
+
+/** Which residual-stream tensors to capture. */
+export interface CaptureOptions {
+  /** Blocks to read (default 'all' = 0..nLayer-1). */
+  layers?: readonly number[] | 'all';
+  /** Reduction over the input's tokens (default 'last'). */
+  pooling?: Pooling;
+  /**
+   * Base name of the per-block tensor (default 'l_out', the block output). Other names
+   * llama.cpp exposes for most architectures: 'ffn_inp', 'attn_norm', 'ffn_out'.
+   */
+  tensor?: string;
+}
+
+/** Input of a decode: text, token ids, or chat messages (formatted with the chat template). */
+export type PromptInput = string | ArrayLike<number> | { messages: ChatMessage[] };
+
+/** Options of {@link Context.evaluate}. */
+export interface EvaluateOptions {
+  /** Sequence id (default 0). */
+  sequence?: number;
+  /** Continue the sequence instead of starting it afresh (default false). */
+  append?: boolean;
+  /** Capture activations. */
+  capture?: CaptureOptions;
+  /** Return the logits of the last token (default false). */
+  logits?: boolean;
+  /** For text input: add BOS as the tokenizer is configured to (default true, false when appending). */
+  addSpecial?: boolean;
+  /** For text input: parse special tokens written in the text (default false; true for chat messages). */
+  parseSpecial?: boolean;
+  /** Cancels the operation. */
+  signal?: AbortSignal;
+}
+
+/** Result of {@link Context.evaluate}. */
+export interface EvaluateResult {
+  /** The tokens decoded. */
+  tokens: Int32Array;
+  /** Logits of the last token (nVocab floats) when requested. */
+  logits?: Float32Array;
+  /** Captured activations when requested. */
+  activations?: Activations;
+}
+
+/** Options of generation calls. */
+export interface GenerateOptions extends SamplingOptions {
+  /** Most new tokens (default 256). */
+  maxTokens?: number;
+  /** Sequence id (default 0; generateBatch uses 0..n-1). */
+  sequence?: number;
+  /** Continue the sequence instead of starting afresh (default false). */
+  append?: boolean;
+  /** Stop at end-of-generation tokens (default true). */
+  stopOnEog?: boolean;
+  /** Stop when the generated text contains one of these strings (it is cut off the text). */
+  stop?: readonly string[];
+  /**
+   * Capture activations while generating: every generated token's own vector (no second
+   * pass), plus the prompt's pooled vectors when `prompt` is set.
+   */
+  capture?: { layers?: readonly number[] | 'all'; tensor?: string; prompt?: Pooling };
+  addSpecial?: boolean;
+  parseSpecial?: boolean;
+  /** Cancels generation; stops within one token. */
+  signal?: AbortSignal;
+}
+
+/** One generated token. */
+export interface GeneratedToken {
+  /** Token id. */
+  token: number;
+  /** The text this token adds (UTF-8 safe: bytes of a split character arrive with the last piece). */
+  text: string;
+  /** 0-based index among generated tokens. */
+  index: number;
+  /** This token's activations (1 row per block) when capture is on. */
+  activations?: Activations;
+}
+
+/** Why generation ended. */
+export type StopReason = 'eog' | 'maxTokens' | 'stop';
+
+/** A finished generation. */
+export interface GenerationResult {
+  text: string;
+  tokens: number[];
+  promptTokens: number;
+  stopReason: StopReason;
+  /** Pooled prompt activations, when `capture.prompt` was set. */
+  promptActivations?: Activations;
+  /** Per generated token activations, when capture was on. */
+  tokenActivations?: Activations[];
+}
+
+/** Options of {@link Context.setSteering}. */
+export interface SteeringOptions {
+  /** Multiplies every vector (default 1). */
+  scale?: number;
+  /** Inclusive block range to steer (default [1, nLayer-1]; block 0 cannot be steered). */
+  layers?: [start: number, end: number];
+}
+
+/** The steering a context currently applies. */
+export interface SteeringState {
+  /** nLayer x nEmbd, row i = block i (before scaling). */
+  vectors: Float32Array;
+  scale: number;
+  layers: [number, number];
+}
+
+/** Log-probabilities of a continuation, see {@link Context.logProbs}. */
+export interface LogProbResult {
+  /** Continuation tokens. */
+  tokens: Int32Array;
+  /** Natural-log probability of each continuation token given everything before it. */
+  logProbs: Float32Array;
+  /** Sum of logProbs. */
+  total: number;
+  /** exp(-mean logProb). */
+  perplexity: number;
+}
+
+interface SeqState {
+  seq: number;
+  sampler: NativeSampler;
+  pending: number;
+  eog: boolean;
+  count: number;
+  done: boolean;
+  decoder: TextDecoder;
+  text: string;
+}
+
+/** An inference context on a {@link Model}. */
+export class Context {
+  /** The model this context decodes with. */
+  readonly model: Model;
+  /** Resolved options. */
+  readonly options: Readonly<Required<Omit<ContextOptions, 'flashAttention'>>>;
+  readonly #native: NativeContext;
+  readonly #mutex = new Mutex();
+  #disposed = false;
+
+  private constructor(model: Model, native: NativeContext) {
+    this.model = model;
+    this.#native = native;
+    const i = native.info();
+    this.options = Object.freeze({
+      contextSize: i.contextSize,
+      batchSize: i.batchSize,
+      ubatchSize: i.ubatchSize,
+      sequences: i.sequences,
+      threads: i.threads,
+      batchThreads: i.batchThreads,
+    });
+  }
+
+  /** @internal use {@link Model.createContext} */
+  static async create(model: Model, options: ContextOptions): Promise<Context> {
+    for (const k of ['contextSize', 'batchSize', 'ubatchSize', 'sequences', 'threads', 'batchThreads'] as const) {
+      const v = options[k];
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a positive integer (got ${v})`);
+    }
+    const threads = options.threads ?? Math.max(1, availableParallelism());
+    try {
+      const native = await addon().createContext(model.checkNative(), { ...options, threads, batchThreads: options.batchThreads ?? threads });
+      return new Context(model, native);
+    } catch (err) {
+      throw fromNativeError(err);
+    }
+  }
+
+  /** Number of blocks of the model. */
+  get nLayer(): number { return this.model.info.nLayer; }
+  /** Residual-stream width. */
+  get nEmbd(): number { return this.model.info.nEmbd; }
+  /** True once disposed. */
+  get disposed(): boolean { return this.#disposed; }
+
+  #check(): NativeContext {
+    if (this.#disposed) throw new EmosteerError('DISPOSED', 'the context was disposed; create a new one');
+    return this.#native;
+  }
+
+  /** Resolves a prompt to token ids. */
+  tokenizePrompt(input: PromptInput, options: { addSpecial?: boolean; parseSpecial?: boolean } = {}): Int32Array {
+    if (typeof input === 'string') {
+      return this.model.tokenize(input, { addSpecial: options.addSpecial ?? true, parseSpecial: options.parseSpecial ?? false });
+    }
+    if (input && typeof input === 'object' && 'messages' in input) {
+      const text = this.model.applyChatTemplate(input.messages, { addAssistant: true });
+      return this.model.tokenize(text, { addSpecial: options.addSpecial ?? true, parseSpecial: options.parseSpecial ?? true });
+    }
+    const arr = Int32Array.from(input as ArrayLike<number>);
+    return arr;
+  }
+
+  #layers(spec: readonly number[] | 'all' | undefined): Int32Array {
+    if (spec === undefined || spec === 'all') return Int32Array.from({ length: this.nLayer }, (_, i) => i);
+    const sorted = [...new Set(spec)].sort((a, b) => a - b);
+    for (const l of sorted) {
+      if (!Number.isInteger(l) || l < 0 || l >= this.nLayer) {
+        throw new EmosteerError('LAYER_OUT_OF_RANGE', `block ${l} does not exist: the model has blocks 0..${this.nLayer - 1}`);
+      }
+    }
+    return Int32Array.from(sorted);
+  }
+
+  #pool(p: Pooling | undefined, n: number): Pick<NativeStepItem, 'pool' | 'start' | 'end'> {
+    if (p === undefined || p === 'last') return { pool: 'last' };
+    if (p === 'all') return { pool: 'all' };
+    if (p === 'mean') return { pool: 'mean', start: 0, end: n };
+    if (typeof p === 'object' && 'index' in p) {
+      const idx = p.index < 0 ? n + p.index : p.index;
+      if (!Number.isInteger(idx) || idx < 0 || idx >= n) throw new EmosteerError('INVALID_ARGUMENT', `token index ${p.index} is outside the ${n} input tokens`);
+      return { pool: 'index', start: idx };
+    }
+    if (typeof p === 'object' && 'mean' in p) {
+      const [s, e] = p.mean;
+      if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > n || s >= e) {
+        throw new EmosteerError('INVALID_ARGUMENT', `mean range [${s}, ${e}) is not inside the ${n} input tokens`);
+      }
+      return { pool: 'mean', start: s, end: e };
+    }
+    throw new EmosteerError('INVALID_ARGUMENT', `unknown pooling ${JSON.stringify(p)}`);
+  }
+
+  #rows(p: Pooling | undefined, n: number): number {
+    return p === 'all' ? n : 1;
+  }
+
+  async #step(items: NativeStepItem[], layers?: Int32Array, tensor?: string, signal?: AbortSignal): Promise<NativeStepResult[]> {
+    const native = this.#check();
+    if (signal?.aborted) throw abortError(signal);
+    const onAbort = () => native.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await native.step(items, layers, tensor);
+    } catch (err) {
+      throw fromNativeError(err);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Decodes a prompt (one forward pass), optionally capturing activations of many blocks at
+   * once and returning the last token's logits.
+   *
+   * @example
+   * const { activations } = await ctx.evaluate('The cat sat.', { capture: { layers: 'all', pooling: 'last' } });
+   * activations!.get(5); // Float32Array(nEmbd), block 5's output at the last token
+   */
+  async evaluate(input: PromptInput, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+    return this.#mutex.run(async () => {
+      const native = this.#check();
+      const seq = options.sequence ?? 0;
+      const tokens = this.tokenizePrompt(input, { addSpecial: options.addSpecial ?? !options.append, parseSpecial: options.parseSpecial });
+      if (tokens.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'the prompt is empty');
+      const layers = options.capture ? this.#layers(options.capture.layers) : undefined;
+      const pool = options.capture ? this.#pool(options.capture.pooling, tokens.length) : { pool: 'none' as const };
+      if (!options.append) call(() => native.clearSequence(seq));
+      const [r] = await this.#step([{ seq, tokens, logits: options.logits ?? false, ...pool }], layers, options.capture?.tensor, options.signal);
+      const out: EvaluateResult = { tokens };
+      if (r!.logits) out.logits = r!.logits;
+      if (layers && r!.activations) {
+        out.activations = new Activations([...layers], this.nEmbd, this.#rows(options.capture!.pooling, tokens.length), r!.activations);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Log-probabilities of `continuation` after `prompt` (one pass), e.g. for perplexity or for
+   * scoring labels. Uses sequence `options.sequence` (default 0) and leaves it cleared.
+   */
+  async logProbs(prompt: PromptInput, continuation: string | ArrayLike<number>, options: { sequence?: number; signal?: AbortSignal } = {}): Promise<LogProbResult> {
+    return this.#mutex.run(async () => {
+      const native = this.#check();
+      const seq = options.sequence ?? 0;
+      const p = this.tokenizePrompt(prompt);
+      const c = typeof continuation === 'string' ? this.model.tokenize(continuation, { addSpecial: false }) : Int32Array.from(continuation);
+      if (p.length === 0 || c.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'logProbs needs a non-empty prompt and continuation');
+      const tokens = new Int32Array(p.length + c.length);
+      tokens.set(p, 0);
+      tokens.set(c, p.length);
+      call(() => native.clearSequence(seq));
+      try {
+        const [r] = await this.#step([{ seq, tokens, scoreFrom: p.length }], undefined, undefined, options.signal);
+        const logProbs = r!.scores!;
+        let total = 0;
+        for (const v of logProbs) total += v;
+        return { tokens: c, logProbs, total, perplexity: Math.exp(-total / logProbs.length) };
+      } finally {
+        if (!this.#disposed) call(() => native.clearSequence(seq));
+      }
+    });
+  }
+
+  /**
+   * Streams generated tokens. Capture (optional) yields each token's own activations without
+   * a second forward pass.
+   *
+   * @example
+   * for await (const t of ctx.generate({ messages: [{ role: 'user', content: 'Hi' }] }, { maxTokens: 32 })) {
+   *   process.stdout.write(t.text);
+   * }
+   */
+  async *generate(input: PromptInput, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken, GenerationResult, undefined> {
+    const results: GenerationResult[] = [];
+    const gen = this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? DEFAULT_SAMPLING.seed], results);
+    for await (const ev of gen) yield ev.token;
+    return results[0]!;
+  }
+
+  /** Generates to the end and returns the whole result. */
+  async generateText(input: PromptInput, options: GenerateOptions = {}): Promise<GenerationResult> {
+    const results: GenerationResult[] = [];
+    for await (const _ of this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? DEFAULT_SAMPLING.seed], results)) { /* drain */ }
+    return results[0]!;
+  }
+
+  /**
+   * Generates for several prompts at once, decoding all sequences together in each step
+   * (needs a context with `sequences >= inputs.length`). Sequence i uses seed `seeds[i]`
+   * (default: options.seed for all), so results equal one-at-a-time runs with those seeds.
+   */
+  async generateBatch(inputs: PromptInput[], options: GenerateOptions & { seeds?: readonly number[]; onToken?: (sequence: number, token: GeneratedToken) => void } = {}): Promise<GenerationResult[]> {
+    if (inputs.length === 0) return [];
+    if (inputs.length > this.options.sequences) {
+      throw new EmosteerError('INVALID_ARGUMENT', `${inputs.length} prompts but the context has ${this.options.sequences} sequences; create it with { sequences: ${inputs.length} }`);
+    }
+    const seeds = inputs.map((_, i) => options.seeds?.[i] ?? options.seed ?? DEFAULT_SAMPLING.seed);
+    const results: GenerationResult[] = [];
+    for await (const ev of this.#generateMany(inputs, inputs.map((_, i) => i), options, seeds, results)) {
+      options.onToken?.(ev.index, ev.token);
+    }
+    return results;
+  }
+
+  async *#generateMany(
+    inputs: PromptInput[],
+    seqs: number[],
+    options: GenerateOptions,
+    seeds: number[],
+    results: GenerationResult[],
+  ): AsyncGenerator<{ index: number; token: GeneratedToken }> {
+    const maxTokens = options.maxTokens ?? 256;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EmosteerError('INVALID_ARGUMENT', 'maxTokens must be a non-negative integer');
+    const stopOnEog = options.stopOnEog ?? true;
+    const stops = options.stop ?? [];
+    const release = await this.#mutex.lock();
+    try {
+      const native = this.#check();
+      const prompts = inputs.map((inp) => this.tokenizePrompt(inp, { addSpecial: options.addSpecial ?? !options.append, parseSpecial: options.parseSpecial }));
+      prompts.forEach((p, i) => { if (p.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `prompt ${i} is empty`); });
+      const capture = options.capture;
+      const layers = capture ? this.#layers(capture.layers) : undefined;
+      const sampling = { ...DEFAULT_SAMPLING, ...definedOnly(options) };
+      const states: SeqState[] = seqs.map((seq, i) => ({
+        seq,
+        sampler: call(() => new (addon().NativeSampler)(this.model.checkNative(), { ...sampling, seed: seeds[i] })),
+        pending: -1,
+        eog: false,
+        count: 0,
+        done: false,
+        decoder: new TextDecoder('utf-8'),
+        text: '',
+      }));
+      const tokenActs: Activations[][] = states.map(() => []);
+      const generated: number[][] = states.map(() => []);
+      const stopReason: StopReason[] = states.map(() => 'maxTokens');
+      if (!options.append) for (const s of states) call(() => native.clearSequence(s.seq));
+
+      // Prompt: all sequences in one step.
+      const promptPool = capture?.prompt;
+      const first = await this.#step(
+        prompts.map((tokens, i) => ({
+          seq: states[i]!.seq,
+          tokens,
+          sampler: states[i]!.sampler,
+          acceptTokens: true,
+          ...(capture && promptPool !== undefined ? this.#pool(promptPool, tokens.length) : { pool: 'none' as const }),
+        })),
+        capture && promptPool !== undefined ? layers : undefined,
+        capture?.tensor,
+        options.signal,
+      );
+      const promptActs = first.map((r, i) =>
+        layers && r.activations ? new Activations([...layers], this.nEmbd, this.#rows(promptPool, prompts[i]!.length), r.activations) : undefined);
+      states.forEach((s, i) => {
+        s.pending = first[i]!.sampled!;
+        s.eog = first[i]!.eog!;
+        if (maxTokens === 0) s.done = true;
+      });
+
+      const finish = (i: number, reason: StopReason) => { states[i]!.done = true; stopReason[i] = reason; };
+      const emit = (i: number, acts?: Activations): GeneratedToken => {
+        const s = states[i]!;
+        const piece = this.model.tokenToPiece(s.pending);
+        const text = s.decoder.decode(piece, { stream: true });
+        s.text += text;
+        generated[i]!.push(s.pending);
+        if (acts) tokenActs[i]!.push(acts);
+        const tok: GeneratedToken = { token: s.pending, text, index: s.count };
+        if (acts) tok.activations = acts;
+        s.count++;
+        if (s.count >= maxTokens) finish(i, 'maxTokens');
+        if (stops.some((st) => st.length > 0 && s.text.includes(st))) finish(i, 'stop');
+        return tok;
+      };
+
+      for (;;) {
+        const active: number[] = [];
+        states.forEach((s, i) => {
+          if (s.done) return;
+          if (s.eog && stopOnEog) { finish(i, 'eog'); return; }
+          active.push(i);
+        });
+        if (active.length === 0) break;
+        if (options.signal?.aborted) throw abortError(options.signal);
+        if (!layers) {
+          const toDecode: number[] = [];
+          for (const i of active) {
+            yield { index: i, token: emit(i) };
+            if (!states[i]!.done) toDecode.push(i);
+          }
+          if (toDecode.length === 0) continue;
+          if (options.signal?.aborted) throw abortError(options.signal);
+          const res = await this.#step(toDecode.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler })), undefined, undefined, options.signal);
+          toDecode.forEach((i, k) => { states[i]!.pending = res[k]!.sampled!; states[i]!.eog = res[k]!.eog!; });
+        } else {
+          const res = await this.#step(
+            active.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler, pool: 'last' as const })),
+            layers,
+            capture?.tensor,
+            options.signal,
+          );
+          for (let k = 0; k < active.length; k++) {
+            const i = active[k]!;
+            const acts = new Activations([...layers], this.nEmbd, 1, res[k]!.activations!);
+            yield { index: i, token: emit(i, acts) };
+            states[i]!.pending = res[k]!.sampled!;
+            states[i]!.eog = res[k]!.eog!;
+          }
+        }
+      }
+
+      states.forEach((s, i) => {
+        let text = s.text + s.decoder.decode();
+        if (stopReason[i] === 'stop') {
+          const cut = Math.min(...stops.filter((st) => st.length > 0 && text.includes(st)).map((st) => text.indexOf(st)));
+          text = text.slice(0, cut);
+        }
+        const r: GenerationResult = { text, tokens: generated[i]!, promptTokens: prompts[i]!.length, stopReason: stopReason[i]! };
+        if (promptActs[i]) r.promptActivations = promptActs[i];
+        if (layers) r.tokenActivations = tokenActs[i];
+        results[i] = r;
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Adds vectors to the residual stream from now on (every token of every sequence), via
+   * llama.cpp's control-vector mechanism: `vectors[i]` is added to the output of block i.
+   *
+   * @param vectors nLayer x nEmbd floats (row i = block i), an array of per-block rows, or a
+   *   map block -> vector (blocks not given get zeros)
+   * @throws EmosteerError VECTOR_WIDTH_MISMATCH, LAYER_OUT_OF_RANGE (block 0, or outside the model), NON_FINITE_VECTOR
+   */
+  async setSteering(vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>, options: SteeringOptions = {}): Promise<void> {
+    const flat = this.#flattenVectors(vectors);
+    const [start, end] = options.layers ?? [1, this.nLayer - 1];
+    const scale = options.scale ?? 1;
+    if (!Number.isFinite(scale)) throw new EmosteerError('NON_FINITE_VECTOR', `steering scale ${scale} is not finite`);
+    await this.#mutex.run(() => call(() => this.#check().setSteering(flat, scale, start, end)));
+  }
+
+  /** Removes steering; the next decode is exactly unsteered again. */
+  async clearSteering(): Promise<void> {
+    await this.#mutex.run(() => call(() => this.#check().clearSteering()));
+  }
+
+  /** The steering currently applied, or null. */
+  get steering(): SteeringState | null {
+    const s = call(() => this.#check().getSteering());
+    return s ? { vectors: s.vectors, scale: s.scale, layers: [s.start, s.end] } : null;
+  }
+
+  #flattenVectors(vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>): Float32Array {
+    const { nLayer, nEmbd } = this;
+    if (vectors instanceof Float32Array) return vectors;
+    const flat = new Float32Array(nLayer * nEmbd);
+    const put = (layer: number, v: Float32Array) => {
+      if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) throw new EmosteerError('LAYER_OUT_OF_RANGE', `block ${layer} does not exist: the model has blocks 0..${nLayer - 1}`);
+      if (!(v instanceof Float32Array) || v.length !== nEmbd) {
+        throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector for block ${layer} has ${v?.length} values; the model's residual stream has ${nEmbd}`);
+      }
+      flat.set(v, layer * nEmbd);
+    };
+    if (vectors instanceof Map) {
+      for (const [l, v] of vectors) put(l, v);
+    } else {
+      const arr = vectors as readonly (Float32Array | null | undefined)[];
+      if (arr.length > nLayer) throw new EmosteerError('LAYER_OUT_OF_RANGE', `${arr.length} per-block vectors given; the model has ${nLayer} blocks`);
+      arr.forEach((v, l) => { if (v) put(l, v); });
+    }
+    return flat;
+  }
+
+  /** Forgets a sequence's tokens (all sequences when omitted). */
+  async clearSequence(sequence?: number): Promise<void> {
+    await this.#mutex.run(() => call(() => this.#check().clearSequence(sequence)));
+  }
+
+  /** Tokens currently held by a sequence. */
+  async sequenceLength(sequence = 0): Promise<number> {
+    return this.#mutex.run(() => call(() => this.#check().sequenceLength(sequence)));
+  }
+
+  /** Frees the context (waits for a running operation to finish first). */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    await this.#mutex.run(() => {
+      if (this.#disposed) return;
+      this.#disposed = true;
+      this.#native.dispose();
+    });
+  }
+
+  /** `await using ctx = await model.createContext()` support. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** @internal direct access for tests of the native busy guard */
+  get nativeHandle(): NativeContext { return this.#native; }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function abortError(signal: AbortSignal): EmosteerError {
+  return new EmosteerError('ABORTED', 'the operation was aborted', { cause: signal.reason });
+}
+
+function call<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNativeError(err);
+  }
+}

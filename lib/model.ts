@@ -1,0 +1,193 @@
+/**
+ * Model: a GGUF model loaded by llama.cpp, with its metadata, tokenizer and chat template.
+ * One model serves any number of contexts (they share the weights).
+ */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Context, type ContextOptions } from './context.js';
+import { EmosteerError, fromNativeError } from './errors.js';
+import { readGguf } from './gguf/reader.js';
+import { addon, type NativeModel } from './native.js';
+
+/** Options of {@link loadModel}. Every field is optional; defaults are documented per field. */
+export interface LoadModelOptions {
+  /** Blocks to offload to the GPU: a number, or 'max' for all (default 'max'; ignored on CPU builds). */
+  gpuLayers?: number | 'max';
+  /** Memory-map the file instead of reading it (default true). */
+  mmap?: boolean;
+  /** Called with the load progress in [0, 1]. */
+  onProgress?: (progress: number) => void;
+}
+
+/** A chat message for {@link Model.applyChatTemplate}. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | (string & {});
+  content: string;
+}
+
+/** What emosteer knows about a loaded model. */
+export interface ModelInfo {
+  /** Absolute path of the GGUF file. */
+  path: string;
+  /** `general.architecture`, e.g. 'llama', 'gemma3', 'qwen2'. */
+  arch: string;
+  /** `general.name` (may be empty). */
+  name: string;
+  /** llama.cpp's one-line description, e.g. 'gemma3 270M Q4_K - Medium'. */
+  description: string;
+  /** Number of transformer blocks; emosteer's layers are the blocks 0..nLayer-1. */
+  nLayer: number;
+  /** Width of the residual stream (hidden size). */
+  nEmbd: number;
+  nHead: number;
+  nHeadKv: number;
+  /** Vocabulary size. */
+  nVocab: number;
+  /** Context length the model was trained with. */
+  nCtxTrain: number;
+  /** Number of parameters. */
+  nParams: number;
+  /** Size of the GGUF file in bytes. */
+  sizeBytes: number;
+  /** Bytes of tensor data. */
+  tensorBytes: number;
+  /** Quantization (file type), e.g. 'Q4_K - Medium', 'F32'. */
+  quantization: string;
+  /** The chat template stored in the model, or null. */
+  chatTemplate: string | null;
+  hasChatTemplate: boolean;
+  /** Beginning-of-sequence token id (-1 if none). */
+  bos: number;
+  /** End-of-sequence token id (-1 if none). */
+  eos: number;
+  /** Whether the tokenizer adds BOS by default. */
+  addBos: boolean;
+  /** All scalar/short metadata key/values as strings (huge arrays such as the vocabulary are omitted). */
+  metadata: Record<string, string>;
+}
+
+/** Options of {@link Model.tokenize}. */
+export interface TokenizeOptions {
+  /** Add BOS/EOS as the model's tokenizer is configured to (default true). */
+  addSpecial?: boolean;
+  /** Recognise special tokens written in the text, e.g. '<start_of_turn>' (default false). */
+  parseSpecial?: boolean;
+}
+
+/**
+ * Loads a GGUF model. The file is checked before llama.cpp sees it, so a wrong path, a file
+ * that is not GGUF, or a truncated or corrupt file gives a clear {@link EmosteerError}
+ * (FILE_NOT_FOUND, NOT_GGUF, GGUF_TRUNCATED, GGUF_CORRUPT) instead of a crash.
+ *
+ * @example
+ * const model = await loadModel('gemma-3-270m-q4_k_m.gguf');
+ * const ctx = await model.createContext({ contextSize: 2048 });
+ */
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
+  if (typeof path !== 'string' || path.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'loadModel(path): path must be a non-empty string');
+  const abs = resolve(path);
+  let size: number;
+  try {
+    const st = await stat(abs);
+    if (!st.isFile()) throw new EmosteerError('FILE_NOT_FOUND', `${abs} is not a file; pass the path of a .gguf model`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof EmosteerError) throw err;
+    throw new EmosteerError('FILE_NOT_FOUND', `model file ${abs} does not exist; pass the path of a .gguf model (or run \`npm run model:gemma\`)`, { cause: err });
+  }
+  await readGguf(abs); // throws NOT_GGUF / GGUF_TRUNCATED / GGUF_CORRUPT with a precise message
+  const gpuLayers = options.gpuLayers === undefined || options.gpuLayers === 'max' ? -1 : options.gpuLayers;
+  if (!Number.isInteger(gpuLayers)) throw new EmosteerError('INVALID_ARGUMENT', "gpuLayers must be an integer or 'max'");
+  let native: NativeModel;
+  try {
+    native = await addon().loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress });
+  } catch (err) {
+    throw fromNativeError(err);
+  }
+  return new Model(native, size);
+}
+
+/** A loaded model. Create contexts from it to decode, capture and steer. */
+export class Model {
+  /** @internal */
+  readonly native: NativeModel;
+  /** Metadata of the model. */
+  readonly info: ModelInfo;
+  #disposed = false;
+
+  /** @internal use {@link loadModel} */
+  constructor(native: NativeModel, sizeBytes: number) {
+    this.native = native;
+    const n = native.info();
+    this.info = Object.freeze({ ...n, sizeBytes, hasChatTemplate: n.chatTemplate !== null });
+  }
+
+  /** Number of blocks (layers 0..nLayer-1). */
+  get nLayer(): number { return this.info.nLayer; }
+  /** Residual-stream width. */
+  get nEmbd(): number { return this.info.nEmbd; }
+  /** True once {@link dispose} was called. */
+  get disposed(): boolean { return this.#disposed; }
+
+  #check(): NativeModel {
+    if (this.#disposed) throw new EmosteerError('DISPOSED', 'the model was disposed; load it again');
+    return this.native;
+  }
+
+  /** Text to token ids. */
+  tokenize(text: string, options: TokenizeOptions = {}): Int32Array {
+    return call(() => this.#check().tokenize(text, options.addSpecial ?? true, options.parseSpecial ?? false));
+  }
+
+  /** Token ids to text. */
+  detokenize(tokens: ArrayLike<number>, options: { removeSpecial?: boolean; renderSpecial?: boolean } = {}): string {
+    return call(() => this.#check().detokenize(Int32Array.from(tokens), options.removeSpecial ?? false, options.renderSpecial ?? false));
+  }
+
+  /** The bytes of one token (may be a partial UTF-8 sequence). */
+  tokenToPiece(token: number, options: { renderSpecial?: boolean } = {}): Uint8Array {
+    return call(() => this.#check().tokenToPiece(token, options.renderSpecial ?? false));
+  }
+
+  /** True when `token` ends generation (EOS, end-of-turn, ...). */
+  isEndOfGeneration(token: number): boolean {
+    return call(() => this.#check().isEog(token));
+  }
+
+  /**
+   * Formats messages with the model's chat template (or `template`), as llama.cpp does.
+   * Tokenize the result with `{ parseSpecial: true }`.
+   * @throws EmosteerError NO_CHAT_TEMPLATE, CHAT_TEMPLATE_UNSUPPORTED
+   */
+  applyChatTemplate(messages: ChatMessage[], options: { addAssistant?: boolean; template?: string } = {}): string {
+    return call(() => this.#check().applyChatTemplate(messages, options.addAssistant ?? true, options.template));
+  }
+
+  /** Creates an inference context (own KV cache, capture and steering) on this model. */
+  async createContext(options: ContextOptions = {}): Promise<Context> {
+    return Context.create(this, options);
+  }
+
+  /** Releases the model. Contexts already created keep working until disposed. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.native.dispose();
+  }
+
+  /** `await using model = await loadModel(...)` support. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+
+  /** @internal */
+  checkNative(): NativeModel { return this.#check(); }
+}
+
+function call<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNativeError(err);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Loads the compiled addon (build/Release/emosteer.node, via node-gyp-build) and types its
+ * surface. Internal: applications use the classes in model.ts and context.ts.
+ * @internal
+ */
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmosteerError } from './errors.js';
+
+/** Metadata the addon reports for a model. @internal */
+export interface NativeModelInfo {
+  path: string;
+  arch: string;
+  name: string;
+  description: string;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nHeadKv: number;
+  nVocab: number;
+  nCtxTrain: number;
+  nParams: number;
+  tensorBytes: number;
+  quantization: string;
+  chatTemplate: string | null;
+  bos: number;
+  eos: number;
+  addBos: boolean;
+  isRecurrent: boolean;
+  hasEncoder: boolean;
+  metadata: Record<string, string>;
+}
+
+/** @internal */
+export interface NativeModel {
+  info(): NativeModelInfo;
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  detokenize(tokens: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;
+  tokenToPiece(token: number, special: boolean): Uint8Array;
+  applyChatTemplate(messages: { role: string; content: string }[], addAssistant: boolean, template?: string): string;
+  isEog(token: number): boolean;
+  dispose(): void;
+  isDisposed(): boolean;
+}
+
+/** One item of a native decode step. @internal */
+export interface NativeStepItem {
+  seq: number;
+  tokens: Int32Array;
+  sampler?: NativeSampler;
+  acceptTokens?: boolean;
+  logits?: boolean;
+  scoreFrom?: number;
+  pool?: 'none' | 'all' | 'last' | 'mean' | 'index';
+  start?: number;
+  end?: number;
+}
+
+/** @internal */
+export interface NativeStepResult {
+  nPast: number;
+  sampled?: number;
+  eog?: boolean;
+  logits?: Float32Array;
+  scores?: Float32Array;
+  activations?: Float32Array[];
+}
+
+/** @internal */
+export interface NativeContextInfo {
+  contextSize: number;
+  batchSize: number;
+  ubatchSize: number;
+  sequences: number;
+  threads: number;
+  batchThreads: number;
+  nLayer: number;
+  nEmbd: number;
+  nVocab: number;
+}
+
+/** @internal */
+export interface NativeContext {
+  step(items: NativeStepItem[], layers?: Int32Array, tensor?: string): Promise<NativeStepResult[]>;
+  clearSequence(seq?: number, from?: number): void;
+  sequenceLength(seq: number): number;
+  setSteering(vectors: Float32Array, scale: number, start: number, end: number): void;
+  clearSteering(): void;
+  getSteering(): { vectors: Float32Array; scale: number; start: number; end: number } | null;
+  abort(): void;
+  info(): NativeContextInfo;
+  dispose(): void;
+  isBusy(): boolean;
+}
+
+/** @internal */
+export interface NativeSampler {
+  reset(): void;
+  accept(tokens: Int32Array): void;
+}
+
+/** Versions and capabilities of the native layer. */
+export interface NativeVersions {
+  /** The pinned llama.cpp commit the addon was built from. */
+  llamaCppCommit: string;
+  llamaCppVersion: string;
+  ggmlVersion: string;
+  /** llama.cpp's system info line (SIMD features, backends). */
+  systemInfo: string;
+  gpuOffload: boolean;
+  mmap: boolean;
+  devices: { name: string; description: string; type: string; memoryTotal: number }[];
+}
+
+/** @internal */
+export interface NativeAddon {
+  NativeSampler: new (model: NativeModel, options: object) => NativeSampler;
+  loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void }): Promise<NativeModel>;
+  createContext(model: NativeModel, options: object): Promise<NativeContext>;
+  versions(): NativeVersions;
+  setLogLevel(level?: number): number;
+}
+
+let cached: NativeAddon | undefined;
+
+/** The package root (one level above lib/ and dist/). @internal */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const LOG_LEVELS: Record<string, number> = { none: 0, debug: 1, info: 2, warn: 3, error: 4 };
+
+/** Loads the addon once. @internal */
+export function addon(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    cached = load(packageRoot);
+  } catch (err) {
+    throw new EmosteerError(
+      'ADDON_NOT_BUILT',
+      `the emosteer native addon could not be loaded from ${packageRoot}/build/Release: ${(err as Error).message}. ` +
+        'Build it with `npm run build:native` (needs cmake, git and a C++17 compiler).',
+      { cause: err },
+    );
+  }
+  const level = (process.env.EMOSTEER_LOG ?? 'none').toLowerCase();
+  cached.setLogLevel(LOG_LEVELS[level] ?? 0);
+  return cached;
+}
+
+/**
+ * Versions of the native layer: the llama.cpp commit it was built from, ggml version,
+ * SIMD/system info and the compute devices it sees.
+ */
+export function versions(): NativeVersions {
+  return addon().versions();
+}
+
+/**
+ * Sets how much of llama.cpp's own log reaches stderr ('none' by default; the environment
+ * variable EMOSTEER_LOG sets the initial level).
+ */
+export function setLogLevel(level: 'none' | 'debug' | 'info' | 'warn' | 'error'): void {
+  addon().setLogLevel(LOG_LEVELS[level] ?? 0);
+}

@@ -1,0 +1,34 @@
+/** Sampling options shared by every generation call. */
+export interface SamplingOptions {
+  /** 0 (default) = greedy; otherwise softmax temperature. */
+  temperature?: number;
+  /** Keep the k most likely tokens (0 = off, default). */
+  topK?: number;
+  /** Nucleus sampling threshold (1 = off, default). */
+  topP?: number;
+  /** Drop tokens below minP x p(best) (0 = off, default). */
+  minP?: number;
+  /** Repetition penalty (1 = off, default). */
+  repeatPenalty?: number;
+  /** Tokens the repetition penalty looks back over (default 64). */
+  repeatLastN?: number;
+  /** OpenAI-style frequency penalty (default 0). */
+  frequencyPenalty?: number;
+  /** OpenAI-style presence penalty (default 0). */
+  presencePenalty?: number;
+  /** Seed of the random draw (default 0): the same seed gives the same text. */
+  seed?: number;
+}
+
+/** The defaults of {@link SamplingOptions}, resolved. */
+export const DEFAULT_SAMPLING: Required<SamplingOptions> = Object.freeze({
+  temperature: 0,
+  topK: 0,
+  topP: 1,
+  minP: 0,
+  repeatPenalty: 1,
+  repeatLastN: 64,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  seed: 0,
+});
