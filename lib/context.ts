@@ -28,7 +28,11 @@ export interface ContextOptions {
   threads?: number;
   /** Threads for prompt processing (default = threads). */
   batchThreads?: number;
-  /** Force flash attention on or off (default: llama.cpp decides). */
+  /**
+   * Flash attention (default false). Off by default because llama.cpp's CPU path then rounds
+   * differently per batch size, and captured vectors would differ by ~5e-4 relative between
+   * batch sizes; turn it on for speed with long contexts on GPUs.
+   */
   flashAttention?: boolean;
 }
 

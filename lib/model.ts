@@ -155,12 +155,22 @@ export class Model {
   }
 
   /**
-   * Formats messages with the model's chat template (or `template`), as llama.cpp does.
-   * Tokenize the result with `{ parseSpecial: true }`.
+   * The chat template used when none is passed: the model's own, else llama.cpp's built-in
+   * template of the model's family (base models such as Gemma 3 270M ship without one), else null.
+   */
+  get chatTemplate(): string | null {
+    return this.info.chatTemplate ?? FAMILY_TEMPLATES[this.info.arch] ?? null;
+  }
+
+  /**
+   * Formats messages with a chat template, as llama.cpp does: `options.template` (a template
+   * text or a llama.cpp built-in name such as 'gemma', 'chatml', 'llama3'), else
+   * {@link chatTemplate}. Tokenize the result with `{ parseSpecial: true }`.
    * @throws EmosteerError NO_CHAT_TEMPLATE, CHAT_TEMPLATE_UNSUPPORTED
    */
   applyChatTemplate(messages: ChatMessage[], options: { addAssistant?: boolean; template?: string } = {}): string {
-    return call(() => this.#check().applyChatTemplate(messages, options.addAssistant ?? true, options.template));
+    const template = options.template ?? this.chatTemplate ?? undefined;
+    return call(() => this.#check().applyChatTemplate(messages, options.addAssistant ?? true, template));
   }
 
   /** Creates an inference context (own KV cache, capture and steering) on this model. */
@@ -183,6 +193,15 @@ export class Model {
   /** @internal */
   checkNative(): NativeModel { return this.#check(); }
 }
+
+/** llama.cpp built-in templates for families whose base models ship without a template. */
+const FAMILY_TEMPLATES: Record<string, string> = {
+  gemma: 'gemma',
+  gemma2: 'gemma',
+  gemma3: 'gemma',
+  qwen2: 'chatml',
+  qwen3: 'chatml',
+};
 
 function call<T>(fn: () => T): T {
   try {

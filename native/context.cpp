@@ -394,8 +394,10 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   if (p.n_seq_max > llama_max_parallel_sequences()) {
     Throw(env, "INVALID_ARGUMENT", "sequences must be <= " + std::to_string(llama_max_parallel_sequences()));
   }
+  // Flash attention is off unless asked for: on CPU it rounds Q to F16 in a batch-size
+  // dependent way, and captured vectors would then differ by ~5e-4 between batch sizes.
   Napi::Value fa = o.Get("flashAttention");
-  if (fa.IsBoolean()) p.flash_attn_type = fa.As<Napi::Boolean>() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  p.flash_attn_type = fa.IsBoolean() && fa.As<Napi::Boolean>() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
   // Unified KV cache: keeps batch rows in order for the capture hook (see capture.h).
   p.kv_unified = true;
   p.swa_full = true;

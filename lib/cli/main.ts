@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * The `emosteer` command line: one file per command in lib/cli/.
+ *
+ * @module
+ */
+import { runInfo } from './info.js';
+import { runSynth } from './synth.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  info: { run: runInfo, help: 'describe a GGUF model (--model <gguf> [--json])' },
+  synth: { run: runSynth, help: 'write a tiny synthetic llama GGUF for tests (--out <file.gguf>)' },
+};
+
+/** Usage of the whole CLI. */
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.help}`);
+  return `Usage: emosteer <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun emosteer <command> --help for the options of a command.`;
+}
+
+/** Dispatches `argv` (without node and script) to a command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return cmd ? 0 : 2;
+  }
+  const command = COMMANDS[cmd];
+  if (!command) {
+    process.stderr.write(`emosteer: unknown command '${cmd}'\n\n${usage()}\n`);
+    return 2;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => { process.stderr.write(`emosteer: ${(err as Error).stack ?? err}\n`); process.exitCode = 1; },
+);

@@ -1,0 +1,40 @@
+/**
+ * emosteer: read and steer the residual stream of GGUF language models from Node.js.
+ *
+ * ```ts
+ * import { loadModel } from 'emosteer';
+ * const model = await loadModel('model.gguf');
+ * const ctx = await model.createContext();
+ * const { activations } = await ctx.evaluate('Hello', { capture: { layers: 'all' } });
+ * await ctx.setSteering(new Map([[6, direction]]), { scale: 4 });
+ * for await (const t of ctx.generate('Once upon a time', { maxTokens: 40 })) process.stdout.write(t.text);
+ * ```
+ *
+ * Layers are block indices 0..nLayer-1: block i's output is llama.cpp's `l_out-i`
+ * (Hugging Face `hidden_states[i + 1]`). Block 0 cannot be steered (llama.cpp limitation).
+ *
+ * @module
+ */
+export { EmosteerError, type EmosteerErrorCode } from './errors.js';
+export { loadModel, Model, type LoadModelOptions, type ModelInfo, type ChatMessage, type TokenizeOptions } from './model.js';
+export {
+  Context,
+  type ContextOptions,
+  type CaptureOptions,
+  type PromptInput,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type GenerateOptions,
+  type GeneratedToken,
+  type GenerationResult,
+  type StopReason,
+  type SteeringOptions,
+  type SteeringState,
+  type LogProbResult,
+} from './context.js';
+export { Activations, type Pooling } from './activations.js';
+export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
+export { versions, setLogLevel, type NativeVersions } from './native.js';
+export { writeSyntheticModel, type SyntheticModelOptions, type SyntheticModelInfo, type SyntheticWeightType } from './synth/synthetic-model.js';
+export { readGguf, readTensorF32, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf/reader.js';
+export { GgufWriter } from './gguf/writer.js';
