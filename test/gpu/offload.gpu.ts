@@ -1,0 +1,49 @@
+// GPU vs CPU: captured block outputs, steering and logits agree when every layer is
+// offloaded (gpuLayers 'max') and when none is (gpuLayers 0), in the same CUDA build.
+// Run by scripts/gpu-check.sh only; not part of `npm test` (CI machines have no GPU).
+import { describe, expect, it } from 'vitest';
+import { loadModel, versions } from '../../lib/index.js';
+import { randomVector, relativeError, syntheticModel } from '../helpers/models.js';
+
+const TEXT = 'The quick brown fox jumps over the lazy dog, and then it runs far away into the forest.';
+
+describe('GPU offload (copied off the device through ggml_backend_tensor_get)', () => {
+  it('has a GPU device', () => {
+    const gpus = versions().devices.filter((d) => d.type === 'gpu');
+    console.log('[gpu] devices:', JSON.stringify(versions().devices));
+    expect(gpus.length).toBeGreaterThan(0);
+  });
+
+  for (const type of ['f32', 'q8_0'] as const) {
+    it(`capture and steering on GPU equal CPU (${type})`, async () => {
+      const path = await syntheticModel({ layers: 4, embd: 256, seed: 17, type });
+      const cpu = await loadModel(path, { gpuLayers: 0 });
+      const gpu = await loadModel(path, { gpuLayers: 'max' });
+      const cctx = await cpu.createContext({ contextSize: 512, batchSize: 64, ubatchSize: 16 });
+      const gctx = await gpu.createContext({ contextSize: 512, batchSize: 64, ubatchSize: 16 });
+      const long = `${TEXT} ${TEXT}`;
+      const a = await cctx.evaluate(long, { capture: { pooling: 'all' }, logits: true });
+      const b = await gctx.evaluate(long, { capture: { pooling: 'all' }, logits: true });
+      const tol = type === 'f32' ? 1e-3 : 2e-2;
+      for (const l of a.activations!.layers) {
+        const e = relativeError(a.activations!.get(l), b.activations!.get(l));
+        console.log(`[gpu] ${type} block ${l} relative error ${e.toExponential(2)}`);
+        expect(e).toBeLessThan(tol);
+      }
+      expect(relativeError(a.logits!, b.logits!)).toBeLessThan(tol);
+      const v = randomVector(256, 5, 0.5);
+      await gctx.setSteering(new Map([[2, v]]), { layers: [2, 2] });
+      const s = await gctx.evaluate(long, { capture: { pooling: 'all' } });
+      await gctx.clearSteering();
+      expect(s.activations!.get(1)).toEqual(b.activations!.get(1));
+      const diff = s.activations!.row(2, 3).map((x, j) => x - b.activations!.row(2, 3)[j]!);
+      expect(relativeError(v, diff)).toBeLessThan(1e-3);
+      const g1 = await gctx.generateText('Hello', { maxTokens: 16, capture: { layers: 'all' } });
+      expect(g1.tokenActivations).toHaveLength(16);
+      await cctx.dispose();
+      await gctx.dispose();
+      cpu.dispose();
+      gpu.dispose();
+    });
+  }
+});
