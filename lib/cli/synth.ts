@@ -1,0 +1,150 @@
+/**
+ * `emosteer synth`: writes a random llama-architecture GGUF model for tests and benchmarks.
+ *
+ * @module
+ */
+
+import { parseArgs } from 'node:util';
+import { EmosteerError } from '../errors.js';
+import {
+  SYNTHETIC_WEIGHT_TYPES,
+  writeSyntheticModel,
+  type SyntheticModelOptions,
+  type SyntheticWeightType,
+} from '../synth/synthetic-model.js';
+
+/** Where {@link runSynth} prints; defaults to process.stdout / process.stderr. */
+export interface SynthIo {
+  /** Prints one line of normal output. */
+  out(line: string): void;
+  /** Prints one line of diagnostics. */
+  err(line: string): void;
+}
+
+/** Usage text of `emosteer synth`. */
+export const SYNTH_USAGE = `Usage: emosteer synth --out <file.gguf> [options]
+
+Writes a random llama-architecture GGUF model that llama.cpp can load.
+
+Options:
+  -o, --out <file>      output path (required)
+      --layers <n>      transformer blocks, 1..32 (default 2)
+      --embd <n>        embedding width, multiple of 32 up to 4096 (default 64)
+      --heads <n>       attention heads (default: head size 16 if embd <= 128, else 64)
+      --kv-heads <n>    key/value heads, must divide heads (default: heads)
+      --ff <n>          feed-forward width, multiple of 32 (default 2*embd)
+      --ctx <n>         training context length (default 512)
+      --seed <n>        PRNG seed, 0..4294967295 (default 0)
+      --type <t>        weight type: ${SYNTHETIC_WEIGHT_TYPES.join(' | ')} (default f32)
+      --name <s>        general.name (default emosteer-synthetic)
+      --no-chat         write no chat template and no ChatML tokens
+      --json            print the result as JSON
+  -h, --help            show this help`;
+
+const defaultIo: SynthIo = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+};
+
+class UsageError extends Error {}
+
+function parseIntArg(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v.trim())) throw new UsageError(`--${flag} must be a non-negative integer, got '${v}'`);
+  return Number(v.trim());
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/**
+ * Runs `emosteer synth`.
+ *
+ * @param argv the arguments after `synth` (a leading `synth` is tolerated)
+ * @param io output sinks (default: process stdout/stderr)
+ * @returns exit code: 0 on success, 2 for bad arguments, 1 when writing failed
+ * @example
+ * process.exitCode = await runSynth(['--out', 'tiny.gguf', '--layers', '4']);
+ */
+export async function runSynth(argv: string[], io: SynthIo = defaultIo): Promise<number> {
+  const args = argv[0] === 'synth' ? argv.slice(1) : argv;
+  let options: SyntheticModelOptions;
+  let json = false;
+  try {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        out: { type: 'string', short: 'o' },
+        layers: { type: 'string' },
+        embd: { type: 'string' },
+        heads: { type: 'string' },
+        'kv-heads': { type: 'string' },
+        ff: { type: 'string' },
+        ctx: { type: 'string' },
+        seed: { type: 'string' },
+        type: { type: 'string' },
+        name: { type: 'string' },
+        'no-chat': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      io.out(SYNTH_USAGE);
+      return 0;
+    }
+    if (values.out === undefined || values.out.length === 0) throw new UsageError('--out <file.gguf> is required');
+    const type = values.type?.toLowerCase();
+    if (type !== undefined && !SYNTHETIC_WEIGHT_TYPES.includes(type as SyntheticWeightType)) {
+      throw new UsageError(`--type must be one of ${SYNTHETIC_WEIGHT_TYPES.join(', ')}, got '${values.type}'`);
+    }
+    options = { out: values.out };
+    const ints: [keyof SyntheticModelOptions, string][] = [
+      ['layers', 'layers'], ['embd', 'embd'], ['heads', 'heads'], ['kvHeads', 'kv-heads'],
+      ['ff', 'ff'], ['ctx', 'ctx'], ['seed', 'seed'],
+    ];
+    for (const [key, flag] of ints) {
+      const v = parseIntArg(flag, values[flag as keyof typeof values] as string | undefined);
+      if (v !== undefined) (options as unknown as Record<string, unknown>)[key] = v;
+    }
+    if (type !== undefined) options.type = type as SyntheticWeightType;
+    if (values.name !== undefined) options.name = values.name;
+    if (values['no-chat']) options.chatTemplate = false;
+    json = values.json === true;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    io.err(`emosteer synth: ${msg}`);
+    io.err("Run 'emosteer synth --help' for usage.");
+    return 2;
+  }
+
+  try {
+    const started = Date.now();
+    const info = await writeSyntheticModel(options);
+    if (json) {
+      io.out(JSON.stringify(info));
+    } else {
+      io.out(
+        `wrote ${info.path}: llama, ${info.layers} layers, embd ${info.embd}, ${info.heads} heads ` +
+          `(${info.kvHeads} kv), ff ${info.ff}, vocab ${info.vocabSize}, ${info.type}, ${formatBytes(info.bytes)}, ` +
+          `seed ${info.seed}, sha256 ${info.sha256?.slice(0, 16) ?? '-'}… in ${((Date.now() - started) / 1000).toFixed(2)} s`,
+      );
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof EmosteerError && err.code === 'INVALID_ARGUMENT') {
+      io.err(`emosteer synth: ${err.message.replace(/^writeSyntheticModel: /, '')}`);
+      io.err("Run 'emosteer synth --help' for usage.");
+      return 2;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    io.err(`emosteer synth: failed to write ${options.out}: ${msg}`);
+    return 1;
+  }
+}
