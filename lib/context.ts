@@ -24,6 +24,8 @@ export interface ContextOptions {
   ubatchSize?: number;
   /** Independent sequences decoded together, for batched jobs (default 1). */
   sequences?: number;
+  /** Default sampling seed of generation calls on this context (default 0). */
+  seed?: number;
   /** Threads for single-token generation (default: available parallelism). */
   threads?: number;
   /** Threads for prompt processing (default = threads). */
@@ -175,13 +177,15 @@ export class Context {
   readonly model: Model;
   /** Resolved options. */
   readonly options: Readonly<Required<Omit<ContextOptions, 'flashAttention'>>>;
+  readonly #seed: number;
   readonly #native: NativeContext;
   readonly #mutex = new Mutex();
   #disposed = false;
 
-  private constructor(model: Model, native: NativeContext) {
+  private constructor(model: Model, native: NativeContext, seed: number) {
     this.model = model;
     this.#native = native;
+    this.#seed = seed;
     const i = native.info();
     this.options = Object.freeze({
       contextSize: i.contextSize,
@@ -190,11 +194,15 @@ export class Context {
       sequences: i.sequences,
       threads: i.threads,
       batchThreads: i.batchThreads,
+      seed,
     });
   }
 
   /** @internal use {@link Model.createContext} */
   static async create(model: Model, options: ContextOptions): Promise<Context> {
+    if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0)) {
+      throw new EmosteerError('INVALID_ARGUMENT', `seed must be a non-negative integer (got ${options.seed})`);
+    }
     for (const k of ['contextSize', 'batchSize', 'ubatchSize', 'sequences', 'threads', 'batchThreads'] as const) {
       const v = options[k];
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a positive integer (got ${v})`);
@@ -202,7 +210,7 @@ export class Context {
     const threads = options.threads ?? Math.max(1, availableParallelism());
     try {
       const native = await addon().createContext(model.checkNative(), { ...options, threads, batchThreads: options.batchThreads ?? threads });
-      return new Context(model, native);
+      return new Context(model, native, options.seed ?? DEFAULT_SAMPLING.seed);
     } catch (err) {
       throw fromNativeError(err);
     }
@@ -309,6 +317,42 @@ export class Context {
   }
 
   /**
+   * Decodes several prompts in one batch (sequences 0..n-1, each started afresh) and captures
+   * the same blocks and pooling for each: the fast path for reading many short passages.
+   * Needs a context with `sequences >= inputs.length`.
+   */
+  async evaluateBatch(inputs: PromptInput[], options: Omit<EvaluateOptions, 'sequence' | 'append'> = {}): Promise<EvaluateResult[]> {
+    if (inputs.length === 0) return [];
+    if (inputs.length > this.options.sequences) {
+      throw new EmosteerError('INVALID_ARGUMENT', `${inputs.length} prompts but the context has ${this.options.sequences} sequences; create it with { sequences: ${inputs.length} }`);
+    }
+    return this.#mutex.run(async () => {
+      const native = this.#check();
+      const all = inputs.map((inp) => this.tokenizePrompt(inp, { addSpecial: options.addSpecial ?? true, parseSpecial: options.parseSpecial }));
+      all.forEach((t, i) => { if (t.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `prompt ${i} is empty`); });
+      const layers = options.capture ? this.#layers(options.capture.layers) : undefined;
+      const items: NativeStepItem[] = all.map((tokens, seq) => ({
+        seq,
+        tokens,
+        logits: options.logits ?? false,
+        ...(options.capture ? this.#pool(options.capture.pooling, tokens.length) : { pool: 'none' as const }),
+      }));
+      for (let seq = 0; seq < all.length; seq++) call(() => native.clearSequence(seq));
+      try {
+        const res = await this.#step(items, layers, options.capture?.tensor, options.signal);
+        return res.map((r, i) => {
+          const out: EvaluateResult = { tokens: all[i]! };
+          if (r.logits) out.logits = r.logits;
+          if (layers && r.activations) out.activations = new Activations([...layers], this.nEmbd, this.#rows(options.capture!.pooling, all[i]!.length), r.activations);
+          return out;
+        });
+      } finally {
+        if (!this.#disposed) for (let seq = 0; seq < all.length; seq++) call(() => native.clearSequence(seq));
+      }
+    });
+  }
+
+  /**
    * Log-probabilities of `continuation` after `prompt` (one pass), e.g. for perplexity or for
    * scoring labels. Uses sequence `options.sequence` (default 0) and leaves it cleared.
    */
@@ -346,7 +390,7 @@ export class Context {
    */
   async *generate(input: PromptInput, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken, GenerationResult, undefined> {
     const results: GenerationResult[] = [];
-    const gen = this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? DEFAULT_SAMPLING.seed], results);
+    const gen = this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? this.#seed], results);
     for await (const ev of gen) yield ev.token;
     return results[0]!;
   }
@@ -354,7 +398,7 @@ export class Context {
   /** Generates to the end and returns the whole result. */
   async generateText(input: PromptInput, options: GenerateOptions = {}): Promise<GenerationResult> {
     const results: GenerationResult[] = [];
-    for await (const _ of this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? DEFAULT_SAMPLING.seed], results)) { /* drain */ }
+    for await (const _ of this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? this.#seed], results)) { /* drain */ }
     return results[0]!;
   }
 
@@ -368,7 +412,7 @@ export class Context {
     if (inputs.length > this.options.sequences) {
       throw new EmosteerError('INVALID_ARGUMENT', `${inputs.length} prompts but the context has ${this.options.sequences} sequences; create it with { sequences: ${inputs.length} }`);
     }
-    const seeds = inputs.map((_, i) => options.seeds?.[i] ?? options.seed ?? DEFAULT_SAMPLING.seed);
+    const seeds = inputs.map((_, i) => options.seeds?.[i] ?? options.seed ?? this.#seed);
     const results: GenerationResult[] = [];
     for await (const ev of this.#generateMany(inputs, inputs.map((_, i) => i), options, seeds, results)) {
       options.onToken?.(ev.index, ev.token);

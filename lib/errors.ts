@@ -43,6 +43,8 @@ export type EmosteerErrorCode =
   | 'NO_CHAT_TEMPLATE'
   /** llama.cpp does not recognise the chat template (it supports a fixed list, no Jinja). */
   | 'CHAT_TEMPLATE_UNSUPPORTED'
+  /** A saved vector set or checkpoint does not match its manifest (sha256, size, format). */
+  | 'VECTOR_SET_CORRUPT'
   /** A native allocation failed. */
   | 'OUT_OF_MEMORY'
   /** An unexpected native failure (a bug: please report it with the message). */
@@ -78,7 +80,7 @@ const KNOWN_CODES = new Set<string>([
   'CONTEXT_CREATE_FAILED', 'ARCH_NO_LAYER_HOOKS', 'VECTOR_WIDTH_MISMATCH', 'LAYER_OUT_OF_RANGE',
   'NON_FINITE_VECTOR', 'PROMPT_TOO_LONG', 'DISPOSED', 'CONTEXT_BUSY', 'ABORTED',
   'INVALID_ARGUMENT', 'DECODE_FAILED', 'ADDON_NOT_BUILT', 'MODEL_FETCH_FAILED', 'NO_CHAT_TEMPLATE',
-  'CHAT_TEMPLATE_UNSUPPORTED', 'OUT_OF_MEMORY', 'INTERNAL_ERROR',
+  'CHAT_TEMPLATE_UNSUPPORTED', 'OUT_OF_MEMORY', 'INTERNAL_ERROR', 'VECTOR_SET_CORRUPT',
 ]);
 
 /**

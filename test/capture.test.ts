@@ -115,4 +115,22 @@ describe('activation capture (l_out of every block)', () => {
     expect(r.activations!.layers).toEqual([0, 1, 2, 3]);
     expect(relativeError(r.activations!.get(2), out.activations!.get(2))).toBeGreaterThan(1e-3);
   });
+
+  it('evaluateBatch decodes several prompts together, each equal to its own pass', async () => {
+    const texts = ['First passage about the sea.', 'A second, somewhat longer passage about mountains and rivers.', 'Third.'];
+    const multi = await model.createContext({ contextSize: 512, sequences: 3, threads: 2 });
+    try {
+      const batch = await multi.evaluateBatch(texts, { capture: { pooling: 'last' }, logits: true });
+      expect(batch).toHaveLength(3);
+      for (let i = 0; i < texts.length; i++) {
+        const solo = await ctx.evaluate(texts[i]!, { capture: { pooling: 'last' }, logits: true });
+        expect(batch[i]!.tokens).toEqual(solo.tokens);
+        for (const l of solo.activations!.layers) expect(relativeError(solo.activations!.get(l), batch[i]!.activations!.get(l))).toBeLessThan(1e-4);
+        expect(relativeError(solo.logits!, batch[i]!.logits!)).toBeLessThan(1e-4);
+      }
+      await expect(multi.evaluateBatch(['a', 'b', 'c', 'd'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      await multi.dispose();
+    }
+  });
 });
