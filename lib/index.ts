@@ -38,3 +38,21 @@ export { versions, setLogLevel, type NativeVersions } from './native.js';
 export { writeSyntheticModel, type SyntheticModelOptions, type SyntheticModelInfo, type SyntheticWeightType } from './synth/synthetic-model.js';
 export { readGguf, readTensorF32, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf/reader.js';
 export { GgufWriter } from './gguf/writer.js';
+export { extractGeneration, type GenerationOptions } from './extract/generation.js';
+export { extractComprehension, type ComprehensionOptions } from './extract/comprehension.js';
+export type { ExtractionProgress, CommonExtractionOptions } from './extract/common.js';
+export {
+  EMOTIONS,
+  NEUTRAL,
+  CATEGORIES,
+  STIMULI_VERSION,
+  defaultStimuli,
+  loadStimuli,
+  validateStimuli,
+  findEmotionWords,
+  type StimulusSet,
+  type EmotionName,
+} from './extract/stimuli/index.js';
+export { EmotionVectorSet, type EmotionVectorSetMeta, type ModelIdentity, type SampleInfo, type Baseline } from './vectors/emotion-vector-set.js';
+export { writeControlVector, readControlVector, type ControlVectorFile, type ControlVectorConvention, type WriteControlVectorOptions } from './vectors/control-vector-gguf.js';
+export { cosine, meanPairwiseCosine, normalize } from './util/vec.js';

@@ -84,3 +84,27 @@ describe.skipIf(!gemma.path)('Gemma 3 270M Q4_K_M (real weights)', () => {
     expect(j.sizeBytes).toBe(253113024);
   });
 });
+
+describe.skipIf(!gemma.path)('Gemma 3 270M: extraction end to end (4 emotions, 2 samples, 48 new tokens)', () => {
+  it('both methods give finite, non-zero vectors at every block', async () => {
+    const { extractComprehension } = await import('../lib/extract/comprehension.js');
+    const { extractGeneration } = await import('../lib/extract/generation.js');
+    const model = await loadModel(gemma.path!);
+    try {
+      const emotions = ['happy', 'sad', 'angry', 'calm'];
+      const comp = await extractComprehension(model, { emotions, samples: 2 });
+      const gen = await extractGeneration(model, { emotions, samples: 2, maxTokens: 48, batch: 5 });
+      for (const set of [comp, gen]) {
+        expect(set.layers).toHaveLength(18);
+        for (const e of emotions) for (const l of set.layers) {
+          const v = set.vector(e, l, { unit: false });
+          expect(v.every(Number.isFinite)).toBe(true);
+          expect(v.some((x) => x !== 0)).toBe(true);
+        }
+      }
+      console.log(`[gemma.test] generation: ${gen.meta.timings.tokens} tokens in ${gen.meta.timings.seconds.toFixed(1)} s; sample story: ${JSON.stringify(gen.meta.samples[0]!.text!.slice(0, 160))}`);
+    } finally {
+      model.dispose();
+    }
+  });
+});

@@ -5,11 +5,9 @@
  *
  * @module
  */
-import { parseArgs } from 'node:util';
-import { EmosteerError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { versions } from '../native.js';
-import type { SynthIo as CliIo } from './synth.js';
+import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
 
 /** Usage text of `emosteer info`. */
 export const INFO_USAGE = `Usage: emosteer info --model <file.gguf> [--json] [--metadata]
@@ -23,41 +21,20 @@ Options:
       --metadata       include every GGUF metadata key (long)
   -h, --help           show this help`;
 
-const defaultIo: CliIo = {
-  out: (l) => process.stdout.write(`${l}\n`),
-  err: (l) => process.stderr.write(`${l}\n`),
-};
-
 /**
  * Runs `emosteer info`.
  * @returns exit code: 0 ok, 1 the model could not be loaded, 2 bad arguments
  */
 export async function runInfo(argv: string[], io: CliIo = defaultIo): Promise<number> {
-  let values: { model?: string; json?: boolean; metadata?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        model: { type: 'string', short: 'm' },
-        json: { type: 'boolean' },
-        metadata: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    io.err(`emosteer info: ${(e as Error).message}\n\n${INFO_USAGE}`);
-    return 2;
-  }
-  if (values.help) { io.out(INFO_USAGE); return 0; }
+  const parsed = parseCommand('info', argv, { model: { type: 'string', short: 'm' }, json: { type: 'boolean' }, metadata: { type: 'boolean' } }, INFO_USAGE, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (!values.model) { io.err(`emosteer info: --model is required\n\n${INFO_USAGE}`); return 2; }
   let model;
   try {
-    model = await loadModel(values.model);
+    model = await loadModel(values.model as string);
   } catch (e) {
-    const code = e instanceof EmosteerError ? ` [${e.code}]` : '';
-    io.err(`emosteer info: ${(e as Error).message}${code}`);
-    return 1;
+    return reportError('info', e, io);
   }
   try {
     const { metadata, ...info } = model.info;

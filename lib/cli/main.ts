@@ -4,12 +4,18 @@
  *
  * @module
  */
+import { runExportGguf } from './export-gguf.js';
+import { runExtract } from './extract.js';
+import { runImportGguf } from './import-gguf.js';
 import { runInfo } from './info.js';
 import { runSynth } from './synth.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   info: { run: runInfo, help: 'describe a GGUF model (--model <gguf> [--json])' },
   synth: { run: runSynth, help: 'write a tiny synthetic llama GGUF for tests (--out <file.gguf>)' },
+  extract: { run: runExtract, help: 'extract emotion vectors (--model <gguf> --method generation|comprehension --out <dir>)' },
+  'export-gguf': { run: runExportGguf, help: 'write an emotion as a llama.cpp control-vector GGUF (<dir> --emotion e --out f.gguf)' },
+  'import-gguf': { run: runImportGguf, help: 'read a llama.cpp control-vector GGUF into a vector set (<f.gguf> --out <dir>)' },
 };
 
 /** Usage of the whole CLI. */

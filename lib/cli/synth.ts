@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from 'node:util';
+import { defaultIo, type CliIo } from './io.js';
 import { EmosteerError } from '../errors.js';
 import {
   SYNTHETIC_WEIGHT_TYPES,
@@ -13,13 +14,8 @@ import {
   type SyntheticWeightType,
 } from '../synth/synthetic-model.js';
 
-/** Where {@link runSynth} prints; defaults to process.stdout / process.stderr. */
-export interface SynthIo {
-  /** Prints one line of normal output. */
-  out(line: string): void;
-  /** Prints one line of diagnostics. */
-  err(line: string): void;
-}
+/** Where {@link runSynth} prints (the shared CLI sink). */
+export type SynthIo = CliIo;
 
 /** Usage text of `emosteer synth`. */
 export const SYNTH_USAGE = `Usage: emosteer synth --out <file.gguf> [options]
@@ -40,11 +36,6 @@ Options:
       --no-chat         write no chat template and no ChatML tokens
       --json            print the result as JSON
   -h, --help            show this help`;
-
-const defaultIo: SynthIo = {
-  out: (l) => process.stdout.write(`${l}\n`),
-  err: (l) => process.stderr.write(`${l}\n`),
-};
 
 class UsageError extends Error {}
 

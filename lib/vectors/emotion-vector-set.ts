@@ -1,0 +1,302 @@
+/**
+ * EmotionVectorSet: emotion directions at every captured block, the per-sample activations
+ * they were computed from, and everything needed to reproduce them (model identity, every
+ * method parameter, stimuli version, library versions, timings).
+ *
+ * On disk (see docs/vector-format.md) a set is a folder:
+ *   manifest.json       metadata, shapes, sha256 of every array file
+ *   vectors.f32         raw emotion vectors       [emotion][layer][nEmbd]
+ *   unit.f32            unit-normalized vectors   [emotion][layer][nEmbd]
+ *   means.f32           category means            [category][layer][nEmbd]
+ *   activations.f32     per-sample activations    [sample][layer][nEmbd]   (optional)
+ * All arrays are little-endian float32, so a saved set loads back bit for bit.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EmosteerError } from '../errors.js';
+import { meanOf, norm, normalize, sub } from '../util/vec.js';
+
+/** What identifies the model a set was extracted from. */
+export interface ModelIdentity {
+  path: string;
+  /** sha256 of the GGUF file ('' when unknown). */
+  sha256: string;
+  arch: string;
+  description: string;
+  nLayer: number;
+  nEmbd: number;
+  quantization: string;
+  nParams: number;
+}
+
+/** One stimulus the set was computed from. */
+export interface SampleInfo {
+  /** Emotion name or 'neutral'. */
+  category: string;
+  /** Index within its category. */
+  index: number;
+  /** Prompt (generation) or passage (comprehension). */
+  prompt: string;
+  /** Generated text (generation method). */
+  text?: string;
+  /** Tokens the activation was read from (generated tokens, or passage tokens). */
+  nTokens: number;
+  /** Token position the activation was read at ('mean' for means), relative to the span. */
+  position: number | 'mean';
+}
+
+/** How the emotion vectors were derived from the category means. */
+export type Baseline = 'neutral' | 'all';
+
+/** Fields of a set besides its arrays (what manifest.json holds). */
+export interface EmotionVectorSetMeta {
+  method: string;
+  emotions: string[];
+  categories: string[];
+  layers: number[];
+  nEmbd: number;
+  baseline: Baseline;
+  model: ModelIdentity;
+  /** Every parameter of the method, as run. */
+  params: Record<string, unknown>;
+  stimuliVersion: string;
+  versions: { emosteer: string; llamaCppCommit: string };
+  timings: { seconds: number; tokens: number; tokensPerSecond: number };
+  samples: SampleInfo[];
+  /** Mean L2 norm of the sample activations per layer, in `layers` order (for norm-scaled steering); empty when unknown (imported sets). */
+  residualNorms: number[];
+  createdAt: string;
+}
+
+const FORMAT = 'emosteer-emotion-vectors';
+const FORMAT_VERSION = 1;
+
+interface ArrayEntry { file: string; shape: number[]; sha256: string }
+
+/** Emotion vectors (emotion x layer x nEmbd) with their provenance. */
+export class EmotionVectorSet {
+  /** Metadata, as saved in manifest.json. */
+  readonly meta: Readonly<EmotionVectorSetMeta>;
+  readonly #raw: Float32Array;
+  readonly #unit: Float32Array;
+  readonly #means: Float32Array;
+  readonly #activations: Float32Array | null;
+  readonly #layerIndex: Map<number, number>;
+
+  /** @internal use {@link EmotionVectorSet.fromSamples} or {@link EmotionVectorSet.load} */
+  constructor(meta: EmotionVectorSetMeta, raw: Float32Array, unit: Float32Array, means: Float32Array, activations: Float32Array | null) {
+    const L = meta.layers.length;
+    const E = meta.nEmbd;
+    check(raw.length === meta.emotions.length * L * E, 'vectors array has the wrong size');
+    check(unit.length === raw.length, 'unit array has the wrong size');
+    check(means.length === meta.categories.length * L * E, 'means array has the wrong size');
+    check(activations === null || activations.length === meta.samples.length * L * E, 'activations array has the wrong size');
+    this.meta = Object.freeze(meta);
+    this.#raw = raw;
+    this.#unit = unit;
+    this.#means = means;
+    this.#activations = activations;
+    this.#layerIndex = new Map(meta.layers.map((l, i) => [l, i]));
+  }
+
+  /** Emotions with a vector. */
+  get emotions(): readonly string[] { return this.meta.emotions; }
+  /** Captured blocks. */
+  get layers(): readonly number[] { return this.meta.layers; }
+  /** Residual width. */
+  get nEmbd(): number { return this.meta.nEmbd; }
+  /** Whether per-sample activations are present. */
+  get hasActivations(): boolean { return this.#activations !== null; }
+
+  #li(layer: number): number {
+    const i = this.#layerIndex.get(layer);
+    if (i === undefined) throw new EmosteerError('LAYER_OUT_OF_RANGE', `block ${layer} is not in this set (blocks ${this.meta.layers[0]}..${this.meta.layers.at(-1)})`);
+    return i;
+  }
+
+  #ei(emotion: string): number {
+    const i = this.meta.emotions.indexOf(emotion);
+    if (i < 0) throw new EmosteerError('INVALID_ARGUMENT', `no vector for '${emotion}' (have: ${this.meta.emotions.join(', ')})`);
+    return i;
+  }
+
+  #slice(arr: Float32Array, row: number, layerIdx: number): Float32Array {
+    const L = this.meta.layers.length;
+    const E = this.meta.nEmbd;
+    const off = (row * L + layerIdx) * E;
+    return arr.subarray(off, off + E);
+  }
+
+  /** The emotion's vector at a block: unit-normalized (default) or raw. A view, not a copy. */
+  vector(emotion: string, layer: number, options: { unit?: boolean } = {}): Float32Array {
+    return this.#slice(options.unit === false ? this.#raw : this.#unit, this.#ei(emotion), this.#li(layer));
+  }
+
+  /** Mean activation of a category ('neutral' included) at a block. */
+  categoryMean(category: string, layer: number): Float32Array {
+    const i = this.meta.categories.indexOf(category);
+    if (i < 0) throw new EmosteerError('INVALID_ARGUMENT', `no category '${category}'`);
+    return this.#slice(this.#means, i, this.#li(layer));
+  }
+
+  /** Every emotion's vector at a block, in `emotions` order. */
+  vectorsAt(layer: number, options: { unit?: boolean } = {}): Float32Array[] {
+    return this.meta.emotions.map((e) => this.vector(e, layer, options));
+  }
+
+  /** Activation of sample `i` (see meta.samples) at a block. */
+  sampleActivation(i: number, layer: number): Float32Array {
+    if (!this.#activations) throw new EmosteerError('INVALID_ARGUMENT', 'this set was loaded or built without per-sample activations');
+    if (!Number.isInteger(i) || i < 0 || i >= this.meta.samples.length) throw new EmosteerError('INVALID_ARGUMENT', `sample ${i} does not exist`);
+    return this.#slice(this.#activations, i, this.#li(layer));
+  }
+
+  /**
+   * Builds a set from per-sample activations: category means, then
+   * vector(emotion) = mean(emotion) - baseline, where baseline is the neutral mean ('neutral')
+   * or the mean of all category means ('all'), and its unit-normalized copy.
+   *
+   * @param activations per sample, one Float32Array of layers.length x nEmbd (row per layer)
+   */
+  static fromSamples(meta: Omit<EmotionVectorSetMeta, 'residualNorms'>, activations: readonly Float32Array[]): EmotionVectorSet {
+    const L = meta.layers.length;
+    const E = meta.nEmbd;
+    check(activations.length === meta.samples.length, 'one activation per sample is needed');
+    for (const a of activations) check(a.length === L * E, `each sample activation must hold ${L} x ${E} floats`);
+    for (const c of meta.categories) {
+      if (!meta.samples.some((s) => s.category === c)) throw new EmosteerError('INVALID_ARGUMENT', `category '${c}' has no samples`);
+    }
+    if (meta.baseline === 'neutral' && !meta.categories.includes('neutral')) {
+      throw new EmosteerError('INVALID_ARGUMENT', "baseline 'neutral' needs neutral samples");
+    }
+    const means = new Float32Array(meta.categories.length * L * E);
+    const raw = new Float32Array(meta.emotions.length * L * E);
+    const unit = new Float32Array(raw.length);
+    const residualNorms: number[] = [];
+    for (let li = 0; li < L; li++) {
+      const row = (a: Float32Array) => a.subarray(li * E, (li + 1) * E);
+      const catMeans = meta.categories.map((c) => meanOf(activations.filter((_, k) => meta.samples[k]!.category === c).map(row), E));
+      catMeans.forEach((m, ci) => means.set(m, (ci * L + li) * E));
+      const base = meta.baseline === 'neutral' ? catMeans[meta.categories.indexOf('neutral')]! : meanOf(catMeans, E);
+      meta.emotions.forEach((e, ei) => {
+        const v = sub(catMeans[meta.categories.indexOf(e)]!, base);
+        raw.set(v, (ei * L + li) * E);
+        unit.set(normalize(v), (ei * L + li) * E);
+      });
+      let s = 0;
+      for (const a of activations) s += norm(row(a));
+      residualNorms.push(s / activations.length);
+    }
+    const flat = new Float32Array(activations.length * L * E);
+    activations.forEach((a, k) => flat.set(a, k * L * E));
+    return new EmotionVectorSet({ ...meta, residualNorms }, raw, unit, means, flat);
+  }
+
+  /**
+   * Builds a set from ready-made vectors (e.g. an imported control-vector file): no samples,
+   * no category means beyond the vectors themselves. Blocks missing for an emotion are zero.
+   */
+  static fromVectors(
+    meta: Pick<EmotionVectorSetMeta, 'method' | 'model' | 'params'> & Partial<Pick<EmotionVectorSetMeta, 'stimuliVersion' | 'versions'>>,
+    vectors: ReadonlyMap<string, ReadonlyMap<number, Float32Array>>,
+  ): EmotionVectorSet {
+    const emotions = [...vectors.keys()];
+    if (emotions.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'no vectors given');
+    const layers = [...new Set(emotions.flatMap((e) => [...vectors.get(e)!.keys()]))].sort((a, b) => a - b);
+    const widths = new Set(emotions.flatMap((e) => [...vectors.get(e)!.values()].map((v) => v.length)));
+    if (widths.size !== 1) throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `vectors of different widths: ${[...widths].join(', ')}`);
+    const E = [...widths][0]!;
+    const L = layers.length;
+    const raw = new Float32Array(emotions.length * L * E);
+    const unit = new Float32Array(raw.length);
+    emotions.forEach((e, ei) => layers.forEach((l, li) => {
+      const v = vectors.get(e)!.get(l);
+      if (!v) return;
+      raw.set(v, (ei * L + li) * E);
+      unit.set(normalize(v), (ei * L + li) * E);
+    }));
+    return new EmotionVectorSet({
+      method: meta.method,
+      emotions,
+      categories: emotions,
+      layers,
+      nEmbd: E,
+      baseline: 'all',
+      model: meta.model,
+      params: meta.params,
+      stimuliVersion: meta.stimuliVersion ?? 'none',
+      versions: meta.versions ?? { emosteer: 'unknown', llamaCppCommit: 'unknown' },
+      timings: { seconds: 0, tokens: 0, tokensPerSecond: 0 },
+      samples: [],
+      residualNorms: [],
+      createdAt: new Date().toISOString(),
+    }, raw, unit, raw.slice(), null);
+  }
+
+  /** Writes the set into `dir` (created if needed); see the module comment for the layout. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const L = this.meta.layers.length;
+    const E = this.meta.nEmbd;
+    const arrays: Record<string, ArrayEntry> = {};
+    const put = async (name: string, file: string, data: Float32Array, shape: number[]) => {
+      const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      await atomicWrite(join(dir, file), buf);
+      arrays[name] = { file, shape, sha256: sha256(buf) };
+    };
+    await put('vectors', 'vectors.f32', this.#raw, [this.meta.emotions.length, L, E]);
+    await put('unit', 'unit.f32', this.#unit, [this.meta.emotions.length, L, E]);
+    await put('means', 'means.f32', this.#means, [this.meta.categories.length, L, E]);
+    if (this.#activations) await put('activations', 'activations.f32', this.#activations, [this.meta.samples.length, L, E]);
+    const manifest = { format: FORMAT, formatVersion: FORMAT_VERSION, endianness: 'little', dtype: 'float32', arrays, ...this.meta };
+    await atomicWrite(join(dir, 'manifest.json'), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  }
+
+  /**
+   * Loads a set saved by {@link save}, verifying every array's sha256.
+   * @param options.activations false skips the per-sample activations (the largest array)
+   */
+  static async load(dir: string, options: { activations?: boolean } = {}): Promise<EmotionVectorSet> {
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    } catch (err) {
+      throw new EmosteerError('FILE_NOT_FOUND', `${dir} holds no readable manifest.json: not an emosteer vector set (${(err as Error).message})`, { cause: err });
+    }
+    if (manifest.format !== FORMAT) throw new EmosteerError('VECTOR_SET_CORRUPT', `${dir}/manifest.json is not an emosteer vector set (format ${String(manifest.format)})`);
+    if (manifest.formatVersion !== FORMAT_VERSION) throw new EmosteerError('INVALID_ARGUMENT', `vector set format version ${String(manifest.formatVersion)} is not supported (expected ${FORMAT_VERSION})`);
+    const { format: _f, formatVersion: _v, endianness: _e, dtype: _d, arrays, ...meta } = manifest as unknown as EmotionVectorSetMeta & {
+      format: string; formatVersion: number; endianness: string; dtype: string; arrays: Record<string, ArrayEntry>;
+    };
+    const read = async (name: string): Promise<Float32Array> => {
+      const entry = arrays[name];
+      if (!entry) throw new EmosteerError('INVALID_ARGUMENT', `manifest lists no '${name}' array`);
+      const buf = await readFile(join(dir, entry.file)).catch((err) => {
+        throw new EmosteerError('FILE_NOT_FOUND', `${join(dir, entry.file)} is missing`, { cause: err });
+      });
+      if (sha256(buf) !== entry.sha256) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} does not match its sha256 in manifest.json`);
+      const expected = entry.shape.reduce((a, b) => a * b, 1);
+      if (buf.byteLength !== expected * 4) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} has ${buf.byteLength} bytes, expected ${expected * 4}`);
+      const out = new Float32Array(expected);
+      new Uint8Array(out.buffer).set(buf);
+      return out;
+    };
+    const wantActs = options.activations !== false && arrays.activations !== undefined;
+    return new EmotionVectorSet(meta, await read('vectors'), await read('unit'), await read('means'), wantActs ? await read('activations') : null);
+  }
+}
+
+function check(cond: boolean, message: string): asserts cond {
+  if (!cond) throw new EmosteerError('INVALID_ARGUMENT', message);
+}
+
+function sha256(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}

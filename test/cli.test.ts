@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { EmotionVectorSet } from '../lib/vectors/emotion-vector-set.js';
+import { readControlVector } from '../lib/vectors/control-vector-gguf.js';
+import { tempPath } from './helpers/models.js';
+
+const run = promisify(execFile);
+const cli = (...args: string[]) => run(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
+
+describe('the emosteer command line (built dist/)', () => {
+  it('synth -> info -> extract -> export-gguf -> import-gguf', async () => {
+    const model = tempPath('cli.gguf');
+    const synth = await cli('synth', '--out', model, '--layers', '3', '--embd', '64', '--seed', '5', '--json');
+    expect(JSON.parse(synth.stdout)).toMatchObject({ layers: 3, embd: 64 });
+    const info = JSON.parse((await cli('info', '--model', model, '--json')).stdout);
+    expect(info).toMatchObject({ arch: 'llama', nLayer: 3, nEmbd: 64, hasChatTemplate: true });
+    for (const k of ['nVocab', 'nCtxTrain', 'sizeBytes']) expect(typeof info[k]).toBe('number');
+
+    const dir = tempPath('cli-set');
+    const ex = await cli('extract', '--model', model, '--method', 'comprehension', '--out', dir, '--emotions', 'happy,sad', '--samples', '2', '--threads', '2', '--json');
+    const summary = JSON.parse(ex.stdout);
+    expect(summary).toMatchObject({ method: 'comprehension', nEmotions: 2, nLayer: 3 });
+    expect(summary.layers).toHaveLength(3);
+    expect(summary.layers[0]).toEqual({ layer: 0, meanPairwiseCosine: expect.any(Number) });
+    expect(summary.tokensPerSecond).toBeGreaterThan(0);
+    expect(existsSync(`${dir}/checkpoint.jsonl`)).toBe(false);
+    const set = await EmotionVectorSet.load(dir);
+    expect(set.emotions).toEqual(['happy', 'sad']);
+
+    const gguf = tempPath('happy.gguf');
+    await cli('export-gguf', dir, '--emotion', 'happy', '--out', gguf, '--scale', '2');
+    const cv = await readControlVector(gguf);
+    expect([...cv.appliedAt.keys()]).toEqual([1, 2]);
+    expect(cv.appliedAt.get(2)).toEqual(set.vector('happy', 2).map((x) => x * 2));
+
+    const imported = tempPath('imported');
+    await cli('import-gguf', gguf, '--out', imported, '--emotion', 'happy');
+    const back = await EmotionVectorSet.load(imported);
+    expect(back.layers).toEqual([1, 2]);
+    expect(back.vector('happy', 2, { unit: false })).toEqual(cv.appliedAt.get(2));
+    await Promise.all([dir, imported].map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('exits with 2 and a usage message for bad arguments', async () => {
+    await expect(cli('extract', '--method', 'telepathy')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: emosteer extract') });
+    await expect(cli('nonsense')).rejects.toMatchObject({ code: 2 });
+    await expect(cli('info', '--model', '/no/such.gguf')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('FILE_NOT_FOUND') });
+  });
+});
