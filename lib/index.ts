@@ -56,3 +56,8 @@ export {
 export { EmotionVectorSet, type EmotionVectorSetMeta, type ModelIdentity, type SampleInfo, type Baseline } from './vectors/emotion-vector-set.js';
 export { writeControlVector, readControlVector, type ControlVectorFile, type ControlVectorConvention, type WriteControlVectorOptions } from './vectors/control-vector-gguf.js';
 export { cosine, meanPairwiseCosine, normalize } from './util/vec.js';
+export { evaluateRun, evaluateSet, compareMethods, findSets, type EvaluateOptions as EvaluationOptions } from './evaluate/evaluate.js';
+export { measureAnisotropy, type AnisotropyProfile } from './evaluate/anisotropy.js';
+export { evaluationSummary } from './evaluate/summary.js';
+export type { EvaluationResult, MethodEvaluation, MethodComparison, LayerMetrics, Estimate, LayerCurveShape, EmotionMap } from './evaluate/types.js';
+export { renderReport, type ReportOptions } from './report/html-report.js';

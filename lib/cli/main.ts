@@ -4,10 +4,12 @@
  *
  * @module
  */
+import { runEvaluate } from './evaluate.js';
 import { runExportGguf } from './export-gguf.js';
 import { runExtract } from './extract.js';
 import { runImportGguf } from './import-gguf.js';
 import { runInfo } from './info.js';
+import { runReport } from './report.js';
 import { runSynth } from './synth.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -15,6 +17,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   synth: { run: runSynth, help: 'write a tiny synthetic llama GGUF for tests (--out <file.gguf>)' },
   extract: { run: runExtract, help: 'extract emotion vectors (--model <gguf> --method generation|comprehension --out <dir>)' },
   'export-gguf': { run: runExportGguf, help: 'write an emotion as a llama.cpp control-vector GGUF (<dir> --emotion e --out f.gguf)' },
+  evaluate: { run: runEvaluate, help: 'separation metrics per block, nulls, method statistics (<run-dir> [--json])' },
+  report: { run: runReport, help: 'self-contained HTML report of a run (<run-dir> --out report.html)' },
   'import-gguf': { run: runImportGguf, help: 'read a llama.cpp control-vector GGUF into a vector set (<f.gguf> --out <dir>)' },
 };
 

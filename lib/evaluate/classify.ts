@@ -1,0 +1,848 @@
+/**
+ * Classification and geometry on activations: stratified folds, nearest-centroid and
+ * linear-probe accuracy, silhouette, Fisher ratio, shuffled-label null, PCA map,
+ * average-linkage clustering and representational similarity.
+ *
+ * Samples are rows: one Float32Array per sample, all of the same width. Labels are numbers
+ * (any finite values; classes are their distinct values in ascending order). Everything is
+ * deterministic for a given seed.
+ */
+import { agnes, type Cluster } from 'ml-hclust';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { PCA } from 'ml-pca';
+import { EmosteerError } from '../errors.js';
+import { quantile, seededRandom, spearman } from './statistics.js';
+
+/** Distance used to compare a sample with a centroid or another sample. */
+export type Metric = 'cosine' | 'euclidean';
+
+// ---------------------------------------------------------------------------------------------
+// Validation helpers
+// ---------------------------------------------------------------------------------------------
+
+function invalid(message: string): EmosteerError {
+  return new EmosteerError('INVALID_ARGUMENT', message);
+}
+
+/** Checks rows: non-empty, Float32Array, equal widths, finite values. Returns the width. */
+function checkRows(X: Float32Array[], name = 'X', minRows = 1): number {
+  if (!Array.isArray(X)) throw invalid(`${name} must be an array of Float32Array rows`);
+  if (X.length < minRows) throw invalid(`${name} needs at least ${minRows} row${minRows === 1 ? '' : 's'}, got ${X.length}`);
+  if (X.length === 0) return 0;
+  const first = X[0];
+  if (!(first instanceof Float32Array)) throw invalid(`${name}[0] must be a Float32Array`);
+  const d = first.length;
+  if (d === 0) throw invalid(`${name} rows must not be empty`);
+  for (let i = 0; i < X.length; i++) {
+    const row = X[i];
+    if (!(row instanceof Float32Array)) throw invalid(`${name}[${i}] must be a Float32Array`);
+    if (row.length !== d) throw invalid(`${name}[${i}] has width ${row.length}, expected ${d} like ${name}[0]`);
+    for (let j = 0; j < d; j++) {
+      if (!Number.isFinite(row[j])) throw invalid(`${name}[${i}][${j}] is ${String(row[j])}; activations must be finite`);
+    }
+  }
+  return d;
+}
+
+/** Distinct labels (ascending) and each sample's class index. */
+interface Encoded {
+  classes: number[];
+  y: Int32Array;
+  counts: number[];
+}
+
+function encodeLabels(labels: ArrayLike<number>, n?: number): Encoded {
+  if (labels == null || typeof labels.length !== 'number') throw invalid('labels must be an array of numbers');
+  if (n !== undefined && labels.length !== n) {
+    throw invalid(`labels has ${labels.length} entries but there are ${n} samples`);
+  }
+  if (labels.length === 0) throw invalid('labels must not be empty');
+  for (let i = 0; i < labels.length; i++) {
+    if (typeof labels[i] !== 'number' || !Number.isFinite(labels[i])) {
+      throw invalid(`labels[${i}] is ${String(labels[i])}; labels must be finite numbers`);
+    }
+  }
+  const classes = [...new Set(Array.from(labels))].sort((a, b) => a - b);
+  const index = new Map(classes.map((c, i) => [c, i] as const));
+  const y = new Int32Array(labels.length);
+  const counts = new Array<number>(classes.length).fill(0);
+  for (let i = 0; i < labels.length; i++) {
+    const c = index.get(labels[i] as number) as number;
+    y[i] = c;
+    counts[c] = (counts[c] as number) + 1;
+  }
+  return { classes, y, counts };
+}
+
+/** Checks that folds partition 0..n-1; returns, for every sample, the fold holding it. */
+function checkFolds(folds: number[][], n: number): Int32Array {
+  if (!Array.isArray(folds) || folds.length < 2) throw invalid('folds must be an array of at least two index arrays');
+  const foldOf = new Int32Array(n).fill(-1);
+  for (let f = 0; f < folds.length; f++) {
+    const fold = folds[f];
+    if (!Array.isArray(fold)) throw invalid(`folds[${f}] must be an array of sample indices`);
+    for (const i of fold) {
+      if (!Number.isInteger(i) || i < 0 || i >= n) throw invalid(`folds[${f}] holds ${String(i)}, not a sample index in 0..${n - 1}`);
+      if (foldOf[i] !== -1) throw invalid(`sample ${i} is in more than one fold`);
+      foldOf[i] = f;
+    }
+  }
+  const missing = foldOf.indexOf(-1);
+  if (missing !== -1) throw invalid(`sample ${missing} is in no fold; folds must cover every sample exactly once`);
+  return foldOf;
+}
+
+function checkMetric(metric: unknown): asserts metric is Metric {
+  if (metric !== 'cosine' && metric !== 'euclidean') throw invalid(`metric must be 'cosine' or 'euclidean', got ${String(metric)}`);
+}
+
+function norm(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < v.length; j++) s += (v[j] as number) * (v[j] as number);
+  return Math.sqrt(s);
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += (a[j] as number) * (b[j] as number);
+  return s;
+}
+
+/** Cosine distance 1 - cos, clamped to [0, 2]; a zero vector is at distance 1 from everything. */
+function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>, na = norm(a), nb = norm(b)): number {
+  if (na === 0 || nb === 0) return 1;
+  const c = dot(a, b) / (na * nb);
+  return Math.min(2, Math.max(0, 1 - c));
+}
+
+function euclideanDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) {
+    const t = (a[j] as number) - (b[j] as number);
+    s += t * t;
+  }
+  return Math.sqrt(s);
+}
+
+/** In-place Fisher-Yates shuffle driven by `rand`. */
+function shuffle<T>(a: T[], rand: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = a[i] as T;
+    a[i] = a[j] as T;
+    a[j] = t;
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folds
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The number of folds {@link kFoldIndices} actually makes: min(k, size of the smallest class),
+ * so that every fold holds at least one sample of every class.
+ * @throws EmosteerError INVALID_ARGUMENT when k < 2 or the smallest class has fewer than two samples
+ */
+export function effectiveFoldCount(labels: ArrayLike<number>, k: number): number {
+  if (!Number.isInteger(k) || k < 2) throw invalid(`k must be an integer >= 2, got ${String(k)}`);
+  const { counts, classes } = encodeLabels(labels);
+  const smallest = Math.min(...counts);
+  if (smallest < 2) {
+    const c = classes[counts.indexOf(smallest)];
+    throw invalid(`class ${String(c)} has a single sample; cross-validation needs at least two per class`);
+  }
+  return Math.min(k, smallest);
+}
+
+/**
+ * Stratified k-fold split. The samples of each class are shuffled (seeded) and dealt round
+ * robin over the folds, the dealing position carrying over from one class to the next so that
+ * fold sizes differ by at most one. When a class has fewer than k samples, only
+ * {@link effectiveFoldCount}(labels, k) folds are made; then every fold holds at least one
+ * sample of every class, and so every training split (all folds but one) does too.
+ *
+ * @returns folds of sample indices (each ascending); together they hold every index exactly once
+ * @throws EmosteerError INVALID_ARGUMENT when k < 2 or a class has fewer than two samples
+ */
+export function kFoldIndices(labels: ArrayLike<number>, k: number, seed: number): number[][] {
+  const kEff = effectiveFoldCount(labels, k);
+  const { y, classes } = encodeLabels(labels);
+  const rand = seededRandom(seed);
+  const folds: number[][] = Array.from({ length: kEff }, () => []);
+  let pos = 0;
+  for (let c = 0; c < classes.length; c++) {
+    const members: number[] = [];
+    for (let i = 0; i < y.length; i++) if (y[i] === c) members.push(i);
+    shuffle(members, rand);
+    for (const i of members) {
+      (folds[pos % kEff] as number[]).push(i);
+      pos++;
+    }
+  }
+  for (const f of folds) f.sort((a, b) => a - b);
+  return folds;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nearest centroid
+// ---------------------------------------------------------------------------------------------
+
+function nearestCentroidCorrectEncoded(
+  X: Float32Array[],
+  enc: Encoded,
+  foldOf: Int32Array,
+  nFolds: number,
+  metric: Metric,
+): Uint8Array {
+  const n = X.length;
+  const d = (X[0] as Float32Array).length;
+  const C = enc.classes.length;
+  const correct = new Uint8Array(n);
+  const sums = new Float64Array(C * d);
+  const counts = new Int32Array(C);
+  const centroidNorm = new Float64Array(C);
+  for (let f = 0; f < nFolds; f++) {
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      if (foldOf[i] === f) continue;
+      const c = enc.y[i] as number;
+      const row = X[i] as Float32Array;
+      const off = c * d;
+      for (let j = 0; j < d; j++) sums[off + j] = (sums[off + j] as number) + (row[j] as number);
+      counts[c] = (counts[c] as number) + 1;
+    }
+    for (let c = 0; c < C; c++) {
+      const cnt = counts[c] as number;
+      if (cnt === 0) continue;
+      const off = c * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const v = (sums[off + j] as number) / cnt;
+        sums[off + j] = v;
+        s += v * v;
+      }
+      centroidNorm[c] = Math.sqrt(s);
+    }
+    for (let i = 0; i < n; i++) {
+      if (foldOf[i] !== f) continue;
+      const row = X[i] as Float32Array;
+      const rn = metric === 'cosine' ? norm(row) : 0;
+      let best = -1;
+      let bestScore = -Infinity;
+      for (let c = 0; c < C; c++) {
+        if (counts[c] === 0) continue; // class absent from this training split: cannot be predicted
+        const off = c * d;
+        let score: number;
+        if (metric === 'cosine') {
+          let s = 0;
+          for (let j = 0; j < d; j++) s += (row[j] as number) * (sums[off + j] as number);
+          const denom = rn * (centroidNorm[c] as number);
+          score = denom === 0 ? 0 : s / denom;
+        } else {
+          let s = 0;
+          for (let j = 0; j < d; j++) {
+            const t = (row[j] as number) - (sums[off + j] as number);
+            s += t * t;
+          }
+          score = -s;
+        }
+        if (score > bestScore) {
+          bestScore = score;
+          best = c;
+        }
+      }
+      correct[i] = best === enc.y[i] ? 1 : 0;
+    }
+  }
+  return correct;
+}
+
+/**
+ * Per-sample correctness of nearest-centroid classification under cross-validation: for each
+ * fold, class centroids (means) are computed from the other folds and each held-out sample is
+ * assigned to the closest centroid (highest cosine similarity, or smallest Euclidean distance;
+ * ties go to the smaller label). A class absent from a training split is never predicted there.
+ *
+ * @param folds a partition of 0..n-1, e.g. from {@link kFoldIndices}
+ * @returns 1 where the held-out prediction was right, 0 where wrong (mean = accuracy; feed it to a bootstrap)
+ * @throws EmosteerError INVALID_ARGUMENT for ragged or non-finite rows, mismatched labels, folds that are not a partition
+ */
+export function nearestCentroidCorrect(
+  X: Float32Array[],
+  labels: ArrayLike<number>,
+  folds: number[][],
+  metric: Metric = 'cosine',
+): Uint8Array {
+  checkMetric(metric);
+  checkRows(X, 'X', 2);
+  const enc = encodeLabels(labels, X.length);
+  const foldOf = checkFolds(folds, X.length);
+  return nearestCentroidCorrectEncoded(X, enc, foldOf, folds.length, metric);
+}
+
+function meanOf(a: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] as number;
+  return s / a.length;
+}
+
+/**
+ * Cross-validated nearest-centroid accuracy over all samples (the mean of
+ * {@link nearestCentroidCorrect}).
+ * @throws EmosteerError INVALID_ARGUMENT as {@link nearestCentroidCorrect}
+ */
+export function nearestCentroidAccuracy(
+  X: Float32Array[],
+  labels: ArrayLike<number>,
+  folds: number[][],
+  metric: Metric = 'cosine',
+): number {
+  return meanOf(nearestCentroidCorrect(X, labels, folds, metric));
+}
+
+/** Nearest-centroid accuracy under label permutations. */
+export interface ShuffledNull {
+  /** Mean accuracy over the permutations. */
+  mean: number;
+  /** 95th percentile (type-7 quantile) of the permutation accuracies. */
+  p95: number;
+}
+
+/**
+ * Null distribution of cross-validated nearest-centroid accuracy: the labels are permuted
+ * (seeded Fisher-Yates, class sizes kept) `permutations` times and the accuracy is computed
+ * with the same folds. Its mean should be close to chance (1 / number of classes).
+ *
+ * @throws EmosteerError INVALID_ARGUMENT as {@link nearestCentroidCorrect}, or permutations < 1
+ */
+export function shuffledLabelNull(
+  X: Float32Array[],
+  labels: ArrayLike<number>,
+  folds: number[][],
+  permutations = 20,
+  seed = 0,
+  metric: Metric = 'cosine',
+): ShuffledNull {
+  checkMetric(metric);
+  if (!Number.isInteger(permutations) || permutations < 1) {
+    throw invalid(`permutations must be a positive integer, got ${String(permutations)}`);
+  }
+  checkRows(X, 'X', 2);
+  const enc = encodeLabels(labels, X.length);
+  const foldOf = checkFolds(folds, X.length);
+  const rand = seededRandom(seed);
+  const accs: number[] = [];
+  const perm = Array.from(enc.y);
+  for (let p = 0; p < permutations; p++) {
+    shuffle(perm, rand);
+    const shuffled: Encoded = { classes: enc.classes, counts: enc.counts, y: Int32Array.from(perm) };
+    accs.push(meanOf(nearestCentroidCorrectEncoded(X, shuffled, foldOf, folds.length, metric)));
+  }
+  let s = 0;
+  for (const a of accs) s += a;
+  return { mean: s / accs.length, p95: quantile(accs, 0.95) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear probe: multinomial logistic regression with L2
+// ---------------------------------------------------------------------------------------------
+
+/** Options of {@link linearProbeAccuracy}. */
+export interface LinearProbeOptions {
+  /**
+   * L2 penalty on the weights (not the intercepts): the objective is
+   * mean cross-entropy + l2 / 2 * ||W||^2 on standardized features (default 0.01; comparable
+   * to scikit-learn's C = 1 / (l2 * nTrain)).
+   */
+  l2?: number;
+  /** Optimiser iterations per fold (default 200). */
+  epochs?: number;
+  /**
+   * Accepted for API stability. The optimiser is full-batch and starts from zero weights, so it
+   * uses no randomness and the result does not depend on the seed.
+   */
+  seed?: number;
+}
+
+/** Result of {@link linearProbeAccuracy}. */
+export interface ProbeResult {
+  /** Held-out accuracy over all samples. */
+  accuracy: number;
+  /** 1 where the held-out prediction of a sample was right, 0 where wrong. */
+  correct: Uint8Array;
+}
+
+/**
+ * Cross-validated accuracy of a linear probe: multinomial (softmax) logistic regression with an
+ * L2 penalty, trained per fold on features standardized with the training fold's mean and
+ * standard deviation (constant features become 0), and evaluated on the held-out fold.
+ *
+ * The training is exact and deterministic. With an L2 penalty the optimal weights lie in the
+ * span of the training samples, so each fold is solved in that span: the training Gram matrix
+ * is diagonalised (ml-matrix), giving at most nTrain orthogonal features whose scale is known,
+ * and the softmax objective is minimised there by accelerated gradient descent (Nesterov/FISTA
+ * momentum with adaptive restart) preconditioned by Böhning's bound on the Hessian
+ * (0.5 * feature variance + l2 per direction), which makes every step a guaranteed descent of
+ * the quadratic majoriser. This is equivalent to the same model on the raw features, and costs
+ * O(nTrain^2 * d) once plus O(nTrain^2 * classes) per iteration.
+ *
+ * @throws EmosteerError INVALID_ARGUMENT as {@link nearestCentroidCorrect}, or bad options
+ */
+export function linearProbeAccuracy(
+  X: Float32Array[],
+  labels: ArrayLike<number>,
+  folds: number[][],
+  options: LinearProbeOptions = {},
+): ProbeResult {
+  const l2 = options.l2 ?? 0.01;
+  const epochs = options.epochs ?? 200;
+  if (typeof l2 !== 'number' || !(l2 > 0) || !Number.isFinite(l2)) throw invalid(`l2 must be a positive number, got ${String(l2)}`);
+  if (!Number.isInteger(epochs) || epochs < 1) throw invalid(`epochs must be a positive integer, got ${String(epochs)}`);
+  checkRows(X, 'X', 2);
+  const enc = encodeLabels(labels, X.length);
+  const foldOf = checkFolds(folds, X.length);
+  const n = X.length;
+  const correct = new Uint8Array(n);
+  for (let f = 0; f < folds.length; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < n; i++) (foldOf[i] === f ? test : train).push(i);
+    const predicted = probeFold(X, enc, train, test, l2, epochs);
+    for (let t = 0; t < test.length; t++) {
+      const i = test[t] as number;
+      correct[i] = predicted[t] === enc.y[i] ? 1 : 0;
+    }
+  }
+  return { accuracy: meanOf(correct), correct };
+}
+
+/** Trains on `train`, returns the predicted class index of each sample of `test`. */
+function probeFold(X: Float32Array[], enc: Encoded, train: number[], test: number[], l2: number, epochs: number): Int32Array {
+  const d = (X[0] as Float32Array).length;
+  const C = enc.classes.length;
+  const m = train.length;
+  const t = test.length;
+
+  // Standardize with the training fold's statistics (population standard deviation).
+  const mu = new Float64Array(d);
+  const sd = new Float64Array(d);
+  for (const i of train) {
+    const row = X[i] as Float32Array;
+    for (let j = 0; j < d; j++) mu[j] = (mu[j] as number) + (row[j] as number);
+  }
+  for (let j = 0; j < d; j++) mu[j] = (mu[j] as number) / m;
+  for (const i of train) {
+    const row = X[i] as Float32Array;
+    for (let j = 0; j < d; j++) {
+      const v = (row[j] as number) - (mu[j] as number);
+      sd[j] = (sd[j] as number) + v * v;
+    }
+  }
+  for (let j = 0; j < d; j++) {
+    const s = Math.sqrt((sd[j] as number) / m);
+    sd[j] = s > 1e-12 ? 1 / s : 0; // stored as the inverse; constant features vanish
+  }
+  const standardize = (rows: number[]): Float64Array => {
+    const out = new Float64Array(rows.length * d);
+    for (let r = 0; r < rows.length; r++) {
+      const row = X[rows[r] as number] as Float32Array;
+      const off = r * d;
+      for (let j = 0; j < d; j++) out[off + j] = ((row[j] as number) - (mu[j] as number)) * (sd[j] as number);
+    }
+    return out;
+  };
+  const Ztr = standardize(train);
+  const Zte = standardize(test);
+
+  // Gram matrix of the training fold and its eigendecomposition: Ztr = U S V^T.
+  const gram = new Matrix(m, m);
+  for (let a = 0; a < m; a++) {
+    const oa = a * d;
+    for (let b = 0; b <= a; b++) {
+      const ob = b * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (Ztr[oa + j] as number) * (Ztr[ob + j] as number);
+      gram.set(a, b, s);
+      gram.set(b, a, s);
+    }
+  }
+  const evd = new EigenvalueDecomposition(gram, { assumeSymmetric: true });
+  const lambdas = evd.realEigenvalues;
+  const vecs = evd.eigenvectorMatrix;
+  const lmax = Math.max(0, ...lambdas);
+  const keep: number[] = [];
+  for (let k = 0; k < lambdas.length; k++) if ((lambdas[k] as number) > lmax * 1e-10 && (lambdas[k] as number) > 0) keep.push(k);
+  const r = keep.length;
+
+  // Training features F = U S (m x r), test features G = Zte Ztr^T U S^-1 (t x r).
+  const F = new Float64Array(m * r);
+  const U = new Float64Array(r * m); // kept eigenvectors, one per row
+  const lam = new Float64Array(r);
+  for (let q = 0; q < r; q++) {
+    const k = keep[q] as number;
+    const s = Math.sqrt(lambdas[k] as number);
+    lam[q] = lambdas[k] as number;
+    for (let a = 0; a < m; a++) {
+      const u = vecs.get(a, k);
+      U[q * m + a] = u;
+      F[a * r + q] = u * s;
+    }
+  }
+  const G = new Float64Array(t * r);
+  const kte = new Float64Array(m);
+  for (let b = 0; b < t; b++) {
+    const ob = b * d;
+    for (let a = 0; a < m; a++) {
+      const oa = a * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (Zte[ob + j] as number) * (Ztr[oa + j] as number);
+      kte[a] = s;
+    }
+    for (let q = 0; q < r; q++) {
+      const uo = q * m;
+      let s = 0;
+      for (let a = 0; a < m; a++) s += (kte[a] as number) * (U[uo + a] as number);
+      G[b * r + q] = s / Math.sqrt(lam[q] as number);
+    }
+  }
+
+  // Parameters: weights W^T (C x r, one row per class) and intercepts b (C), packed as
+  // theta = [W^T row-major, b].
+  const P = C * r + C;
+  const bOff = C * r;
+  const precond = new Float64Array(P); // inverse of the diagonal Hessian bound
+  for (let c = 0; c < C; c++) {
+    for (let q = 0; q < r; q++) precond[c * r + q] = 1 / ((0.5 * (lam[q] as number)) / m + l2);
+  }
+  for (let c = 0; c < C; c++) precond[bOff + c] = 2; // intercept: 0.5 * (1^T 1) / m = 0.5
+
+  const ytr = new Int32Array(m);
+  for (let a = 0; a < m; a++) ytr[a] = enc.y[train[a] as number] as number;
+  let theta = new Float64Array(P);
+  let prev = new Float64Array(P);
+  const yv = new Float64Array(P);
+  const grad = new Float64Array(P);
+  const resid = new Float64Array(m * C);
+  let tk = 1;
+  for (let it = 0; it < epochs; it++) {
+    const tNext = (1 + Math.sqrt(1 + 4 * tk * tk)) / 2;
+    const beta = (tk - 1) / tNext;
+    for (let p = 0; p < P; p++) yv[p] = (theta[p] as number) + beta * ((theta[p] as number) - (prev[p] as number));
+    softmaxGradient(F, ytr, m, r, C, l2, yv, grad, resid);
+    // Restart the momentum when the step would go against the gradient (O'Donoghue & Candes).
+    let along = 0;
+    const next = prev; // reuse the buffer of the older iterate
+    for (let p = 0; p < P; p++) {
+      const v = (yv[p] as number) - (precond[p] as number) * (grad[p] as number);
+      along += (grad[p] as number) * (v - (theta[p] as number));
+      next[p] = v;
+    }
+    prev = theta;
+    theta = next;
+    tk = along > 0 ? 1 : tNext;
+  }
+
+  const predicted = new Int32Array(t);
+  for (let b = 0; b < t; b++) {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < C; c++) {
+      const s = (theta[bOff + c] as number) + dotAt(G, b * r, theta, c * r, r);
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    predicted[b] = best;
+  }
+  return predicted;
+}
+
+/** sum_{q < len} a[ao + q] * b[bo + q] */
+function dotAt(a: Float64Array, ao: number, b: Float64Array, bo: number, len: number): number {
+  let s = 0;
+  for (let q = 0; q < len; q++) s += (a[ao + q] as number) * (b[bo + q] as number);
+  return s;
+}
+
+/**
+ * Gradient of mean cross-entropy + l2/2 ||W||^2 at theta = [W^T (C x r), b], into grad.
+ * F is m x r (row-major); resid is m x C scratch.
+ */
+function softmaxGradient(
+  F: Float64Array,
+  y: Int32Array,
+  m: number,
+  r: number,
+  C: number,
+  l2: number,
+  theta: Float64Array,
+  grad: Float64Array,
+  resid: Float64Array,
+): void {
+  const bOff = C * r;
+  // resid = (softmax(F W + b) - onehot(y)) / m
+  for (let a = 0; a < m; a++) {
+    const fo = a * r;
+    const ro = a * C;
+    let mx = -Infinity;
+    for (let c = 0; c < C; c++) {
+      const v = (theta[bOff + c] as number) + dotAt(F, fo, theta, c * r, r);
+      resid[ro + c] = v;
+      if (v > mx) mx = v;
+    }
+    let z = 0;
+    for (let c = 0; c < C; c++) {
+      const e = Math.exp((resid[ro + c] as number) - mx);
+      resid[ro + c] = e;
+      z += e;
+    }
+    const yi = y[a] as number;
+    for (let c = 0; c < C; c++) resid[ro + c] = ((resid[ro + c] as number) / z - (c === yi ? 1 : 0)) / m;
+  }
+  // grad W^T[c, :] = l2 W^T[c, :] + sum_a resid[a, c] F[a, :];  grad b[c] = sum_a resid[a, c]
+  for (let p = 0; p < bOff; p++) grad[p] = l2 * (theta[p] as number);
+  for (let c = 0; c < C; c++) grad[bOff + c] = 0;
+  for (let a = 0; a < m; a++) {
+    const fo = a * r;
+    const ro = a * C;
+    for (let c = 0; c < C; c++) {
+      const rv = resid[ro + c] as number;
+      grad[bOff + c] = (grad[bOff + c] as number) + rv;
+      const go = c * r;
+      for (let q = 0; q < r; q++) grad[go + q] = (grad[go + q] as number) + rv * (F[fo + q] as number);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster quality
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Mean silhouette coefficient of the samples grouped by label: for each sample,
+ * s = (b - a) / max(a, b) with a the mean distance to the other members of its class and b the
+ * smallest mean distance to the members of another class; s = 0 for a sample alone in its
+ * class (scikit-learn's convention). In [-1, 1]; higher means tighter, better separated classes.
+ * Cosine distance is 1 - cos (a zero vector is at distance 1 from everything).
+ *
+ * @throws EmosteerError INVALID_ARGUMENT for ragged or non-finite rows, mismatched labels, or fewer than two classes
+ */
+export function silhouette(X: Float32Array[], labels: ArrayLike<number>, metric: Metric = 'cosine'): number {
+  checkMetric(metric);
+  checkRows(X, 'X', 2);
+  const enc = encodeLabels(labels, X.length);
+  const C = enc.classes.length;
+  if (C < 2) throw invalid('silhouette needs at least two classes');
+  const n = X.length;
+  const norms = X.map((row) => norm(row));
+  const dist = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const v =
+        metric === 'cosine'
+          ? cosineDistance(X[i] as Float32Array, X[j] as Float32Array, norms[i], norms[j])
+          : euclideanDistance(X[i] as Float32Array, X[j] as Float32Array);
+      dist[i * n + j] = v;
+      dist[j * n + i] = v;
+    }
+  }
+  const sums = new Float64Array(C);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    sums.fill(0);
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const c = enc.y[j] as number;
+      sums[c] = (sums[c] as number) + (dist[i * n + j] as number);
+    }
+    const own = enc.y[i] as number;
+    const ownCount = enc.counts[own] as number;
+    if (ownCount < 2) continue; // s = 0
+    const a = (sums[own] as number) / (ownCount - 1);
+    let b = Infinity;
+    for (let c = 0; c < C; c++) {
+      if (c === own) continue;
+      const v = (sums[c] as number) / (enc.counts[c] as number);
+      if (v < b) b = v;
+    }
+    const den = Math.max(a, b);
+    total += den === 0 ? 0 : (b - a) / den;
+  }
+  return total / n;
+}
+
+/**
+ * Fisher ratio trace(S_between) / trace(S_within), with
+ * S_between = sum_c n_c (mu_c - mu)(mu_c - mu)^T and S_within = sum_i (x_i - mu_c(i))(x_i - mu_c(i))^T.
+ * Only the traces are computed (sums of squared distances), never the d x d matrices.
+ * Infinity when every class is a single point but the class means differ; NaN when all samples are equal.
+ *
+ * @throws EmosteerError INVALID_ARGUMENT for ragged or non-finite rows or mismatched labels
+ */
+export function fisherRatio(X: Float32Array[], labels: ArrayLike<number>): number {
+  const d = checkRows(X, 'X', 1);
+  const enc = encodeLabels(labels, X.length);
+  const C = enc.classes.length;
+  const n = X.length;
+  const means = new Float64Array(C * d);
+  const grand = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const row = X[i] as Float32Array;
+    const off = (enc.y[i] as number) * d;
+    for (let j = 0; j < d; j++) {
+      means[off + j] = (means[off + j] as number) + (row[j] as number);
+      grand[j] = (grand[j] as number) + (row[j] as number);
+    }
+  }
+  for (let j = 0; j < d; j++) grand[j] = (grand[j] as number) / n;
+  let between = 0;
+  for (let c = 0; c < C; c++) {
+    const cnt = enc.counts[c] as number;
+    const off = c * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const v = (means[off + j] as number) / cnt;
+      means[off + j] = v;
+      s += (v - (grand[j] as number)) ** 2;
+    }
+    between += cnt * s;
+  }
+  let within = 0;
+  for (let i = 0; i < n; i++) {
+    const row = X[i] as Float32Array;
+    const off = (enc.y[i] as number) * d;
+    for (let j = 0; j < d; j++) within += ((row[j] as number) - (means[off + j] as number)) ** 2;
+  }
+  return between / within;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Maps, clustering and representational similarity
+// ---------------------------------------------------------------------------------------------
+
+/** Result of {@link pca2}. */
+export interface Pca2Result {
+  /** Each vector's coordinates on the first two principal components. */
+  coords: [number, number][];
+  /** Fraction of the total variance explained by each component, largest first (sums to 1; all 0 when the vectors are identical). */
+  explained: number[];
+}
+
+/**
+ * Principal component analysis of the (centred, unscaled) vectors with ml-pca, projected on the
+ * first two components. Each component's sign is fixed so that the coordinate of largest
+ * magnitude is positive, which makes the map reproducible. With two vectors the second
+ * coordinate is 0.
+ *
+ * @throws EmosteerError INVALID_ARGUMENT for fewer than two vectors, ragged or non-finite rows
+ */
+export function pca2(vectors: Float32Array[]): Pca2Result {
+  checkRows(vectors, 'vectors', 2);
+  const n = vectors.length;
+  const data = vectors.map((v) => Array.from(v));
+  const pca = new PCA(data, { center: true, scale: false });
+  const rawExplained = pca.getExplainedVariance();
+  const explained = rawExplained.map((v) => (Number.isFinite(v) ? v : 0));
+  const nComp = Math.min(2, rawExplained.length);
+  const proj = pca.predict(data, { nComponents: nComp });
+  const coords: [number, number][] = [];
+  for (let i = 0; i < n; i++) coords.push([proj.get(i, 0), nComp > 1 ? proj.get(i, 1) : 0]);
+  for (let c = 0; c < 2; c++) {
+    let big = 0;
+    for (const p of coords) if (Math.abs(p[c]) > Math.abs(big)) big = p[c];
+    if (big < 0) for (const p of coords) p[c] = -p[c];
+    for (const p of coords) if (Object.is(p[c], -0) || Math.abs(p[c]) < 1e-300) p[c] = 0;
+  }
+  return { coords, explained };
+}
+
+/** One merge step of a hierarchical clustering: two clusters (by member names) and their distance. */
+export interface Merge {
+  a: string[];
+  b: string[];
+  distance: number;
+}
+
+/**
+ * Average-linkage (UPGMA) agglomerative clustering of the vectors under cosine distance
+ * (ml-hclust), as the list of merges in the order they happen (non-decreasing distance). The
+ * distance of a merge is the mean cosine distance between the members of the two clusters.
+ * Member names within a cluster are listed in input order.
+ *
+ * @param names one name per vector
+ * @throws EmosteerError INVALID_ARGUMENT for no vectors, ragged or non-finite rows, or a names length mismatch
+ */
+export function averageLinkage(vectors: Float32Array[], names: string[]): Merge[] {
+  checkRows(vectors, 'vectors', 1);
+  if (!Array.isArray(names) || names.length !== vectors.length) {
+    throw invalid(`names must have one entry per vector (${vectors.length}), got ${Array.isArray(names) ? names.length : typeof names}`);
+  }
+  const n = vectors.length;
+  if (n === 1) return [];
+  const norms = vectors.map((v) => norm(v));
+  const dm: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const v = cosineDistance(vectors[i] as Float32Array, vectors[j] as Float32Array, norms[i], norms[j]);
+      (dm[i] as number[])[j] = v;
+      (dm[j] as number[])[i] = v;
+    }
+  }
+  const root = agnes(dm, { method: 'average', isDistanceMatrix: true });
+  const internal: { node: Cluster; order: number }[] = [];
+  // Post-order: children are listed before their parent, which breaks ties in height correctly.
+  const visit = (node: Cluster): void => {
+    if (node.isLeaf) return;
+    for (const child of node.children) visit(child);
+    internal.push({ node, order: internal.length });
+  };
+  visit(root);
+  internal.sort((p, q) => p.node.height - q.node.height || p.order - q.order);
+  const members = (node: Cluster): string[] => [...node.indices()].sort((a, b) => a - b).map((i) => names[i] as string);
+  return internal.map(({ node }) => ({
+    a: members(node.children[0] as Cluster),
+    b: members(node.children[1] as Cluster),
+    distance: node.height,
+  }));
+}
+
+/**
+ * Representational dissimilarity matrix: 1 - cosine for every pair i < j, as the condensed
+ * upper triangle in row order ((0,1), (0,2), ..., (0,n-1), (1,2), ...), length n (n - 1) / 2.
+ *
+ * @throws EmosteerError INVALID_ARGUMENT for fewer than two vectors, ragged or non-finite rows
+ */
+export function rdm(vectors: Float32Array[]): Float64Array {
+  checkRows(vectors, 'vectors', 2);
+  const n = vectors.length;
+  const norms = vectors.map((v) => norm(v));
+  const out = new Float64Array((n * (n - 1)) / 2);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const a = vectors[i] as Float32Array;
+      const b = vectors[j] as Float32Array;
+      const na = norms[i] as number;
+      const nb = norms[j] as number;
+      out[k++] = na === 0 || nb === 0 ? 1 : 1 - dot(a, b) / (na * nb);
+    }
+  }
+  return out;
+}
+
+/**
+ * Representational similarity analysis: the Spearman correlation between the RDMs
+ * ({@link rdm}) of two sets of vectors describing the same items in the same order (the
+ * widths of the two sets may differ). 1 for sets with the same geometry; NaN when one RDM is constant.
+ *
+ * @throws EmosteerError INVALID_ARGUMENT for sets of different sizes or fewer than three items
+ */
+export function rsaSpearman(v1: Float32Array[], v2: Float32Array[]): number {
+  checkRows(v1, 'v1', 3);
+  checkRows(v2, 'v2', 3);
+  if (v1.length !== v2.length) throw invalid(`v1 and v2 must describe the same items: ${v1.length} vs ${v2.length} vectors`);
+  return spearman(rdm(v1), rdm(v2));
+}

@@ -1,0 +1,264 @@
+/**
+ * Evaluation of emotion vector sets: the paper's separation metric per block, and better
+ * founded ones beside it (held-out accuracy of single samples with bootstrap intervals,
+ * silhouette, Fisher ratio), each against its null (anisotropy, corrected similarity,
+ * shuffled labels); the layer curve and its shape; and generation-vs-comprehension statistics.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EmosteerError } from '../errors.js';
+import { EMOSTEER_VERSION, fileSha256 } from '../extract/common.js';
+import { loadModel } from '../model.js';
+import { cosine, meanOf, meanPairwiseCosine, normalize, sub } from '../util/vec.js';
+import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
+import { measureAnisotropy, readCachedAnisotropy, writeCachedAnisotropy, type AnisotropyProfile } from './anisotropy.js';
+import { averageLinkage, fisherRatio, linearProbeAccuracy, nearestCentroidCorrect, pca2, rsaSpearman, shuffledLabelNull } from './classify.js';
+import { cliffsDelta, cohensD, mannWhitneyU, seededRandom, stratifiedBootstrapCI } from './statistics.js';
+import type { Estimate, EvaluationResult, LayerCurveShape, LayerMetrics, MethodComparison, MethodEvaluation } from './types.js';
+
+/** Options of {@link evaluateRun} and {@link evaluateSet}. */
+export interface EvaluateOptions {
+  /** Folds of cross-validation (default 5; fewer when a class has fewer prompt groups). */
+  folds?: number;
+  /** Bootstrap resamples for accuracy intervals (default 1000). */
+  resamples?: number;
+  /** Bootstrap resamples for silhouette and Fisher-ratio intervals (default 200). */
+  geometryResamples?: number;
+  /** Label permutations of the shuffled null (default 20). */
+  permutations?: number;
+  /** Seed of every random choice (default 0). */
+  seed?: number;
+  /** GGUF to measure anisotropy with (default: the path recorded in the set, if its sha256 matches). */
+  model?: string;
+  /** Progress messages. */
+  onProgress?: (message: string) => void;
+}
+
+/** The vector sets of a run folder: `<dir>` itself, or its subfolders holding a manifest.json. */
+export async function findSets(runDir: string): Promise<Map<string, string>> {
+  if (existsSync(join(runDir, 'manifest.json'))) {
+    const set = await EmotionVectorSet.load(runDir, { activations: false });
+    return new Map([[set.meta.method, runDir]]);
+  }
+  let entries: string[];
+  try {
+    entries = (await readdir(runDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch (err) {
+    throw new EmosteerError('FILE_NOT_FOUND', `run folder ${runDir} does not exist`, { cause: err });
+  }
+  const out = new Map<string, string>();
+  for (const name of entries) {
+    const dir = join(runDir, name);
+    if (!existsSync(join(dir, 'manifest.json'))) continue;
+    const set = await EmotionVectorSet.load(dir, { activations: false });
+    out.set(out.has(set.meta.method) ? `${set.meta.method}-${name}` : set.meta.method, dir);
+  }
+  if (out.size === 0) throw new EmosteerError('INVALID_ARGUMENT', `${runDir} holds no emotion vector set (run \`emosteer extract --out ${runDir}/<method>\`)`);
+  return out;
+}
+
+/**
+ * Folds that keep identical stimuli together: samples of one class with the same prompt (e.g.
+ * greedy stories from the same template, which are identical) always share a fold, so
+ * held-out accuracy is never inflated by a copy in the training split.
+ */
+export function groupedFolds(labels: readonly number[], groups: readonly string[], k: number, seed: number): number[][] {
+  const rand = seededRandom(seed);
+  const byClass = new Map<number, string[]>();
+  labels.forEach((c, i) => {
+    const list = byClass.get(c) ?? [];
+    if (!list.includes(groups[i]!)) list.push(groups[i]!);
+    byClass.set(c, list);
+  });
+  const kEff = Math.max(2, Math.min(k, ...[...byClass.values()].map((g) => g.length)));
+  const foldOfGroup = new Map<string, number>();
+  for (const [c, list] of byClass) {
+    const shuffled = [...list];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    shuffled.forEach((g, i) => foldOfGroup.set(`${c}\u0000${g}`, i % kEff));
+  }
+  const folds: number[][] = Array.from({ length: kEff }, () => []);
+  labels.forEach((c, i) => folds[foldOfGroup.get(`${c}\u0000${groups[i]}`)!]!.push(i));
+  if (folds.some((f) => f.length === 0)) throw new EmosteerError('INVALID_ARGUMENT', 'too few distinct stimuli per class for cross-validation (need at least 2)');
+  return folds;
+}
+
+/** Mean silhouette (cosine distance) of the samples `idx`, from a precomputed distance matrix. */
+export function silhouetteFromDistances(D: Float64Array, n: number, labels: readonly number[], idx: ArrayLike<number>): number {
+  const m = idx.length;
+  const classes = [...new Set(Array.from(idx, (i) => labels[i]!))];
+  if (classes.length < 2) return 0;
+  let total = 0;
+  for (let a = 0; a < m; a++) {
+    const i = idx[a]!;
+    const sums = new Map<number, { s: number; c: number }>();
+    for (let b = 0; b < m; b++) {
+      if (a === b) continue;
+      const j = idx[b]!;
+      const e = sums.get(labels[j]!) ?? { s: 0, c: 0 };
+      e.s += D[i * n + j]!;
+      e.c++;
+      sums.set(labels[j]!, e);
+    }
+    const own = sums.get(labels[i]!);
+    if (!own || own.c === 0) continue; // singleton: silhouette 0
+    const ai = own.s / own.c;
+    let bi = Infinity;
+    for (const [c, e] of sums) if (c !== labels[i] && e.c > 0) bi = Math.min(bi, e.s / e.c);
+    const den = Math.max(ai, bi);
+    total += den > 0 ? (bi - ai) / den : 0;
+  }
+  return total / m;
+}
+
+/** The layer curve's minimum, and whether it is an interior minimum with both ends higher. */
+export function curveShape(layers: readonly { layer: number; depth: number; meanPairwiseCosine: number }[]): LayerCurveShape {
+  let best = layers[0]!;
+  for (const l of layers) if (l.meanPairwiseCosine < best.meanPairwiseCosine) best = l;
+  const first = layers[0]!.meanPairwiseCosine;
+  const last = layers.at(-1)!.meanPairwiseCosine;
+  const interior = best !== layers[0] && best !== layers.at(-1);
+  const rise: [number, number] = [first - best.meanPairwiseCosine, last - best.meanPairwiseCosine];
+  return { metric: 'meanPairwiseCosine', minLayer: best.layer, minDepth: best.depth, uShaped: interior && rise[0] > 0 && rise[1] > 0, rise };
+}
+
+function estimate(r: { value: number; ci95: [number, number] }): Estimate {
+  return { value: r.value, ci95: [r.ci95[0], r.ci95[1]] };
+}
+
+/** Evaluates one vector set against an anisotropy profile of its model. */
+export function evaluateSet(set: EmotionVectorSet, anisotropy: AnisotropyProfile, options: EvaluateOptions = {}): MethodEvaluation {
+  if (!set.hasActivations || set.meta.samples.length === 0) {
+    throw new EmosteerError('INVALID_ARGUMENT', `the ${set.meta.method} set has no per-sample activations: evaluation needs a set made by extract`);
+  }
+  const seed = options.seed ?? 0;
+  const resamples = options.resamples ?? 1000;
+  const geoResamples = options.geometryResamples ?? 200;
+  const { categories, emotions, samples } = set.meta;
+  const labels = samples.map((s) => categories.indexOf(s.category));
+  const groups = samples.map((s) => s.prompt);
+  const folds = groupedFolds(labels, groups, options.folds ?? 5, seed);
+  const nLayer = set.meta.model.nLayer;
+  const aniso = new Map(anisotropy.layers.map((l) => [l.layer, l.value]));
+  const n = samples.length;
+  const layers: LayerMetrics[] = set.layers.map((layer) => {
+    options.onProgress?.(`${set.meta.method}: block ${layer}`);
+    const X = samples.map((_, i) => set.sampleActivation(i, layer));
+    const a = aniso.get(layer) ?? Number.NaN;
+    const global = meanOf(X, set.nEmbd);
+    const centered = emotions.map((e) => normalize(sub(set.categoryMean(e, layer), global)));
+    const rawCos = meanPairwiseCosine(emotions.map((e) => set.categoryMean(e, layer)));
+    const correct = nearestCentroidCorrect(X, labels, folds);
+    const meanIdx = (arr: Uint8Array) => (idx: Int32Array) => { let s = 0; for (const i of idx) s += arr[i]!; return s / idx.length; };
+    const probe = linearProbeAccuracy(X, labels, folds);
+    const D = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) { const d = 1 - cosine(X[i]!, X[j]!); D[i * n + j] = d; D[j * n + i] = d; }
+    return {
+      layer,
+      depth: nLayer > 1 ? layer / (nLayer - 1) : 0,
+      meanPairwiseCosine: meanPairwiseCosine(set.vectorsAt(layer)),
+      meanPairwiseCosineCentered: meanPairwiseCosine(centered),
+      anisotropy: a,
+      correctedCosine: (rawCos - a) / (1 - a),
+      heldOutAccuracy: estimate(stratifiedBootstrapCI(labels, meanIdx(correct), { resamples, seed })),
+      probeAccuracy: estimate(stratifiedBootstrapCI(labels, meanIdx(probe.correct), { resamples, seed })),
+      chance: 1 / categories.length,
+      shuffledAccuracy: shuffledLabelNull(X, labels, folds, options.permutations ?? 20, seed),
+      silhouette: estimate(stratifiedBootstrapCI(labels, (idx) => silhouetteFromDistances(D, n, labels, idx), { resamples: geoResamples, seed })),
+      fisherRatio: estimate(stratifiedBootstrapCI(labels, (idx) => fisherRatio(Array.from(idx, (i) => X[i]!), Array.from(idx, (i) => labels[i]!)), { resamples: geoResamples, seed })),
+    };
+  });
+  const shape = curveShape(layers);
+  const byAcc = layers.reduce((b, l) => (l.heldOutAccuracy.value > b.heldOutAccuracy.value ? l : b));
+  const best = shape.minLayer;
+  const unit = set.vectorsAt(best);
+  const map = pca2(unit);
+  const m = set.meta.model;
+  return {
+    method: set.meta.method,
+    model: { description: m.description, arch: m.arch, nLayer: m.nLayer, nEmbd: m.nEmbd, quantization: m.quantization, sha256: m.sha256 },
+    emotions: [...emotions],
+    nSamples: n,
+    folds: folds.length,
+    bestLayer: best,
+    bestDepth: shape.minDepth,
+    bestLayerByAccuracy: byAcc.layer,
+    layers,
+    shape,
+    cosineMatrix: { layer: best, emotions: [...emotions], values: unit.map((u) => unit.map((v) => cosine(u, v))) },
+    map: { layer: best, explained: map.explained.slice(0, 2), points: emotions.map((e, i) => ({ emotion: e, x: map.coords[i]![0], y: map.coords[i]![1] })) },
+    clusters: { layer: best, merges: averageLinkage(unit, [...emotions]) },
+    params: set.meta.params,
+  };
+}
+
+/** Generation vs comprehension (or any two sets on the same model). */
+export function compareMethods(a: EmotionVectorSet, ea: MethodEvaluation, b: EmotionVectorSet, eb: MethodEvaluation): MethodComparison {
+  const x = ea.layers.map((l) => l.meanPairwiseCosine);
+  const y = eb.layers.map((l) => l.meanPairwiseCosine);
+  const mw = mannWhitneyU(x, y);
+  const common = a.emotions.filter((e) => b.emotions.includes(e));
+  const layers = a.layers.filter((l) => b.layers.includes(l));
+  return {
+    unit: 'layers',
+    metric: 'meanPairwiseCosine',
+    mannWhitneyU: mw.u,
+    mannWhitneyP: mw.p,
+    exact: mw.exact,
+    cohensD: cohensD(x, y),
+    cliffsDelta: cliffsDelta(x, y),
+    rsa: layers.map((layer) => ({ layer, spearman: rsaSpearman(common.map((e) => a.vector(e, layer)), common.map((e) => b.vector(e, layer))) })),
+    perEmotionCosine: common.map((e) => ({ emotion: e, cosine: cosine(a.vector(e, ea.bestLayer), b.vector(e, eb.bestLayer)) })),
+  };
+}
+
+/** Finds the anisotropy profile of a set's model: cached in the run folder, else measured. */
+export async function anisotropyFor(runDir: string, set: EmotionVectorSet, options: EvaluateOptions = {}): Promise<AnisotropyProfile> {
+  const sha = set.meta.model.sha256;
+  const cached = await readCachedAnisotropy(runDir, sha);
+  if (cached) return cached;
+  const path = options.model ?? set.meta.model.path;
+  if (!path || !existsSync(path)) {
+    throw new EmosteerError('FILE_NOT_FOUND', `the anisotropy baseline needs the model the set was extracted from (${set.meta.model.description}); pass --model <gguf>`);
+  }
+  if ((await fileSha256(path)) !== sha) {
+    throw new EmosteerError('INVALID_ARGUMENT', `${path} is not the model the set was extracted from (sha256 differs); pass the right --model`);
+  }
+  options.onProgress?.('measuring the anisotropy baseline');
+  const model = await loadModel(path);
+  try {
+    const profile = await measureAnisotropy(model);
+    await writeCachedAnisotropy(runDir, profile);
+    return profile;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Evaluates every set of a run folder (and compares generation with comprehension when both exist). */
+export async function evaluateRun(runDir: string, options: EvaluateOptions = {}): Promise<EvaluationResult> {
+  const found = await findSets(runDir);
+  const sets = new Map<string, EmotionVectorSet>();
+  for (const [name, dir] of found) sets.set(name, await EmotionVectorSet.load(dir));
+  const first = [...sets.values()][0]!;
+  const shas = new Set([...sets.values()].map((s) => s.meta.model.sha256));
+  if (shas.size > 1) throw new EmosteerError('INVALID_ARGUMENT', `the sets in ${runDir} come from different models; evaluate them separately`);
+  const anisotropy = await anisotropyFor(runDir, first, options);
+  const methods: Record<string, MethodEvaluation> = {};
+  for (const [name, set] of sets) methods[name] = evaluateSet(set, anisotropy, options);
+  const result: EvaluationResult = {
+    runDir,
+    createdAt: new Date().toISOString(),
+    emosteerVersion: EMOSTEER_VERSION,
+    methods,
+    anisotropy: anisotropy.layers,
+  };
+  if (sets.has('generation') && sets.has('comprehension')) {
+    result.comparison = compareMethods(sets.get('generation')!, methods.generation!, sets.get('comprehension')!, methods.comprehension!);
+  }
+  return result;
+}
