@@ -36,6 +36,19 @@ describe('the emosteer command line (built dist/)', () => {
     expect([...cv.appliedAt.keys()]).toEqual([1, 2]);
     expect(cv.appliedAt.get(2)).toEqual(set.vector('happy', 2).map((x) => x * 2));
 
+    // evaluate -> steer -> report on the same run folder
+    const ev = JSON.parse((await cli('evaluate', dir, '--json', '--resamples', '50')).stdout);
+    expect(ev.methods.comprehension.layers[0]).toMatchObject({ layer: 0, chance: 1 / 3 });
+    expect(typeof ev.methods.comprehension.bestLayer).toBe('number');
+    const st = JSON.parse((await cli('steer', dir, '--scenarios', '1', '--strengths', '2', '--sampling', 'greedy', '--max-tokens', '6', '--json')).stdout);
+    expect(st).toMatchObject({ scenarios: 1, regimes: expect.any(Object), crossLingualFlags: expect.any(Array) });
+    expect(st.judges['valence-vader']).toMatchObject({ successRate: expect.any(Number), ci95: expect.any(Array) });
+    const html = tempPath('report.html');
+    await cli('report', dir, '--out', html);
+    const text = await (await import('node:fs/promises')).readFile(html, 'utf8');
+    expect(text).toContain('data-plot="regime-map"');
+    expect(text).toContain('data-plot="accuracy"');
+
     const imported = tempPath('imported');
     await cli('import-gguf', gguf, '--out', imported, '--emotion', 'happy');
     const back = await EmotionVectorSet.load(imported);

@@ -111,7 +111,7 @@ describe('classifyRegime', () => {
 
   it('documents its defaults', () => {
     expect(DEFAULT_REGIME_THRESHOLDS).toEqual({
-      maxPerplexityRatio: 4,
+      maxPerplexityRatio: 20,
       maxNonWordRate: 0.5,
       minLengthRatio: 0.2,
       maxRepeatedTrigramRate: 0.35,
@@ -124,19 +124,19 @@ describe('classifyRegime', () => {
   it('reaches each regime', () => {
     expect(classifyRegime(base)).toBe('surgical');
     expect(classifyRegime({ ...base, repeatedTrigramRate: 0.8, distinct2: 0.2, perplexityRatio: 0.3 })).toBe('repetitive');
-    expect(classifyRegime({ ...base, perplexityRatio: 9 })).toBe('explosive');
+    expect(classifyRegime({ ...base, perplexityRatio: 25 })).toBe('explosive');
     expect(classifyRegime({ ...base, perplexityRatio: Infinity })).toBe('explosive');
     expect(classifyRegime({ ...base, nonWordRate: 0.7 })).toBe('explosive');
     expect(classifyRegime({ ...base, length: 10 })).toBe('explosive'); // collapsed to < 20% of 128
   });
 
   it('explosive wins over repetitive', () => {
-    expect(classifyRegime({ ...base, perplexityRatio: 12, repeatedTrigramRate: 0.9, distinct2: 0.1 })).toBe('explosive');
+    expect(classifyRegime({ ...base, perplexityRatio: 30, repeatedTrigramRate: 0.9, distinct2: 0.1 })).toBe('explosive');
   });
 
   it('treats thresholds as strict', () => {
-    expect(classifyRegime({ ...base, perplexityRatio: 4 })).toBe('surgical');
-    expect(classifyRegime({ ...base, perplexityRatio: 4.0001 })).toBe('explosive');
+    expect(classifyRegime({ ...base, perplexityRatio: 20 })).toBe('surgical');
+    expect(classifyRegime({ ...base, perplexityRatio: 20.0001 })).toBe('explosive');
     expect(classifyRegime({ ...base, repeatedTrigramRate: 0.35 })).toBe('surgical');
     expect(classifyRegime({ ...base, repeatedTrigramRate: 0.3501 })).toBe('repetitive');
     expect(classifyRegime({ ...base, distinct2: 0.4 })).toBe('surgical');

@@ -10,6 +10,7 @@ import { runExtract } from './extract.js';
 import { runImportGguf } from './import-gguf.js';
 import { runInfo } from './info.js';
 import { runReport } from './report.js';
+import { runSteer } from './steer.js';
 import { runSynth } from './synth.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   extract: { run: runExtract, help: 'extract emotion vectors (--model <gguf> --method generation|comprehension --out <dir>)' },
   'export-gguf': { run: runExportGguf, help: 'write an emotion as a llama.cpp control-vector GGUF (<dir> --emotion e --out f.gguf)' },
   evaluate: { run: runEvaluate, help: 'separation metrics per block, nulls, method statistics (<run-dir> [--json])' },
+  steer: { run: runSteer, help: 'steering experiment: scenarios x strengths, judges, regimes (<run-dir> [--json])' },
   report: { run: runReport, help: 'self-contained HTML report of a run (<run-dir> --out report.html)' },
   'import-gguf': { run: runImportGguf, help: 'read a llama.cpp control-vector GGUF into a vector set (<f.gguf> --out <dir>)' },
 };

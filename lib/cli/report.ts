@@ -8,6 +8,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvaluationResult } from '../evaluate/types.js';
 import { renderReport } from '../report/html-report.js';
+import { renderSteeringSection, type SteeringReportData } from '../report/steering-section.js';
 import { evaluateAndSave } from './evaluate.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
 
@@ -51,7 +52,13 @@ export async function runReport(argv: string[], io: CliIo = defaultIo): Promise<
       io.err('[report] evaluating first (saved to evaluation.json)');
       result = await evaluateAndSave(runDir, { model: values.model as string | undefined });
     }
-    const html = await renderReport(result);
+    let steering: SteeringReportData | null = null;
+    try {
+      steering = JSON.parse(await readFile(join(runDir, 'steering.json'), 'utf8')) as SteeringReportData;
+    } catch {
+      /* no steering run yet */
+    }
+    const html = await renderReport(result, steering ? { extraSections: [await renderSteeringSection(steering)] } : {});
     const out = (values.out as string | undefined) ?? join(runDir, 'report.html');
     await writeFile(out, html);
     io.out(out);

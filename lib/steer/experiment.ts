@@ -9,9 +9,10 @@ import type { Context } from '../context.js';
 import type { Model } from '../model.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { judgeSuccess, type Judge } from './judges/judge.js';
-import { classifyRegime, distinctN, repeatedNgramRate, wordTokens } from './regimes.js';
+import { classifyRegime, distinctN, nonWordRate, repeatedNgramRate, wordTokens } from './regimes.js';
 import { SCENARIOS, type SteeringScenario } from './scenarios.js';
 import { crossLingualFlag, scriptShares } from './scripts.js';
+import type { EmotionMeter } from './emotion-meter.js';
 import { steeringVectors } from './steering-vectors.js';
 
 /** The paper's strengths for ~124M-1B models, and ours by default. */
@@ -42,6 +43,8 @@ export interface SteeringExperimentOptions {
   /** Steered block range (default: every steerable block of the set). */
   layers?: [number, number];
   threads?: number;
+  /** When given, every continuation also records the meter's reading of the target emotion per token (no extra pass). */
+  meter?: EmotionMeter;
   onProgress?: (done: number, total: number, scenario: string) => void;
   signal?: AbortSignal;
 }
@@ -63,6 +66,8 @@ export interface SteeringRun {
   regime: 'surgical' | 'repetitive' | 'explosive';
   scripts: Record<string, number>;
   crossLingual: { flagged: boolean; reason: string };
+  /** Meter reading of the target emotion per generated token (steered, and unsteered baseline). */
+  meterTrace?: { steered: number[]; baseline: number[]; layer: number };
 }
 
 /** Binomial proportion with a Wilson 95% interval. */
@@ -127,7 +132,9 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
     for (const sc of scenarios) {
       for (const mode of modes) {
         if (options.signal?.aborted) throw new EmosteerError('ABORTED', 'the steering experiment was aborted');
-        const gen = { maxTokens, temperature: mode.temperature, seed: mode.seed, signal: options.signal };
+        const meter = options.meter;
+        const gen = { maxTokens, temperature: mode.temperature, seed: mode.seed, signal: options.signal, ...(meter ? { capture: { layers: [meter.layer] } } : {}) };
+        const trace = (r: { tokenActivations?: { get(l: number): Float32Array }[] }) => (meter ? (r.tokenActivations ?? []).map((a) => meter.read(a.get(meter.layer))[sc.target]!) : []);
         await steerCtx.clearSteering();
         const base = await steerCtx.generateText(sc.prompt, gen);
         const basePpl = await perplexity(scorer, sc.prompt, base.tokens);
@@ -145,6 +152,7 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
             distinct2: distinctN(words, 2),
             length: words.length,
             baselineLength: wordTokens(base.text).length,
+            nonWordRate: nonWordRate(out.text),
           };
           const judged: SteeringRun['judges'] = {};
           for (const { judge, margin } of options.judges) {
@@ -167,6 +175,7 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
             regime: classifyRegime(metrics),
             scripts: scriptShares(out.text) as unknown as Record<string, number>,
             crossLingual: { flagged: cl.flagged, reason: cl.reason },
+            ...(meter ? { meterTrace: { steered: trace(out), baseline: trace(base), layer: meter.layer } } : {}),
           });
           options.onProgress?.(++done, total, sc.id);
         }

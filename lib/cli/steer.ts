@@ -1,0 +1,133 @@
+/**
+ * `emosteer steer <run-dir> [--json]`: the steering experiment on the model of a run: the
+ * scenario suite x strengths x greedy/seeded sampling, judged by external judges, with
+ * regimes, cross-lingual flags, the logit lens and emotion-meter traces; saved to
+ * `<run-dir>/steering.json` (and shown by `emosteer report`).
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { EmosteerError } from '../errors.js';
+import { findSets } from '../evaluate/evaluate.js';
+import { fileSha256 } from '../extract/common.js';
+import { loadModel, type Model } from '../model.js';
+import type { SteeringReportData } from '../report/steering-section.js';
+import { EmotionMeter } from '../steer/emotion-meter.js';
+import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, runSteeringExperiment } from '../steer/experiment.js';
+import type { Judge } from '../steer/judges/judge.js';
+import { LexiconJudge } from '../steer/judges/lexicon.js';
+import { LlmJudge } from '../steer/judges/llm-judge.js';
+import { ValenceJudge } from '../steer/judges/valence.js';
+import { logitLens } from '../steer/logit-lens.js';
+import { SCENARIOS, selectScenarios } from '../steer/scenarios.js';
+import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
+import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+
+/** Usage text of `emosteer steer`. */
+export const STEER_USAGE = `Usage: emosteer steer <run-dir> [options]
+
+Runs the steering scenario suite with the vectors of a run and saves <run-dir>/steering.json.
+
+Options:
+      --method <m>          which set to steer with (default: comprehension if present)
+      --model <gguf>        the model (default: the one recorded in the set)
+      --scenarios <n|ids>   the first n scenarios, or a comma list of ids (default: all ${SCENARIOS.length})
+      --strengths <a,b,..>  default ${DEFAULT_STRENGTHS.join(',')}
+      --sampling <m,..>     greedy,sampled (default both)
+      --max-tokens <n>      new tokens per continuation (default 48)
+      --llm-judge <gguf>    add a zero-shot LLM judge using this second model
+      --json                print a JSON summary
+  -h, --help                show this help`;
+
+/** Runs `emosteer steer`. @returns 0 ok, 1 failure, 2 bad arguments */
+export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const parsed = parseCommand('steer', argv, {
+    method: { type: 'string' },
+    model: { type: 'string' },
+    scenarios: { type: 'string' },
+    strengths: { type: 'string' },
+    sampling: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    'llm-judge': { type: 'string' },
+    json: { type: 'boolean' },
+  }, STEER_USAGE, io, true);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) {
+    io.err(`emosteer steer: one run folder is required\n\n${STEER_USAGE}`);
+    return 2;
+  }
+  const runDir = positionals[0]!;
+  let model: Model | undefined;
+  let judgeModel: Model | undefined;
+  const bar = values.json || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'steer |{bar}| {value}/{total} runs | {scenario} | ETA {eta}s', hideCursor: true }, cliProgress.Presets.shades_classic);
+  try {
+    const sets = await findSets(runDir);
+    const method = (values.method as string | undefined) ?? (sets.has('comprehension') ? 'comprehension' : [...sets.keys()][0]!);
+    const dir = sets.get(method);
+    if (!dir) throw new EmosteerError('INVALID_ARGUMENT', `no '${method}' set in ${runDir} (have: ${[...sets.keys()].join(', ')})`);
+    const set = await EmotionVectorSet.load(dir);
+    const path = (values.model as string | undefined) ?? set.meta.model.path;
+    if (!path || !existsSync(path)) throw new EmosteerError('FILE_NOT_FOUND', 'the model of the set is not at its recorded path; pass --model <gguf>');
+    if ((await fileSha256(path)) !== set.meta.model.sha256) throw new EmosteerError('INVALID_ARGUMENT', `${path} is not the model the set was extracted from`);
+    model = await loadModel(path);
+    const sc = values.scenarios as string | undefined;
+    // Only scenarios whose target emotion the set has a vector for.
+    const usable = SCENARIOS.filter((x) => set.emotions.includes(x.target));
+    const scenarios = sc === undefined ? usable : /^\d+$/.test(sc) ? usable.slice(0, Number(sc)) : selectScenarios({ ids: sc.split(',') });
+    if (scenarios.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `no scenario targets an emotion of this set (${set.emotions.join(', ')})`);
+    const strengths = values.strengths ? (values.strengths as string).split(',').map(Number) : [...DEFAULT_STRENGTHS];
+    if (strengths.some((x) => !(x > 0))) throw new EmosteerError('INVALID_ARGUMENT', '--strengths must be positive numbers (direction comes from the scenario)');
+    const modeNames = values.sampling ? (values.sampling as string).split(',') : DEFAULT_SAMPLING_MODES.map((m) => m.name);
+    const sampling = DEFAULT_SAMPLING_MODES.filter((m) => modeNames.includes(m.name));
+    if (sampling.length === 0) throw new EmosteerError('INVALID_ARGUMENT', '--sampling must list greedy and/or sampled');
+    const judges: { judge: Judge; margin: number }[] = [
+      { judge: new ValenceJudge(), margin: 0.05 },
+      { judge: new LexiconJudge(), margin: 0.5 },
+    ];
+    let judgeCtx;
+    if (values['llm-judge']) {
+      judgeModel = await loadModel(values['llm-judge'] as string);
+      judgeCtx = await judgeModel.createContext({ contextSize: 2048 });
+      judges.push({ judge: new LlmJudge(judgeCtx), margin: 0.02 });
+    }
+    const meter = new EmotionMeter(set);
+    const result = await runSteeringExperiment(model, set, {
+      scenarios,
+      strengths,
+      sampling,
+      maxTokens: values['max-tokens'] ? Number(values['max-tokens']) : 48,
+      judges,
+      meter,
+      onProgress: (done, total, scenario) => {
+        if (bar) { if (!bar.isActive) bar.start(total, done, { scenario }); bar.update(done, { scenario }); }
+      },
+    });
+    bar?.stop();
+    const lensCtx = await model.createContext({ contextSize: 256 });
+    const lens = await logitLens(lensCtx, set);
+    await lensCtx.dispose();
+    await judgeCtx?.dispose();
+    const data: SteeringReportData = { ...result, logitLens: lens, meterLayer: meter.layer };
+    await writeFile(join(runDir, 'steering.json'), `${JSON.stringify(data, null, 2)}\n`);
+    const judgesOut = Object.fromEntries(Object.entries(result.judges).map(([k, j]) => [k, { successRate: j.perScenario.successRate, ci95: j.perScenario.ci95, successes: j.perScenario.successes, trials: j.perScenario.trials, perRun: j.perRun }]));
+    const lensFlags = lens.filter((l) => Object.entries(l.scripts).some(([k, v]) => k !== 'Latin' && k !== 'none' && v > 0)).map((l) => ({ emotion: l.emotion, scripts: l.scripts }));
+    const summary = { scenarios: result.scenarios, method, strengths, sampling: result.sampling, judges: judgesOut, regimes: result.regimes, crossLingualFlags: result.crossLingualFlags, logitLensNonLatin: lensFlags };
+    if (values.json) io.out(JSON.stringify(summary, null, 2));
+    else {
+      for (const [k, j] of Object.entries(judgesOut)) io.out(`${k}: ${j.successes}/${j.trials} scenarios (${(100 * j.successRate).toFixed(1)}%, 95% CI ${j.ci95.map((x) => (100 * x).toFixed(1)).join('-')}%)`);
+      io.out(`regimes: ${JSON.stringify(result.regimes)}; cross-lingual flags: ${result.crossLingualFlags.length}; logit lens with non-Latin tokens: ${lensFlags.length} emotions`);
+      io.out(`saved ${join(runDir, 'steering.json')}`);
+    }
+    return 0;
+  } catch (e) {
+    bar?.stop();
+    return reportError('steer', e, io);
+  } finally {
+    model?.dispose();
+    judgeModel?.dispose();
+  }
+}

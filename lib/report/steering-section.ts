@@ -1,0 +1,99 @@
+/**
+ * The steering section of the report: success per judge with intervals, the regime map
+ * (strength x emotion), unsteered vs steered generations side by side, cross-lingual flags,
+ * the logit lens and emotion-meter traces.
+ */
+import type { LensResult } from '../steer/logit-lens.js';
+import type { SteeringResult, SteeringRun } from '../steer/experiment.js';
+import { escapeHtml } from './html-report.js';
+import { renderSpecToSvg, type PlotSpec } from './plots.js';
+
+/** What `emosteer steer` saves as steering.json. */
+export interface SteeringReportData extends SteeringResult {
+  logitLens?: LensResult[];
+  meterLayer?: number;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function regimeMapSpec(data: SteeringReportData): PlotSpec {
+  const values = data.regimeMap.map((r) => {
+    const n = r.surgical + r.repetitive + r.explosive;
+    const top = r.explosive >= r.repetitive && r.explosive >= r.surgical && r.explosive > 0 ? 'explosive' : r.repetitive >= r.surgical && r.repetitive > 0 ? 'repetitive' : 'surgical';
+    return { emotion: r.emotion, strength: String(r.strength), regime: top, detail: `${r.surgical}/${r.repetitive}/${r.explosive} of ${n}` };
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Regime map', subtitle: 'Most frequent regime per target emotion and strength (surgical / repetitive / explosive counts in the tooltip)' },
+    data: { values },
+    mark: { type: 'rect', stroke: 'white' },
+    encoding: {
+      x: { field: 'strength', type: 'ordinal', title: 'strength (x mean residual norm)' },
+      y: { field: 'emotion', type: 'nominal', title: null },
+      color: { field: 'regime', type: 'nominal', scale: { domain: ['surgical', 'repetitive', 'explosive'], range: ['#1b9e77', '#e6ab02', '#d95f02'] } },
+      tooltip: [{ field: 'detail', type: 'nominal' }],
+    },
+    width: 260,
+    height: { step: 14 },
+  } as PlotSpec;
+}
+
+function meterSpec(runs: SteeringRun[]): PlotSpec | undefined {
+  const values = runs.flatMap((r) => [
+    ...(r.meterTrace?.baseline ?? []).map((v, i) => ({ run: `${r.scenario} (${r.target})`, token: i, value: v, kind: 'unsteered' })),
+    ...(r.meterTrace?.steered ?? []).map((v, i) => ({ run: `${r.scenario} (${r.target})`, token: i, value: v, kind: `steered ${r.strength}` })),
+  ]);
+  if (values.length === 0) return undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Emotion meter', subtitle: `Reading of the target emotion per generated token (centred cosine at block ${runs[0]!.meterTrace!.layer})` },
+    data: { values },
+    facet: { field: 'run', type: 'nominal', title: null },
+    columns: 3,
+    spec: {
+      width: 220,
+      height: 110,
+      mark: { type: 'line', interpolate: 'monotone' },
+      encoding: {
+        x: { field: 'token', type: 'quantitative', title: 'token' },
+        y: { field: 'value', type: 'quantitative', title: 'reading' },
+        color: { field: 'kind', type: 'nominal', title: null },
+      },
+    },
+  } as PlotSpec;
+}
+
+/** Renders the steering section (HTML fragment with inline SVG). */
+export async function renderSteeringSection(data: SteeringReportData): Promise<{ title: string; html: string }> {
+  const parts: string[] = [];
+  parts.push(`<p>${escapeHtml(data.scenarios)} scenarios x strengths ${escapeHtml(data.strengths.join(', '))} x ${escapeHtml(data.sampling.join(' / '))}, steering with the ${escapeHtml(data.method)} vectors of ${escapeHtml(data.model)} (unit vector x strength x mean residual norm, every steerable block). A run succeeds for a judge when the judge's score for the target moves the right way against the unsteered continuation by the judge's margin and the text is not explosive.</p>`);
+  parts.push('<table><thead><tr><th>judge</th><th>scenarios succeeded (greedy, any strength)</th><th>95% CI</th><th>runs succeeded</th><th>95% CI</th></tr></thead><tbody>');
+  for (const [name, j] of Object.entries(data.judges)) {
+    parts.push(`<tr><td>${escapeHtml(name)}</td><td>${j.perScenario.successes}/${j.perScenario.trials} (${pct(j.perScenario.successRate)})</td><td>${pct(j.perScenario.ci95[0])}-${pct(j.perScenario.ci95[1])}</td><td>${j.perRun.successes}/${j.perRun.trials} (${pct(j.perRun.successRate)})</td><td>${pct(j.perRun.ci95[0])}-${pct(j.perRun.ci95[1])}</td></tr>`);
+  }
+  parts.push('</tbody></table>');
+  const r = data.regimes;
+  parts.push(`<p>Regimes over all runs: surgical ${r.surgical}, repetitive collapse ${r.repetitive}, explosive ${r.explosive}.</p>`);
+  parts.push(`<figure data-plot="regime-map">${await renderSpecToSvg(regimeMapSpec(data))}</figure>`);
+  const traced = data.runs.filter((x) => x.meterTrace && x.sampling === data.sampling[0]).filter((x, i, arr) => arr.findIndex((y) => y.scenario === x.scenario) === i).slice(0, 6);
+  const ms = meterSpec(traced);
+  if (ms) parts.push(`<figure data-plot="emotion-meter">${await renderSpecToSvg(ms)}</figure>`);
+  parts.push(`<h3>Cross-lingual flags (${data.crossLingualFlags.length})</h3>`);
+  if (data.crossLingualFlags.length === 0) parts.push('<p>No steered output surfaced another script or language.</p>');
+  else parts.push(`<ul>${data.crossLingualFlags.slice(0, 30).map((f) => `<li>${escapeHtml(f.scenario)} @ ${escapeHtml(f.strength)} (${escapeHtml(f.sampling)}): ${escapeHtml(f.reason)}</li>`).join('')}</ul>`);
+  if (data.logitLens?.length) {
+    parts.push('<h3>Logit lens (tokens each emotion vector promotes at the last block)</h3><table><thead><tr><th>emotion</th><th>top tokens</th><th>non-Latin share</th></tr></thead><tbody>');
+    for (const l of data.logitLens) {
+      const nonLatin = Object.entries(l.scripts).filter(([k]) => k !== 'Latin' && k !== 'none').reduce((a, [, v]) => a + v, 0);
+      parts.push(`<tr><td>${escapeHtml(l.emotion)}</td><td>${l.tokens.map((t) => `<code>${escapeHtml(JSON.stringify(t.text))}</code>`).join(' ')}</td><td>${pct(nonLatin)}</td></tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
+  parts.push('<h3>Unsteered vs steered (greedy, one strength per scenario)</h3><table><thead><tr><th>scenario</th><th>unsteered</th><th>steered</th><th>regime</th></tr></thead><tbody>');
+  const mid = data.strengths[Math.floor(data.strengths.length / 2)];
+  for (const run of data.runs.filter((x) => x.sampling === data.sampling[0] && x.strength === mid).slice(0, 20)) {
+    parts.push(`<tr><td>${escapeHtml(run.scenario)}<br><small>${escapeHtml(run.direction)} ${escapeHtml(run.target)} @ ${escapeHtml(run.strength)}</small></td><td>${escapeHtml(run.baselineText)}</td><td>${escapeHtml(run.text)}</td><td>${escapeHtml(run.regime)}</td></tr>`);
+  }
+  parts.push('</tbody></table>');
+  return { title: 'Steering', html: parts.join('\n') };
+}
