@@ -57,6 +57,18 @@ describe('the emosteer command line (built dist/)', () => {
     await Promise.all([dir, imported].map((d) => rm(d, { recursive: true, force: true })));
   });
 
+  it('run --quick does the whole job in one command and resumes by skipping finished steps', async () => {
+    const model = tempPath('run.gguf');
+    await cli('synth', '--out', model, '--layers', '3', '--embd', '64', '--seed', '8');
+    const out = tempPath('run-dir');
+    const first = await cli('run', '--model', model, '--out', out, '--quick');
+    expect(first.stderr).toContain('[run] 5/5 report');
+    for (const f of ['comprehension/manifest.json', 'generation/manifest.json', 'evaluation.json', 'steering.json', 'report.html']) expect(existsSync(`${out}/${f}`)).toBe(true);
+    const again = await cli('run', '--model', model, '--out', out, '--quick');
+    expect(again.stderr).toContain('comprehension extraction: already done, skipped');
+    await rm(out, { recursive: true, force: true });
+  });
+
   it('exits with 2 and a usage message for bad arguments', async () => {
     await expect(cli('extract', '--method', 'telepathy')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: emosteer extract') });
     await expect(cli('nonsense')).rejects.toMatchObject({ code: 2 });

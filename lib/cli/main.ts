@@ -10,10 +10,12 @@ import { runExtract } from './extract.js';
 import { runImportGguf } from './import-gguf.js';
 import { runInfo } from './info.js';
 import { runReport } from './report.js';
+import { runRun } from './run.js';
 import { runSteer } from './steer.js';
 import { runSynth } from './synth.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  run: { run: runRun, help: 'the main job: extract (both methods), evaluate, steer, report (--model <gguf> --out <dir> [--quick])' },
   info: { run: runInfo, help: 'describe a GGUF model (--model <gguf> [--json])' },
   synth: { run: runSynth, help: 'write a tiny synthetic llama GGUF for tests (--out <file.gguf>)' },
   extract: { run: runExtract, help: 'extract emotion vectors (--model <gguf> --method generation|comprehension --out <dir>)' },
