@@ -61,3 +61,14 @@ export { measureAnisotropy, type AnisotropyProfile } from './evaluate/anisotropy
 export { evaluationSummary } from './evaluate/summary.js';
 export type { EvaluationResult, MethodEvaluation, MethodComparison, LayerMetrics, Estimate, LayerCurveShape, EmotionMap } from './evaluate/types.js';
 export { renderReport, type ReportOptions } from './report/html-report.js';
+export { steeringVectors, type SteeringComponent, type SteeringVectorOptions } from './steer/steering-vectors.js';
+export { EmotionMeter, meterStream, type EmotionReading, type MeteredToken } from './steer/emotion-meter.js';
+export { runSteeringExperiment, wilson, DEFAULT_STRENGTHS, DEFAULT_SAMPLING_MODES, type SteeringExperimentOptions, type SteeringResult, type SteeringRun, type SamplingMode, type Proportion } from './steer/experiment.js';
+export { SCENARIOS, SCENARIO_SUITE_VERSION, selectScenarios, type SteeringScenario } from './steer/scenarios.js';
+export { judgeSuccess, type Judge } from './steer/judges/judge.js';
+export { ValenceJudge, EMOTION_VALENCE } from './steer/judges/valence.js';
+export { LexiconJudge, toSevenClass } from './steer/judges/lexicon.js';
+export { LlmJudge } from './steer/judges/llm-judge.js';
+export { classifyRegime, DEFAULT_REGIME_THRESHOLDS, repeatedNgramRate, distinctN } from './steer/regimes.js';
+export { scriptShares, detectLanguage, crossLingualFlag } from './steer/scripts.js';
+export { logitLens, type LensResult, type LensToken } from './steer/logit-lens.js';
