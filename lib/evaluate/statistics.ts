@@ -244,7 +244,8 @@ export interface MannWhitneyOptions {
    */
   alternative?: 'two-sided' | 'less' | 'greater';
   /**
-   * 'exact': exact null distribution of U (no ties allowed, n1 * n2 <= {@link MWU_EXACT_MAX_CELLS});
+   * 'exact': exact null distribution of U (no ties allowed, n1 * n2 <= {@link MWU_EXACT_MAX_CELLS}
+   * and C(n1 + n2, n1) below 1.8e308, i.e. n1 + n2 up to about 1000);
    * 'normal': normal approximation with tie and continuity correction;
    * 'auto' (default): exact when there are no ties and both samples have at most
    * {@link MWU_AUTO_EXACT_MAX_N} values, normal otherwise.
@@ -331,8 +332,11 @@ export function mannWhitneyU(
     if (hasTies) {
       throw new EmosteerError('INVALID_ARGUMENT', "method 'exact' needs samples without ties; use 'normal' or 'auto'");
     }
-    if (n1 * n2 > MWU_EXACT_MAX_CELLS) {
-      throw new EmosteerError('INVALID_ARGUMENT', `method 'exact' is limited to n1 * n2 <= ${MWU_EXACT_MAX_CELLS}; use 'normal'`);
+    if (n1 * n2 > MWU_EXACT_MAX_CELLS || !Number.isFinite(binomial(n, Math.min(n1, n2)))) {
+      throw new EmosteerError(
+        'INVALID_ARGUMENT',
+        `method 'exact' is limited to n1 * n2 <= ${MWU_EXACT_MAX_CELLS} and C(n1 + n2, n1) within double range; use 'normal'`,
+      );
     }
     useExact = true;
   } else if (method === 'normal') {
