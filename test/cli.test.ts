@@ -43,6 +43,9 @@ describe('the emosteer command line (built dist/)', () => {
     const st = JSON.parse((await cli('steer', dir, '--scenarios', '1', '--strengths', '2', '--sampling', 'greedy', '--max-tokens', '6', '--json')).stdout);
     expect(st).toMatchObject({ scenarios: 1, regimes: expect.any(Object), crossLingualFlags: expect.any(Array) });
     expect(st.judges['valence-vader']).toMatchObject({ successRate: expect.any(Number), ci95: expect.any(Array) });
+    const again = JSON.parse((await cli('steer', dir, '--rescore', '--json')).stdout);
+    expect(again.judges).toEqual(st.judges);
+    expect(again.regimes).toEqual(st.regimes);
     const html = tempPath('report.html');
     await cli('report', dir, '--out', html);
     const text = await (await import('node:fs/promises')).readFile(html, 'utf8');

@@ -7,7 +7,7 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { EmosteerError } from '../errors.js';
@@ -16,7 +16,7 @@ import { fileSha256 } from '../extract/common.js';
 import { loadModel, type Model } from '../model.js';
 import type { SteeringReportData } from '../report/steering-section.js';
 import { EmotionMeter } from '../steer/emotion-meter.js';
-import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, runSteeringExperiment } from '../steer/experiment.js';
+import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, rescoreRuns, runSteeringExperiment, summarize } from '../steer/experiment.js';
 import type { Judge } from '../steer/judges/judge.js';
 import { LexiconJudge } from '../steer/judges/lexicon.js';
 import { LlmJudge } from '../steer/judges/llm-judge.js';
@@ -39,6 +39,7 @@ Options:
       --sampling <m,..>     greedy,sampled (default both)
       --max-tokens <n>      new tokens per continuation (default 48)
       --llm-judge <gguf>    add a zero-shot LLM judge using this second model
+      --rescore             re-judge the saved steering.json (judges, regimes, flags) without generating
       --json                print a JSON summary
   -h, --help                show this help`;
 
@@ -52,6 +53,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     sampling: { type: 'string' },
     'max-tokens': { type: 'string' },
     'llm-judge': { type: 'string' },
+    rescore: { type: 'boolean' },
     json: { type: 'boolean' },
   }, STEER_USAGE, io, true);
   if (typeof parsed === 'number') return parsed;
@@ -74,6 +76,14 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     if (!path || !existsSync(path)) throw new EmosteerError('FILE_NOT_FOUND', 'the model of the set is not at its recorded path; pass --model <gguf>');
     if ((await fileSha256(path)) !== set.meta.model.sha256) throw new EmosteerError('INVALID_ARGUMENT', `${path} is not the model the set was extracted from`);
     model = await loadModel(path);
+    if (values.rescore) {
+      const saved = JSON.parse(await readFile(join(runDir, 'steering.json'), 'utf8')) as SteeringReportData;
+      const judgeList = judgesFor();
+      const runs = await rescoreRuns(saved.runs, judgeList);
+      const scenarioIds = [...new Set(runs.map((r) => r.scenario))];
+      const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judgeList.map((j) => j.judge.name));
+      return await finish({ ...rescored, logitLens: saved.logitLens, meterLayer: saved.meterLayer }, saved.method, saved.strengths);
+    }
     const sc = values.scenarios as string | undefined;
     // Only scenarios whose target emotion the set has a vector for.
     const usable = SCENARIOS.filter((x) => set.emotions.includes(x.target));
@@ -84,10 +94,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     const modeNames = values.sampling ? (values.sampling as string).split(',') : DEFAULT_SAMPLING_MODES.map((m) => m.name);
     const sampling = DEFAULT_SAMPLING_MODES.filter((m) => modeNames.includes(m.name));
     if (sampling.length === 0) throw new EmosteerError('INVALID_ARGUMENT', '--sampling must list greedy and/or sampled');
-    const judges: { judge: Judge; margin: number }[] = [
-      { judge: new ValenceJudge(), margin: 0.05 },
-      { judge: new LexiconJudge(), margin: 0.5 },
-    ];
+    const judges = judgesFor();
     let judgeCtx;
     if (values['llm-judge']) {
       judgeModel = await loadModel(values['llm-judge'] as string);
@@ -111,7 +118,18 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     const lens = await logitLens(lensCtx, set);
     await lensCtx.dispose();
     await judgeCtx?.dispose();
-    const data: SteeringReportData = { ...result, logitLens: lens, meterLayer: meter.layer };
+    return await finish({ ...result, logitLens: lens, meterLayer: meter.layer }, method, strengths);
+  } catch (e) {
+    bar?.stop();
+    return reportError('steer', e, io);
+  } finally {
+    model?.dispose();
+    judgeModel?.dispose();
+  }
+
+  async function finish(data: SteeringReportData, method: string, strengths: number[]): Promise<number> {
+    const result = data;
+    const lens = data.logitLens ?? [];
     await writeFile(join(runDir, 'steering.json'), `${JSON.stringify(data, null, 2)}\n`);
     const judgesOut = Object.fromEntries(Object.entries(result.judges).map(([k, j]) => [k, { successRate: j.perScenario.successRate, ci95: j.perScenario.ci95, successes: j.perScenario.successes, trials: j.perScenario.trials, perRun: j.perRun }]));
     const lensFlags = lens.filter((l) => Object.entries(l.scripts).some(([k, v]) => k !== 'Latin' && k !== 'none' && v > 0)).map((l) => ({ emotion: l.emotion, scripts: l.scripts }));
@@ -123,11 +141,13 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       io.out(`saved ${join(runDir, 'steering.json')}`);
     }
     return 0;
-  } catch (e) {
-    bar?.stop();
-    return reportError('steer', e, io);
-  } finally {
-    model?.dispose();
-    judgeModel?.dispose();
   }
+}
+
+/** The default judges and their margins: VADER's neutral band, and half a lexicon hit per 100 words. */
+function judgesFor(): { judge: Judge; margin: number }[] {
+  return [
+    { judge: new ValenceJudge(), margin: 0.05 },
+    { judge: new LexiconJudge(), margin: 0.5 },
+  ];
 }

@@ -188,8 +188,31 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   return summarize(model, set, scenarios, strengths, modes, runs, options.judges.map((j) => j.judge.name));
 }
 
+/**
+ * Re-derives every judgement of saved runs from their texts and metrics (judges, regime,
+ * cross-lingual flag), e.g. after a threshold changed, without generating again.
+ */
+export async function rescoreRuns(runs: SteeringRun[], judges: readonly { judge: Judge; margin: number }[]): Promise<SteeringRun[]> {
+  const out: SteeringRun[] = [];
+  for (const r of runs) {
+    const judged: SteeringRun['judges'] = {};
+    for (const { judge, margin } of judges) judged[judge.name] = await judgeSuccess(judge, r.target, r.direction, r.text, r.baselineText, margin);
+    const cl = crossLingualFlag(r.text, r.baselineText);
+    const regime = classifyRegime({
+      perplexityRatio: r.perplexityRatio,
+      repeatedTrigramRate: r.repeatedTrigramRate,
+      distinct2: r.distinct2,
+      length: r.length,
+      baselineLength: wordTokens(r.baselineText).length,
+      nonWordRate: nonWordRate(r.text),
+    });
+    out.push({ ...r, judges: judged, regime, crossLingual: { flagged: cl.flagged, reason: cl.reason }, scripts: scriptShares(r.text) as unknown as Record<string, number> });
+  }
+  return out;
+}
+
 /** Aggregates runs into success rates, regime counts and flags. @internal */
-export function summarize(model: Model, set: EmotionVectorSet, scenarios: readonly SteeringScenario[], strengths: number[], modes: readonly SamplingMode[], runs: SteeringRun[], judgeNames: string[]): SteeringResult {
+export function summarize(model: { info: { description: string } }, set: { meta: { method: string } }, scenarios: readonly SteeringScenario[], strengths: number[], modes: readonly SamplingMode[], runs: SteeringRun[], judgeNames: string[]): SteeringResult {
   const judges: SteeringResult['judges'] = {};
   for (const name of judgeNames) {
     const ok = runs.filter((r) => r.regime !== 'explosive' && r.judges[name]?.success);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { franc } from 'franc';
+import { franc, francAll } from 'franc';
 import { EmosteerError } from '../errors.js';
 
 /** The scripts {@link scriptShares} reports, besides the CJK total. */
@@ -133,6 +133,13 @@ export interface CrossLingualOptions {
   minLanguageLength?: number;
   /** The language expected when the baseline is too short to detect (default 'eng'). */
   expectedLanguage?: string;
+  /**
+   * A change of language counts only when the reference language is clearly beaten: its
+   * relative franc score on the text (1 = the best language) is below this (default 0.9).
+   * On Gemma 3 270M, 48-token English continuations were often ranked Danish or Norwegian by a
+   * hair; requiring a clear margin keeps those out of the flags.
+   */
+  minLanguageMargin?: number;
   /** Candidate languages for {@link detectLanguage} (default {@link COMMON_LANGUAGES}). */
   languages?: readonly string[] | 'all';
 }
@@ -200,10 +207,14 @@ export function crossLingualFlag(steered: string, baseline: string, options: Cro
   }
 
   const langOpts: DetectLanguageOptions = { only: options.languages ?? COMMON_LANGUAGES };
+  const margin = options.minLanguageMargin ?? 0.9;
+  const only = [...(options.languages ?? COMMON_LANGUAGES)];
+  const scoreOf = (text: string, lang: string) => new Map(francAll(text, { minLength: 10, only })).get(lang) ?? 0;
   const steeredLanguage = sc.total >= minLanguageLength ? detectLanguage(steered, langOpts) : 'und';
   const baselineLanguage = bc.total >= minLanguageLength ? detectLanguage(baseline, langOpts) : 'und';
-  const reference = baselineLanguage !== 'und' ? baselineLanguage : expected;
-  const languageChanged = steeredLanguage !== 'und' && steeredLanguage !== reference;
+  // The baseline's language, unless the expected one is about as likely (short texts are noisy).
+  const reference = baselineLanguage === 'und' || baselineLanguage === expected || scoreOf(baseline, expected) >= margin ? expected : baselineLanguage;
+  const languageChanged = steeredLanguage !== 'und' && steeredLanguage !== reference && scoreOf(steered, reference) < margin;
 
   const reasons: string[] = [];
   if (newScripts.length > 0) reasons.push(`new script${newScripts.length > 1 ? 's' : ''}: ${details.join('; ')}`);
