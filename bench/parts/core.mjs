@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Bench part: prompt processing (pp) and generation (tg) tokens/s on one context, much as
+// bench/core.mjs measures them: pp plain and with all-block last-token capture; tg plain,
+// steered on every steerable block, and with the emotion meter on (capture of one block per
+// generated token, read through meterStream). tg = tokens / (time - time of the same call
+// with maxTokens 0). Configurations are interleaved, `--reps` times; every repetition's
+// tokens/s is returned so that bench/run.mjs can pool them across rounds.
+//
+//   node bench/parts/core.mjs [--model <gguf>] [--pp 128] [--tg 64] [--reps 5] [--threads N] [--batch 512]
+import { parseArgs } from 'node:util';
+import { EmotionMeter, EmotionVectorSet, loadModel, meterStream } from '../../dist/index.js';
+import { emit, median, resolveModel, resolveThreads, timed } from './util.mjs';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    pp: { type: 'string', default: '128' },
+    tg: { type: 'string', default: '64' },
+    reps: { type: 'string', default: '5' },
+    threads: { type: 'string' },
+    batch: { type: 'string', default: '512' },
+  },
+});
+const modelPath = resolveModel(values.model);
+const PP = Number(values.pp);
+const TG = Number(values.tg);
+const REPS = Number(values.reps);
+const threads = resolveThreads(values.threads);
+const batchSize = Number(values.batch);
+
+const model = await loadModel(modelPath);
+const ctx = await model.createContext({ contextSize: Math.max(512, PP + TG + 16), batchSize, threads });
+const { nLayer, nEmbd } = model.info;
+
+const base = 'The old lighthouse keeper walked along the shore every morning, counting the boats and listening to the gulls. ';
+let text = base;
+while (model.tokenize(text).length < PP) text += base;
+const promptTokens = model.tokenize(text).slice(0, PP);
+const prompt8 = promptTokens.slice(0, 8);
+
+// A small pseudo-random steering vector on every steerable block.
+const steer = new Float32Array(nLayer * nEmbd).map((_, i) => Math.sin(i * 12.9898) * 0.01);
+
+// An emotion meter on the middle block, 20 pseudo-random emotion directions: the reading
+// costs the same as with extracted vectors.
+const meterLayer = Math.floor(nLayer / 2);
+const meterSet = EmotionVectorSet.fromVectors(
+  { method: 'comprehension', model: { path: modelPath, sha256: '', arch: model.info.arch, description: model.info.description, nLayer, nEmbd, quantization: model.info.quantization, nParams: model.info.nParams }, params: { bench: true } },
+  new Map(Array.from({ length: 20 }, (_, e) => [`emotion${e}`, new Map([[meterLayer, new Float32Array(nEmbd).map((_, j) => Math.cos((e + 1) * (j + 1) * 0.37))]])])),
+);
+const meter = new EmotionMeter(meterSet, meterLayer);
+
+// `before`/`after` run outside the timed region (setting and clearing the steering).
+const gen = (options = {}) => () => ctx.generateText(prompt8, { maxTokens: TG, stopOnEog: false, ...options });
+const configs = {
+  pp_plain: { run: () => ctx.evaluate(promptTokens) },
+  pp_capture: { run: () => ctx.evaluate(promptTokens, { capture: { layers: 'all', pooling: 'last' } }) },
+  tg_plain: { run: gen() },
+  tg_steered: { before: () => ctx.setSteering(steer, { layers: [1, nLayer - 1] }), run: gen(), after: () => ctx.clearSteering() },
+  tg_meter: {
+    run: async () => {
+      let n = 0;
+      for await (const t of meterStream(ctx, prompt8, meter, { maxTokens: TG, stopOnEog: false })) n += t.emotions ? 1 : 0;
+      if (n !== TG) throw new Error(`meter read ${n} of ${TG} tokens`);
+    },
+  },
+  // The tg runs' own prompt step (sampler set-up, the 8-token prompt, the first sampling):
+  // the same call with maxTokens 0. Its median is subtracted from every tg run.
+  tg_prompt: { run: gen({ maxTokens: 0 }) },
+};
+
+// warm-up
+await configs.pp_plain.run();
+await configs.tg_plain.run();
+const times = Object.fromEntries(Object.keys(configs).map((k) => [k, []]));
+for (let r = 0; r < REPS; r++) {
+  for (const [name, c] of Object.entries(configs)) {
+    await c.before?.();
+    times[name].push(await timed(c.run));
+    await c.after?.();
+  }
+}
+const promptSeconds = median(times.tg_prompt);
+const samples = {};
+for (const [name, ts] of Object.entries(times)) {
+  if (name === 'tg_prompt') continue;
+  samples[name] = ts.map((t) => (name.startsWith('pp') ? PP / t : TG / Math.max(1e-9, t - promptSeconds)));
+}
+await ctx.dispose();
+model.dispose();
+emit({
+  part: 'core',
+  model: model.info.description,
+  modelPath,
+  tensorBytes: model.info.tensorBytes,
+  nLayer,
+  threads,
+  batchSize,
+  pp: PP,
+  tg: TG,
+  reps: REPS,
+  meterLayer,
+  tgPromptSeconds: promptSeconds,
+  samples,
+  tokensPerSecond: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+});
