@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "addon_data.h"
+#include "decode_thread.h"
 #include "errors.h"
 #include "sampler.h"
 
@@ -123,7 +124,7 @@ class StepWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      Run();
+      DecodeThread::Instance().Run([this] { Run(); });
     } catch (const std::exception& e) {
       error_ = {"INTERNAL_ERROR", std::string("step failed: ") + e.what()};
     }
