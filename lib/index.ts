@@ -34,7 +34,7 @@ export {
 } from './context.js';
 export { Activations, type Pooling } from './activations.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
-export { versions, setLogLevel, type NativeVersions } from './native.js';
+export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './native.js';
 export { writeSyntheticModel, type SyntheticModelOptions, type SyntheticModelInfo, type SyntheticWeightType } from './synth/synthetic-model.js';
 export { readGguf, readTensorF32, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf/reader.js';
 export { GgufWriter } from './gguf/writer.js';

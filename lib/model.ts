@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Context, type ContextOptions } from './context.js';
 import { EmosteerError, fromNativeError } from './errors.js';
 import { readGguf } from './gguf/reader.js';
-import { addon, type NativeModel } from './native.js';
+import { addon, type NativeModel, type NativeModelInfo } from './native.js';
 
 /** Options of {@link loadModel}. Every field is optional; defaults are documented per field. */
 export interface LoadModelOptions {
@@ -25,45 +25,12 @@ export interface ChatMessage {
   content: string;
 }
 
-/** What emosteer knows about a loaded model. */
-export interface ModelInfo {
-  /** Absolute path of the GGUF file. */
-  path: string;
-  /** `general.architecture`, e.g. 'llama', 'gemma3', 'qwen2'. */
-  arch: string;
-  /** `general.name` (may be empty). */
-  name: string;
-  /** llama.cpp's one-line description, e.g. 'gemma3 270M Q4_K - Medium'. */
-  description: string;
-  /** Number of transformer blocks; emosteer's layers are the blocks 0..nLayer-1. */
-  nLayer: number;
-  /** Width of the residual stream (hidden size). */
-  nEmbd: number;
-  nHead: number;
-  nHeadKv: number;
-  /** Vocabulary size. */
-  nVocab: number;
-  /** Context length the model was trained with. */
-  nCtxTrain: number;
-  /** Number of parameters. */
-  nParams: number;
+/** What emosteer knows about a loaded model (the native fields plus file facts). */
+export interface ModelInfo extends NativeModelInfo {
   /** Size of the GGUF file in bytes. */
   sizeBytes: number;
-  /** Bytes of tensor data. */
-  tensorBytes: number;
-  /** Quantization (file type), e.g. 'Q4_K - Medium', 'F32'. */
-  quantization: string;
-  /** The chat template stored in the model, or null. */
-  chatTemplate: string | null;
+  /** Whether the GGUF itself carries a chat template (see {@link Model.chatTemplate} for the one used). */
   hasChatTemplate: boolean;
-  /** Beginning-of-sequence token id (-1 if none). */
-  bos: number;
-  /** End-of-sequence token id (-1 if none). */
-  eos: number;
-  /** Whether the tokenizer adds BOS by default. */
-  addBos: boolean;
-  /** All scalar/short metadata key/values as strings (huge arrays such as the vocabulary are omitted). */
-  metadata: Record<string, string>;
 }
 
 /** Options of {@link Model.tokenize}. */

@@ -8,27 +8,47 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmosteerError } from './errors.js';
 
-/** Metadata the addon reports for a model. @internal */
+/** Metadata the addon reports for a model (the fields of {@link ModelInfo}). */
 export interface NativeModelInfo {
+  /** Absolute path of the GGUF file. */
   path: string;
+  /** `general.architecture`, e.g. 'llama', 'gemma3', 'qwen2'. */
   arch: string;
+  /** `general.name` (may be empty). */
   name: string;
+  /** llama.cpp's one-line description, e.g. 'gemma3 270M Q4_K - Medium'. */
   description: string;
+  /** Number of transformer blocks; emosteer's layers are the blocks 0..nLayer-1. */
   nLayer: number;
+  /** Width of the residual stream (hidden size). */
   nEmbd: number;
+  /** Attention heads. */
   nHead: number;
+  /** Key/value heads. */
   nHeadKv: number;
+  /** Vocabulary size. */
   nVocab: number;
+  /** Context length the model was trained with. */
   nCtxTrain: number;
+  /** Number of parameters. */
   nParams: number;
+  /** Bytes of tensor data. */
   tensorBytes: number;
+  /** Quantization (file type), e.g. 'Q4_K - Medium', 'F32'. */
   quantization: string;
+  /** The chat template stored in the model, or null. */
   chatTemplate: string | null;
+  /** Beginning-of-sequence token id (-1 if none). */
   bos: number;
+  /** End-of-sequence token id (-1 if none). */
   eos: number;
+  /** Whether the tokenizer adds BOS by default. */
   addBos: boolean;
+  /** Recurrent or hybrid architecture. */
   isRecurrent: boolean;
+  /** Encoder-decoder architecture. */
   hasEncoder: boolean;
+  /** All scalar/short metadata key/values as strings (huge arrays such as the vocabulary are omitted). */
   metadata: Record<string, string>;
 }
 
