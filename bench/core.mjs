@@ -5,10 +5,10 @@
 //
 //   npm run bench:core -- [--model <gguf>] [--pp 128] [--tg 64] [--reps 5] [--threads N] [--json]
 // Default model: Gemma 3 270M from `npm run model:gemma`.
-import { execFileSync } from 'node:child_process';
 import { cpus, availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadModel, versions } from '../dist/index.js';
+import { median, resolveModel, resolveThreads } from './parts/util.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -20,11 +20,11 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const modelPath = values.model ?? execFileSync(process.execPath, ['scripts/fetch-gemma.mjs'], { encoding: 'utf8' }).trim().split('\n').pop();
+const modelPath = resolveModel(values.model);
 const PP = Number(values.pp);
 const TG = Number(values.tg);
 const REPS = Number(values.reps);
-const threads = values.threads ? Number(values.threads) : availableParallelism();
+const threads = resolveThreads(values.threads);
 
 const model = await loadModel(modelPath);
 const ctx = await model.createContext({ contextSize: Math.max(512, PP + TG + 16), batchSize: 512, threads });
@@ -61,7 +61,6 @@ for (let r = 0; r < REPS; r++) {
     if (name === 'tg_steered') await ctx.clearSteering();
   }
 }
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 // tg runs include an 8-token prompt; subtract its median cost measured separately.
 const t8 = [];
 for (let r = 0; r < REPS; r++) { const t0 = performance.now(); await ctx.evaluate(promptTokens.slice(0, 8)); t8.push((performance.now() - t0) / 1000); }

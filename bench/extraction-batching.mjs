@@ -4,10 +4,10 @@
 // in one run, on one model (default Gemma 3 270M).
 //
 //   npm run bench:batching -- [--model <gguf>] [--stories-per-emotion 2] [--max-tokens 64] [--batch 8] [--json]
-import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { extractComprehension, extractGeneration, loadModel } from '../dist/index.js';
+import { resolveModel } from './parts/util.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +18,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const modelPath = values.model ?? execFileSync(process.execPath, ['scripts/fetch-gemma.mjs'], { encoding: 'utf8' }).trim().split('\n').pop();
+const modelPath = resolveModel(values.model);
 const model = await loadModel(modelPath);
 const N = Number(values.batch);
 const genOpts = { emotions: ['happy', 'sad', 'angry'], samples: Number(values['stories-per-emotion']), maxTokens: Number(values['max-tokens']) };
