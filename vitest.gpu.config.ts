@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-/** Only for scripts/gpu-check.sh: the GPU-vs-CPU checks, which need a CUDA/Metal build and a GPU. */
+/** Only for scripts/cuda-bench.sh: the GPU-vs-CPU checks, which need a CUDA/Metal build and a GPU. */
 export default defineConfig({
   test: {
     include: ['test/gpu/**/*.gpu.ts'],

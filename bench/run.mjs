@@ -20,7 +20,11 @@
 //
 //   npm run bench -- [--model <gguf>] [--threads N] [--pp 128] [--tg 64] [--reps 5] [--rounds 3]
 //                    [--batch 512] [--sequences 1,4,8,16] [--batched-reps 2] [--no-extraction]
-//                    [--build-llama-bench] [--pytorch] [--pytorch-reps 3] [--json] [--save]
+//                    [--build-llama-bench | --llama-bench <bin>] [--gpu-layers N|max] [--no-bandwidth]
+//                    [--pytorch] [--pytorch-reps 3] [--json] [--save] [--out <file.json>]
+// --gpu-layers is passed to every part (loadModel's gpuLayers, llama-bench's -ngl; default: all,
+// which on a CPU build means none). --llama-bench names a llama-bench binary to use instead of
+// deps/llama-bench-build (e.g. the one scripts/cuda-bench.sh builds in the addon's own tree).
 // --save also writes the JSON to bench/results/latest.json; --from-json <file> prints the table of
 // a saved result again without measuring.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,8 +39,9 @@ import { median, resolveModel, resolveThreads, runJson } from './parts/util.mjs'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' },
+    model: { type: 'string', short: 'm' },
     threads: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
     pp: { type: 'string', default: '128' },
     tg: { type: 'string', default: '64' },
     reps: { type: 'string', default: '5' },
@@ -46,6 +51,11 @@ const { values } = parseArgs({
     'batched-reps': { type: 'string', default: '2' },
     'no-extraction': { type: 'boolean', default: false },
     'build-llama-bench': { type: 'boolean', default: false },
+    'llama-bench': { type: 'string' },
+    'no-llama-bench': { type: 'boolean', default: false },
+    'gpu-layers': { type: 'string' },
+    'no-bandwidth': { type: 'boolean', default: false },
+    out: { type: 'string' },
     pytorch: { type: 'boolean', default: false },
     'pytorch-reps': { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
@@ -54,18 +64,23 @@ const { values } = parseArgs({
   },
 });
 const log = (m) => console.error(`[bench] ${m}`);
+if (values.help) {
+  const { BENCH_USAGE } = await import('../dist/cli/bench.js');
+  console.log(BENCH_USAGE.replace('emosteer bench', 'npm run bench --'));
+  process.exit(0);
+}
 
 async function measure() {
   const modelPath = resolveModel(values.model);
   const threads = resolveThreads(values.threads);
   const ROUNDS = Number(values.rounds);
-  const common = ['--model', modelPath, '--threads', String(threads)];
+  const common = ['--model', modelPath, '--threads', String(threads), ...(values['gpu-layers'] ? ['--gpu-layers', values['gpu-layers']] : [])];
   const load = { start: loadavg().map((x) => +x.toFixed(2)) };
   const t0 = performance.now();
 
-  let llamaBenchBin = existsSync(LLAMA_BENCH_BIN) ? LLAMA_BENCH_BIN : null;
+  let llamaBenchBin = values['no-llama-bench'] ? null : values['llama-bench'] ?? (existsSync(LLAMA_BENCH_BIN) ? LLAMA_BENCH_BIN : null);
   const failures = [];
-  if (values['build-llama-bench']) {
+  if (values['build-llama-bench'] && !values['no-llama-bench']) {
     try {
       llamaBenchBin = buildLlamaBench();
     } catch (e) {
@@ -82,7 +97,7 @@ async function measure() {
     { name: 'batched', args: () => ['bench/parts/batched.mjs', ...common, '--tg', values.tg, '--reps', values['batched-reps'], '--sequences', values.sequences, '--batch', values.batch] },
     !values['no-extraction'] && { name: 'extraction-comprehension', args: (round) => ['bench/parts/extraction.mjs', ...common, '--method', 'comprehension', ...(extractionDir && round === ROUNDS - 1 ? ['--out', extractionDir] : [])] },
     !values['no-extraction'] && { name: 'extraction-generation', args: () => ['bench/parts/extraction.mjs', ...common, '--method', 'generation'] },
-    { name: 'bandwidth', args: () => ['bench/parts/bandwidth.mjs', '--threads', String(threads)] },
+    !values['no-bandwidth'] && { name: 'bandwidth', args: () => ['bench/parts/bandwidth.mjs', '--threads', String(threads)] },
   ].filter(Boolean);
 
   const results = Object.fromEntries(parts.map((p) => [p.name, []]));
@@ -123,7 +138,7 @@ async function measure() {
     return { samples: runs[0].samples, params: runs[0].params, seconds: med('seconds'), tokens: runs[0].tokens, tokensPerSecond: med('tokensPerSecond'), wallSeconds: med('wallSeconds'), loadSeconds: med('loadSeconds'), runs: runs.length };
   };
   const extraction = { comprehension: extractionOf('extraction-comprehension'), generation: extractionOf('extraction-generation') };
-  const bw = results.bandwidth;
+  const bw = results.bandwidth ?? [];
   const tensorBytes = core[0]?.tensorBytes ?? null;
   const bandwidth = bw.length
     ? (() => {
@@ -198,6 +213,8 @@ async function measure() {
     settings: { pp: Number(values.pp), tg: Number(values.tg), batchSize: Number(values.batch), reps: Number(values.reps), rounds: ROUNDS, batchedReps: Number(values['batched-reps']), meterLayer: core[0]?.meterLayer ?? null },
     machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), memGiB: +(totalmem() / 2 ** 30).toFixed(1), platform: `${process.platform}-${process.arch}`, node: process.version },
     llamaCppCommit: versions().llamaCppCommit,
+    devices: versions().devices,
+    gpuLayers: values['gpu-layers'] ?? 'max',
     load,
     pp,
     tg,
@@ -230,6 +247,10 @@ if (values.save && !values['from-json']) {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   log('wrote bench/results/latest.json');
 }
+if (values.out && !values['from-json']) {
+  writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${values.out}`);
+}
 
 const { pp, tg, ratios, llamaBench, batched, extraction, bandwidth, rss, pytorch, targets, failures, load, threads } = result;
 const bps = (n) => batched.find((b) => b.sequences === n)?.tokensPerSecond ?? null;
@@ -241,7 +262,8 @@ if (values.json) {
   const rows = [];
   const row = (what, value, unit = '', note = '') => rows.push([what, value, unit, note]);
   const s = result.settings;
-  console.log(`${result.model} | ${threads} threads | ${result.machine.cpu} (${result.machine.cores} cores) | llama.cpp ${result.llamaCppCommit.slice(0, 8)}`);
+  const gpus = (result.devices ?? []).filter((d) => d.type === 'gpu').map((d) => d.description);
+  console.log(`${result.model} | ${gpus.length ? `${gpus.join(', ')}, gpu layers ${result.gpuLayers} | ` : ''}${threads} threads | ${result.machine.cpu} (${result.machine.cores} cores) | llama.cpp ${result.llamaCppCommit.slice(0, 8)}`);
   console.log(`pp${s.pp} tg${s.tg} batch ${s.batchSize}; median of ${s.rounds} rounds x ${s.reps} reps (batched: x ${s.batchedReps}), parts interleaved; load average ${load.start[0]} at start, ${load.end[0]} at end`);
   row('pp plain', f(pp.plain), 'tok/s');
   row('pp capture all blocks (last token)', f(pp.capture), 'tok/s', `${f(ratios.captureOverPlainPp, 3)} x plain`);

@@ -35,7 +35,14 @@ export {
 export { Activations, type Pooling } from './activations.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
 export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './native.js';
-export { writeSyntheticModel, type SyntheticModelOptions, type SyntheticModelInfo, type SyntheticWeightType } from './synth/synthetic-model.js';
+export {
+  SYNTHETIC_SHAPES,
+  writeSyntheticModel,
+  type SyntheticModelInfo,
+  type SyntheticModelOptions,
+  type SyntheticShape,
+  type SyntheticWeightType,
+} from './synth/synthetic-model.js';
 export { readGguf, readTensorF32, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf/reader.js';
 export { GgufWriter } from './gguf/writer.js';
 export { extractGeneration, type GenerationOptions } from './extract/generation.js';

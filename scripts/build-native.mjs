@@ -8,6 +8,8 @@
 //   EMOSTEER_LLAMA_CPP_DIR=/path         use an existing llama.cpp checkout (offline)
 //   EMOSTEER_SKIP_BUILD=1                skip (e.g. when a prebuilt addon is supplied)
 //   EMOSTEER_BUILD_DIR=build             cmake-js output folder
+//   EMOSTEER_CMAKE_DEFS="A=1 B=OFF"      extra CMake definitions, space-separated (e.g.
+//                                        GGML_CUDA_FA=OFF, EMOSTEER_WITH_LLAMA_BENCH=ON)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,6 +78,10 @@ switch (gpu) {
     break;
   default:
     fail(`EMOSTEER_GPU=${gpu} is not one of cpu, cuda, metal, vulkan`);
+}
+for (const d of (process.env.EMOSTEER_CMAKE_DEFS || '').split(/\s+/).filter(Boolean)) {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(d)) fail(`EMOSTEER_CMAKE_DEFS entry '${d}' is not NAME=VALUE`);
+  defs.push(d);
 }
 if (!has('ccache')) log('ccache not found: repeated builds will be slower (apt-get install ccache)');
 

@@ -8,12 +8,14 @@ import { GgmlType, GgufValueType, LlamaTokenType } from '../lib/gguf/types.js';
 import { readGguf, readTensorF32, ggufKvValue } from '../lib/gguf/reader.js';
 import {
   CHATML_TEMPLATE,
+  SYNTHETIC_SHAPES,
   SYNTHETIC_TOKEN_IDS,
   buildSyntheticVocab,
   writeSyntheticModel,
   type SyntheticWeightType,
 } from '../lib/synth/synthetic-model.js';
 import { runSynth } from '../lib/cli/synth.js';
+import { loadModel } from '../lib/model.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -189,10 +191,45 @@ describe('writeSyntheticModel', () => {
     expect(f.tensors.find((t) => t.name === 'output.weight')?.dims).toEqual([64, 354]);
   });
 
+  it('pads the vocabulary, ties the embeddings and shares block weights for real-shape benchmark models', async () => {
+    const out = join(dir, 'shape.gguf');
+    const info = await writeSyntheticModel({ out, layers: 3, embd: 128, heads: 2, kvHeads: 1, ff: 256, vocabSize: 1000, tiedEmbeddings: true, shareBlockWeights: true, type: 'q4_0', chatTemplate: false });
+    expect(info).toMatchObject({ vocabSize: 1000, tiedEmbeddings: true, shareBlockWeights: true, kvHeads: 1 });
+    const f = await readGguf(out);
+    const tokens = ggufKvValue(f, 'tokenizer.ggml.tokens') as string[];
+    expect(tokens).toHaveLength(1000);
+    expect(tokens[999]).toBe('<unused_999>');
+    expect((ggufKvValue(f, 'tokenizer.ggml.token_type') as number[])[999]).toBe(LlamaTokenType.UNUSED);
+    expect(f.tensors.some((t) => t.name === 'output.weight')).toBe(false);
+    expect(f.tensors.find((t) => t.name === 'token_embd.weight')?.dims).toEqual([128, 1000]);
+    // every block holds block 0's bytes; without sharing, blocks differ
+    const q0 = await readTensorF32(f, out, 'blk.0.ffn_up.weight');
+    expect(await readTensorF32(f, out, 'blk.2.ffn_up.weight')).toEqual(q0);
+    const own = join(dir, 'shape-own.gguf');
+    await writeSyntheticModel({ out: own, layers: 3, embd: 128, heads: 2, kvHeads: 1, ff: 256, vocabSize: 1000, tiedEmbeddings: true, type: 'q4_0', chatTemplate: false });
+    const g = await readGguf(own);
+    expect(await readTensorF32(g, own, 'blk.0.ffn_up.weight')).toEqual(q0);
+    expect(await readTensorF32(g, own, 'blk.2.ffn_up.weight')).not.toEqual(q0);
+    // llama.cpp loads it (output tied to the embedding) and runs it
+    const model = await loadModel(out);
+    expect(model.info.nVocab).toBe(1000);
+    const ctx = await model.createContext({ contextSize: 64 });
+    const r = await ctx.evaluate('hello world', { logits: true });
+    expect(r.logits).toHaveLength(1000);
+    expect(Array.from(r.logits!).every(Number.isFinite)).toBe(true);
+    await ctx.dispose();
+    model.dispose();
+  });
+
+  it('offers real model shapes', () => {
+    expect(SYNTHETIC_SHAPES['llama-0.5b']).toMatchObject({ layers: 24, embd: 896, heads: 14, kvHeads: 2, ff: 4864, vocabSize: 151936 });
+    expect(SYNTHETIC_SHAPES['llama-1.5b']).toMatchObject({ layers: 28, embd: 1536, heads: 12, kvHeads: 2, ff: 8960, vocabSize: 151936 });
+  });
+
   it('rejects invalid options with INVALID_ARGUMENT', async () => {
     const bad = [
       { layers: 0 }, { layers: 33 }, { embd: 48 }, { embd: 8192 }, { heads: 3 }, { embd: 96, heads: 2 },
-      { kvHeads: 3 }, { ff: 100 }, { seed: -1 }, { type: 'q5_k' as SyntheticWeightType }, { chatTemplate: '' },
+      { kvHeads: 3 }, { ff: 100 }, { seed: -1 }, { vocabSize: 10 }, { vocabSize: 2.5 }, { type: 'q5_k' as SyntheticWeightType }, { chatTemplate: '' },
     ];
     for (const o of bad) {
       await expect(writeSyntheticModel({ out: join(dir, 'bad.gguf'), ...o }), JSON.stringify(o)).rejects.toSatisfy(

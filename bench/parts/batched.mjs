@@ -8,7 +8,7 @@
 //   node bench/parts/batched.mjs [--model <gguf>] [--tg 64] [--reps 3] [--threads N] [--sequences 1,4,8,16] [--batch 512]
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../dist/index.js';
-import { emit, median, resolveModel, resolveThreads, timed } from './util.mjs';
+import { emit, median, resolveGpuLayers, resolveModel, resolveThreads, timed } from './util.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     tg: { type: 'string', default: '64' },
     reps: { type: 'string', default: '3' },
     threads: { type: 'string' },
+    'gpu-layers': { type: 'string' },
     sequences: { type: 'string', default: '1,4,8,16' },
     batch: { type: 'string', default: '512' },
   },
@@ -31,7 +32,7 @@ const subjects = ['The old lighthouse keeper', 'A young baker', 'The tired nurse
   'The night guard', 'A travelling musician', 'The village doctor', 'A lost tourist', 'The football coach', 'An old fisherman', 'The librarian', 'A small child'];
 const prompts = (n) => Array.from({ length: n }, (_, i) => `${subjects[i % subjects.length]} opened the door and`);
 
-const model = await loadModel(modelPath);
+const model = await loadModel(modelPath, { gpuLayers: resolveGpuLayers(values['gpu-layers']) });
 const longest = Math.max(...prompts(Math.max(...counts)).map((p) => model.tokenize(p).length));
 const contexts = new Map();
 for (const n of counts) {

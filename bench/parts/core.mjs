@@ -9,7 +9,7 @@
 //   node bench/parts/core.mjs [--model <gguf>] [--pp 128] [--tg 64] [--reps 5] [--threads N] [--batch 512]
 import { parseArgs } from 'node:util';
 import { EmotionMeter, EmotionVectorSet, loadModel, meterStream } from '../../dist/index.js';
-import { emit, median, resolveModel, resolveThreads, timed } from './util.mjs';
+import { emit, median, resolveGpuLayers, resolveModel, resolveThreads, timed } from './util.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     tg: { type: 'string', default: '64' },
     reps: { type: 'string', default: '5' },
     threads: { type: 'string' },
+    'gpu-layers': { type: 'string' },
     batch: { type: 'string', default: '512' },
   },
 });
@@ -28,7 +29,7 @@ const REPS = Number(values.reps);
 const threads = resolveThreads(values.threads);
 const batchSize = Number(values.batch);
 
-const model = await loadModel(modelPath);
+const model = await loadModel(modelPath, { gpuLayers: resolveGpuLayers(values['gpu-layers']) });
 const ctx = await model.createContext({ contextSize: Math.max(512, PP + TG + 16), batchSize, threads });
 const { nLayer, nEmbd } = model.info;
 

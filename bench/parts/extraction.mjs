@@ -14,7 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractComprehension, extractGeneration, loadModel } from '../../dist/index.js';
-import { emit, resolveModel, resolveThreads } from './util.mjs';
+import { emit, resolveGpuLayers, resolveModel, resolveThreads } from './util.mjs';
 
 const t0 = performance.now();
 const { values } = parseArgs({
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     method: { type: 'string', default: 'comprehension' },
     model: { type: 'string' },
     threads: { type: 'string' },
+    'gpu-layers': { type: 'string' },
     emotions: { type: 'string', default: 'happy,sad,angry' },
     samples: { type: 'string', default: '2' },
     'max-tokens': { type: 'string', default: '64' },
@@ -30,7 +31,7 @@ const { values } = parseArgs({
 });
 const modelPath = resolveModel(values.model);
 const threads = resolveThreads(values.threads);
-const model = await loadModel(modelPath);
+const model = await loadModel(modelPath, { gpuLayers: resolveGpuLayers(values['gpu-layers']) });
 const loadSeconds = (performance.now() - t0) / 1000;
 
 let set;

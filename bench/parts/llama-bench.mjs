@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LLAMA_BENCH_BIN } from '../../scripts/build-llama-bench.mjs';
-import { emit, median, resolveModel, resolveThreads } from './util.mjs';
+import { emit, llamaBenchGpuLayers, median, resolveGpuLayers, resolveModel, resolveThreads } from './util.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -21,13 +21,14 @@ const { values } = parseArgs({
     tg: { type: 'string', default: '64' },
     reps: { type: 'string', default: '5' },
     threads: { type: 'string' },
+    'gpu-layers': { type: 'string' },
     batch: { type: 'string', default: '512' },
   },
 });
 const bin = values.bin ?? LLAMA_BENCH_BIN;
 const modelPath = resolveModel(values.model);
 const threads = resolveThreads(values.threads);
-const args = ['-m', modelPath, '-p', values.pp, '-n', values.tg, '-t', String(threads), '-r', values.reps, '-b', values.batch, '-ub', values.batch, '-fa', '0', '-o', 'json'];
+const args = ['-m', modelPath, '-p', values.pp, '-n', values.tg, '-t', String(threads), '-r', values.reps, '-b', values.batch, '-ub', values.batch, '-fa', '0', '-ngl', String(llamaBenchGpuLayers(resolveGpuLayers(values['gpu-layers']))), '-o', 'json'];
 
 function vmHwmKiB(pid) {
   try {

@@ -22,6 +22,18 @@ export function resolveThreads(t) {
   return t ? Number(t) : availableParallelism();
 }
 
+/** --gpu-layers: a count, or 'max' (default: every layer, which is loadModel's default too). */
+export function resolveGpuLayers(v) {
+  if (v === undefined || v === 'max') return 'max';
+  if (!/^\d+$/.test(v)) throw new Error(`--gpu-layers must be a non-negative integer or 'max', got '${v}'`);
+  return Number(v);
+}
+
+/** The same for llama-bench's -ngl, where "every layer" is a large count. */
+export function llamaBenchGpuLayers(gpuLayers) {
+  return gpuLayers === 'max' ? 999 : gpuLayers;
+}
+
 /** This process's peak resident set size so far, in MiB (maxRSS is in KiB). */
 export function peakRssMiB() {
   return +(process.resourceUsage().maxRSS / 1024).toFixed(1);

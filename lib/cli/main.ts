@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { runBench } from './bench.js';
 import { runEvaluate } from './evaluate.js';
 import { runExportGguf } from './export-gguf.js';
 import { runExtract } from './extract.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   evaluate: { run: runEvaluate, help: 'separation metrics per block, nulls, method statistics (<run-dir> [--json])' },
   steer: { run: runSteer, help: 'steering experiment: scenarios x strengths, judges, regimes (<run-dir> [--json])' },
   report: { run: runReport, help: 'self-contained HTML report of a run (<run-dir> --out report.html)' },
+  bench: { run: runBench, help: 'benchmarks: tokens/s with capture/steering/meter, llama-bench, batching, extraction ([--model <gguf>] [--json])' },
   'import-gguf': { run: runImportGguf, help: 'read a llama.cpp control-vector GGUF into a vector set (<f.gguf> --out <dir>)' },
 };
 

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { defaultIo, type CliIo } from './io.js';
 import { EmosteerError } from '../errors.js';
 import {
+  SYNTHETIC_SHAPES,
   SYNTHETIC_WEIGHT_TYPES,
   writeSyntheticModel,
   type SyntheticModelOptions,
@@ -33,6 +34,11 @@ Options:
       --seed <n>        PRNG seed, 0..4294967295 (default 0)
       --type <t>        weight type: ${SYNTHETIC_WEIGHT_TYPES.join(' | ')} (default f32)
       --name <s>        general.name (default emosteer-synthetic)
+      --vocab <n>       pad the vocabulary with unused tokens to n entries (real-size embeddings)
+      --tied            no output.weight: the output reuses the token embedding
+      --share-blocks    every block stores block 0's weights (fast to write; for benchmarks)
+      --shape <name>    a real model's shape (${Object.keys(SYNTHETIC_SHAPES).join(' | ')}): sets
+                        layers, embd, heads, kv-heads, ff, vocab and tied; flags given win
       --no-chat         write no chat template and no ChatML tokens
       --json            print the result as JSON
   -h, --help            show this help`;
@@ -82,6 +88,10 @@ export async function runSynth(argv: string[], io: SynthIo = defaultIo): Promise
         type: { type: 'string' },
         name: { type: 'string' },
         'no-chat': { type: 'boolean' },
+        vocab: { type: 'string' },
+        tied: { type: 'boolean' },
+        'share-blocks': { type: 'boolean' },
+        shape: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -96,9 +106,14 @@ export async function runSynth(argv: string[], io: SynthIo = defaultIo): Promise
       throw new UsageError(`--type must be one of ${SYNTHETIC_WEIGHT_TYPES.join(', ')}, got '${values.type}'`);
     }
     options = { out: values.out };
+    if (values.shape !== undefined) {
+      const shape = SYNTHETIC_SHAPES[values.shape as keyof typeof SYNTHETIC_SHAPES];
+      if (!shape) throw new UsageError(`--shape must be one of ${Object.keys(SYNTHETIC_SHAPES).join(', ')}, got '${values.shape}'`);
+      options = { ...options, ...shape };
+    }
     const ints: [keyof SyntheticModelOptions, string][] = [
       ['layers', 'layers'], ['embd', 'embd'], ['heads', 'heads'], ['kvHeads', 'kv-heads'],
-      ['ff', 'ff'], ['ctx', 'ctx'], ['seed', 'seed'],
+      ['ff', 'ff'], ['ctx', 'ctx'], ['seed', 'seed'], ['vocabSize', 'vocab'],
     ];
     for (const [key, flag] of ints) {
       const v = parseIntArg(flag, values[flag as keyof typeof values] as string | undefined);
@@ -107,6 +122,8 @@ export async function runSynth(argv: string[], io: SynthIo = defaultIo): Promise
     if (type !== undefined) options.type = type as SyntheticWeightType;
     if (values.name !== undefined) options.name = values.name;
     if (values['no-chat']) options.chatTemplate = false;
+    if (values.tied) options.tiedEmbeddings = true;
+    if (values['share-blocks']) options.shareBlockWeights = true;
     json = values.json === true;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
@@ -123,7 +140,7 @@ export async function runSynth(argv: string[], io: SynthIo = defaultIo): Promise
     } else {
       io.out(
         `wrote ${info.path}: llama, ${info.layers} layers, embd ${info.embd}, ${info.heads} heads ` +
-          `(${info.kvHeads} kv), ff ${info.ff}, vocab ${info.vocabSize}, ${info.type}, ${formatBytes(info.bytes)}, ` +
+          `(${info.kvHeads} kv), ff ${info.ff}, vocab ${info.vocabSize}${info.tiedEmbeddings ? ' (tied)' : ''}, ${info.type}, ${formatBytes(info.bytes)}, ` +
           `seed ${info.seed}, sha256 ${info.sha256?.slice(0, 16) ?? '-'}… in ${((Date.now() - started) / 1000).toFixed(2)} s`,
       );
     }

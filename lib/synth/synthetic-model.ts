@@ -12,6 +12,7 @@
 
 import { EmosteerError } from '../errors.js';
 import { GgufWriter } from '../gguf/writer.js';
+import { floatsToHalves, quantizeQ4_0, quantizeQ8_0 } from '../gguf/quantize.js';
 import { GgmlType, GgufValueType, LlamaFileType, LlamaTokenType } from '../gguf/types.js';
 
 /** Tensor storage types the synthetic model can use for its matrices (norms are always F32). */
@@ -44,7 +45,49 @@ export interface SyntheticModelOptions {
    * ChatML tokens out of the vocabulary. Default: {@link CHATML_TEMPLATE}.
    */
   chatTemplate?: string | false;
+  /**
+   * Vocabulary size: the built-in vocabulary (about 360 tokens) padded with unused tokens
+   * `<unused_N>` up to this size, so that the embedding and output matrices have a real
+   * model's shape (default: no padding). Up to 1,048,576.
+   */
+  vocabSize?: number;
+  /** Write no `output.weight`: llama.cpp then reuses `token_embd.weight` (tied embeddings, as in Qwen2.5 0.5B/1.5B). Default false. */
+  tiedEmbeddings?: boolean;
+  /**
+   * Every block stores the same weights as block 0 (generated and encoded once). For
+   * benchmark-sized models: speed does not depend on the values, and a 1.5B-parameter file
+   * is written in seconds instead of minutes. Default false.
+   */
+  shareBlockWeights?: boolean;
 }
+
+/** A model shape of a real model family, for benchmarks that need real sizes (random weights). */
+export interface SyntheticShape {
+  /** Transformer blocks. */
+  layers: number;
+  /** Embedding width. */
+  embd: number;
+  /** Attention heads. */
+  heads: number;
+  /** Key/value heads. */
+  kvHeads: number;
+  /** Feed-forward width. */
+  ff: number;
+  /** Vocabulary size. */
+  vocabSize: number;
+  /** Whether the output matrix is the token embedding. */
+  tiedEmbeddings: boolean;
+}
+
+/**
+ * Real model shapes on the llama architecture, for benchmarks: the block count, widths, head
+ * counts, feed-forward width and vocabulary of Qwen2.5 0.5B and 1.5B (0.49B and 1.54B
+ * parameters with tied embeddings), without their attention biases.
+ */
+export const SYNTHETIC_SHAPES: Readonly<Record<'llama-0.5b' | 'llama-1.5b', SyntheticShape>> = {
+  'llama-0.5b': { layers: 24, embd: 896, heads: 14, kvHeads: 2, ff: 4864, vocabSize: 151936, tiedEmbeddings: true },
+  'llama-1.5b': { layers: 28, embd: 1536, heads: 12, kvHeads: 2, ff: 8960, vocabSize: 151936, tiedEmbeddings: true },
+};
 
 /** What {@link writeSyntheticModel} wrote. */
 export interface SyntheticModelInfo {
@@ -72,6 +115,10 @@ export interface SyntheticModelInfo {
   type: SyntheticWeightType;
   /** Whether a chat template and the ChatML tokens were written. */
   chat: boolean;
+  /** Whether `output.weight` was left out (tied to `token_embd.weight`). */
+  tiedEmbeddings: boolean;
+  /** Whether every block stores block 0's weights. */
+  shareBlockWeights: boolean;
   /** File size in bytes. */
   bytes: number;
   /** Hex SHA-256 of the file. */
@@ -259,7 +306,17 @@ export async function writeSyntheticModel(options: SyntheticModelOptions): Promi
   }
   const chat = template !== false;
   const vocab = buildSyntheticVocab(chat);
+  if (options.vocabSize !== undefined) {
+    const target = intOption('vocabSize', options.vocabSize, vocab.tokens.length, vocab.tokens.length, 1 << 20);
+    for (let i = vocab.tokens.length; i < target; i++) {
+      vocab.tokens.push(`<unused_${i}>`);
+      vocab.types.push(LlamaTokenType.UNUSED);
+      vocab.scores.push(0);
+    }
+  }
   const nVocab = vocab.tokens.length;
+  const tied = options.tiedEmbeddings === true;
+  const share = options.shareBlockWeights === true;
   const wt = WEIGHT_TYPES[s.type];
 
   const w = new GgufWriter();
@@ -290,7 +347,29 @@ export async function writeSyntheticModel(options: SyntheticModelOptions): Promi
   if (chat) w.setString('tokenizer.chat_template', template);
 
   const seed = s.seed;
+  // With shareBlockWeights, block i's tensors are block 0's bytes, encoded once.
+  const shared = new Map<string, Promise<Uint8Array>>();
+  const encode = async (f: Float32Array, ne0: number): Promise<Uint8Array> => {
+    switch (s.type) {
+      case 'f32': return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+      case 'f16': { const h = floatsToHalves(f); return new Uint8Array(h.buffer, h.byteOffset, h.byteLength); }
+      case 'q8_0': return quantizeQ8_0(f, ne0);
+      default: return quantizeQ4_0(f, ne0);
+    }
+  };
   const matrix = (tname: string, ne0: number, ne1: number, std: number): void => {
+    const role = tname.replace(/^blk\.\d+\./, 'blk.0.');
+    if (share && role !== tname) {
+      w.addTensor(tname, [ne0, ne1], wt.ggml, () => {
+        let bytes = shared.get(role);
+        if (!bytes) {
+          bytes = encode(noise(seed, role, ne0 * ne1, std), ne0);
+          shared.set(role, bytes);
+        }
+        return bytes;
+      });
+      return;
+    }
     w.addTensor(tname, [ne0, ne1], wt.ggml, () => noise(seed, tname, ne0 * ne1, std));
   };
   const norm = (tname: string): void => {
@@ -301,7 +380,7 @@ export async function writeSyntheticModel(options: SyntheticModelOptions): Promi
   const inv = (fanIn: number): number => 1 / Math.sqrt(fanIn);
   matrix('token_embd.weight', s.embd, nVocab, 1);
   norm('output_norm.weight');
-  matrix('output.weight', s.embd, nVocab, inv(s.embd));
+  if (!tied) matrix('output.weight', s.embd, nVocab, inv(s.embd));
   for (let i = 0; i < s.layers; i++) {
     const p = `blk.${i}.`;
     norm(`${p}attn_norm.weight`);
@@ -329,6 +408,8 @@ export async function writeSyntheticModel(options: SyntheticModelOptions): Promi
     seed: s.seed,
     type: s.type,
     chat,
+    tiedEmbeddings: tied,
+    shareBlockWeights: share,
     bytes: res.bytes,
     sha256: res.sha256,
   };

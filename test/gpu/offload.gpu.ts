@@ -1,6 +1,6 @@
 // GPU vs CPU: captured block outputs, steering and logits agree when every layer is
 // offloaded (gpuLayers 'max') and when none is (gpuLayers 0), in the same CUDA build.
-// Run by scripts/gpu-check.sh only; not part of `npm test` (CI machines have no GPU).
+// Run by scripts/cuda-bench.sh only; not part of `npm test` (CI machines have no GPU).
 import { describe, expect, it } from 'vitest';
 import { loadModel, versions } from '../../lib/index.js';
 import { randomVector, relativeError, syntheticModel } from '../helpers/models.js';
