@@ -121,8 +121,8 @@ async function measure() {
   const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
   const core = results.core;
   const coreTps = (k) => (core.length ? pooled(core, (r) => r.samples[k]) : null);
-  const pp = { plain: coreTps('pp_plain'), capture: coreTps('pp_capture') };
-  const tg = { plain: coreTps('tg_plain'), steered: coreTps('tg_steered'), meter: coreTps('tg_meter') };
+  const pp = { plain: coreTps('pp_plain'), capture: coreTps('pp_capture'), noHooks: coreTps('pp_nohooks') };
+  const tg = { plain: coreTps('tg_plain'), steered: coreTps('tg_steered'), meter: coreTps('tg_meter'), noHooks: coreTps('tg_nohooks') };
   const lb = results['llama-bench'] ?? [];
   const llamaBench = lb.length ? { pp: pooled(lb, (r) => r.samples.pp), tg: pooled(lb, (r) => r.samples.tg), buildCommit: lb[0].buildCommit, args: lb[0].args } : null;
   const counts = values.sequences.split(',').map(Number);
@@ -189,6 +189,9 @@ async function measure() {
     captureOverPlainPp: ratio(pp.capture, pp.plain),
     steeredOverPlainTg: ratio(tg.steered, tg.plain),
     meterOverPlainTg: ratio(tg.meter, tg.plain),
+    plainOverNoHooksPp: ratio(pp.plain, pp.noHooks),
+    plainOverNoHooksTg: ratio(tg.plain, tg.noHooks),
+    noHooksOverLlamaBenchTg: llamaBench ? ratio(tg.noHooks, llamaBench.tg) : null,
     plainOverLlamaBenchPp: llamaBench ? ratio(pp.plain, llamaBench.pp) : null,
     plainOverLlamaBenchTg: llamaBench ? ratio(tg.plain, llamaBench.tg) : null,
     batched4OverSingle: ratio(bps(4), bps(1)),
@@ -268,6 +271,7 @@ if (values.json) {
   row('pp plain', f(pp.plain), 'tok/s');
   row('pp capture all blocks (last token)', f(pp.capture), 'tok/s', `${f(ratios.captureOverPlainPp, 3)} x plain`);
   row('tg plain', f(tg.plain), 'tok/s');
+  if (tg.noHooks) row('tg plain, context without hooks', f(tg.noHooks), 'tok/s', `hooked plain ${f(ratios.plainOverNoHooksTg, 3)} x; pp ${f(ratios.plainOverNoHooksPp, 3)} x`);
   row('tg steered (all steerable blocks)', f(tg.steered), 'tok/s', `${f(ratios.steeredOverPlainTg, 3)} x plain`);
   row(`tg emotion meter (block ${s.meterLayer})`, f(tg.meter), 'tok/s', `${f(ratios.meterOverPlainTg, 3)} x plain`);
   if (llamaBench) {

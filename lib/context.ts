@@ -36,6 +36,14 @@ export interface ContextOptions {
    * batch sizes; turn it on for speed with long contexts on GPUs.
    */
   flashAttention?: boolean;
+  /**
+   * Install the capture hook as llama.cpp's eval callback (default true). With `false`, decoding
+   * runs exactly as in plain llama.cpp, and capture (and the emotion meter) on this context
+   * throws CAPTURE_DISABLED; steering still works. On CPU the hook costs nothing measurable; on
+   * CUDA, llama.cpp synchronises after every graph split and keys CUDA graphs per split when a
+   * callback is set, which costs single-token generation time (docs/benchmarks.md).
+   */
+  activationHooks?: boolean;
 }
 
 /** Which residual-stream tensors to capture. */
@@ -177,6 +185,7 @@ export class Context {
   readonly model: Model;
   /** Resolved options. */
   readonly options: Readonly<Required<Omit<ContextOptions, 'flashAttention'>>>;
+  readonly #hooks: boolean;
   readonly #seed: number;
   readonly #native: NativeContext;
   readonly #mutex = new Mutex();
@@ -195,13 +204,18 @@ export class Context {
       threads: i.threads,
       batchThreads: i.batchThreads,
       seed,
+      activationHooks: i.activationHooks,
     });
+    this.#hooks = i.activationHooks;
   }
 
   /** @internal use {@link Model.createContext} */
   static async create(model: Model, options: ContextOptions): Promise<Context> {
     if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0)) {
       throw new EmosteerError('INVALID_ARGUMENT', `seed must be a non-negative integer (got ${options.seed})`);
+    }
+    if (options.activationHooks !== undefined && typeof options.activationHooks !== 'boolean') {
+      throw new EmosteerError('INVALID_ARGUMENT', `activationHooks must be a boolean (got ${String(options.activationHooks)})`);
     }
     for (const k of ['contextSize', 'batchSize', 'ubatchSize', 'sequences', 'threads', 'batchThreads'] as const) {
       const v = options[k];
@@ -242,6 +256,7 @@ export class Context {
   }
 
   #layers(spec: readonly number[] | 'all' | undefined): Int32Array {
+    if (!this.#hooks) throw new EmosteerError('CAPTURE_DISABLED', 'this context was created with activationHooks: false and cannot capture');
     if (spec === undefined || spec === 'all') return Int32Array.from({ length: this.nLayer }, (_, i) => i);
     const sorted = [...new Set(spec)].sort((a, b) => a - b);
     for (const l of sorted) {

@@ -17,6 +17,8 @@ export type EmosteerErrorCode =
   | 'CONTEXT_CREATE_FAILED'
   /** The model's architecture does not expose `l_out-N` block outputs to the eval callback. */
   | 'ARCH_NO_LAYER_HOOKS'
+  /** Capture was asked of a context created with `activationHooks: false`. */
+  | 'CAPTURE_DISABLED'
   /** A vector's width does not equal the model's embedding width. */
   | 'VECTOR_WIDTH_MISMATCH'
   /** A block index is outside 0..nLayer-1 (or is 0 where steering needs >= 1). */
@@ -81,6 +83,7 @@ const KNOWN_CODES = new Set<string>([
   'NON_FINITE_VECTOR', 'PROMPT_TOO_LONG', 'DISPOSED', 'CONTEXT_BUSY', 'ABORTED',
   'INVALID_ARGUMENT', 'DECODE_FAILED', 'ADDON_NOT_BUILT', 'MODEL_FETCH_FAILED', 'NO_CHAT_TEMPLATE',
   'CHAT_TEMPLATE_UNSUPPORTED', 'OUT_OF_MEMORY', 'INTERNAL_ERROR', 'VECTOR_SET_CORRUPT',
+  'CAPTURE_DISABLED',
 ]);
 
 /**

@@ -95,6 +95,7 @@ export interface NativeContextInfo {
   sequences: number;
   threads: number;
   batchThreads: number;
+  activationHooks: boolean;
   nLayer: number;
   nEmbd: number;
   nVocab: number;

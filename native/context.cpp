@@ -402,8 +402,15 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   // Unified KV cache: keeps batch rows in order for the capture hook (see capture.h).
   p.kv_unified = true;
   p.swa_full = true;
-  p.cb_eval = &CaptureHook::Callback;
-  p.cb_eval_user_data = core->hook.get();
+  // activationHooks: false leaves llama.cpp's eval callback unset, so that decoding runs
+  // exactly as in plain llama.cpp (no per-split synchronisation, CUDA graphs keyed as usual);
+  // such a context cannot capture.
+  Napi::Value hooks = o.Get("activationHooks");
+  core->hooks = !(hooks.IsBoolean() && !hooks.As<Napi::Boolean>().Value());
+  if (core->hooks) {
+    p.cb_eval = &CaptureHook::Callback;
+    p.cb_eval_user_data = core->hook.get();
+  }
 
   auto* worker = new CreateWorker(env, std::move(core), p);
   Napi::Promise promise = worker->Promise();
@@ -427,6 +434,7 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
       if (l < 0 || l >= core.nLayer) Throw(env, "LAYER_OUT_OF_RANGE", "block " + std::to_string(l) + " does not exist: the model has blocks 0.." + std::to_string(core.nLayer - 1));
       if (seen.insert(l).second) layers.push_back(l);
     }
+    if (!layers.empty() && !core.hooks) Throw(env, "CAPTURE_DISABLED", "this context was created with activationHooks: false and cannot capture");
   }
 
   std::string tensor = "l_out";
@@ -563,6 +571,7 @@ Napi::Value Context::Info(const Napi::CallbackInfo& info) {
   o.Set("sequences", core.nSeqMax);
   o.Set("threads", llama_n_threads(core.ctx.get()));
   o.Set("batchThreads", llama_n_threads_batch(core.ctx.get()));
+  o.Set("activationHooks", core.hooks);
   o.Set("nLayer", core.nLayer);
   o.Set("nEmbd", core.nEmbd);
   o.Set("nVocab", core.nVocab);

@@ -32,6 +32,8 @@ struct ContextCore {
   uint32_t nBatch = 0;
   uint32_t nUbatch = 0;
   uint32_t nSeqMax = 1;
+  /** Whether the capture hook is installed as llama.cpp's eval callback (activationHooks). */
+  bool hooks = true;
 };
 
 class Context : public Napi::ObjectWrap<Context> {

@@ -54,7 +54,7 @@ if [ ! -f deps/llama.cpp/include/llama.h ] && [ -f .offline/llama.cpp.tar.xz ]; 
 fi
 if [ -f deps/llama.cpp.commit ]; then export EMOSTEER_LLAMA_COMMIT=$(cat deps/llama.cpp.commit); fi
 export EMOSTEER_LLAMA_CPP_DIR=$ROOT/deps/llama.cpp
-[ -f dist/index.js ] || npx tsc -p tsconfig.json || exit 1
+[ -f dist/index.js ] || node node_modules/typescript/bin/tsc -p tsconfig.json || exit 1
 { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv; nvcc --version | tail -2; echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $JOBS"; node --version; } >"$RES/summary.txt" 2>&1
 cat "$RES/summary.txt"
 
@@ -73,7 +73,7 @@ node -e "import('./dist/index.js').then(m => console.log('devices:', JSON.string
 
 # ---- checks ----
 log "GPU-vs-CPU checks"
-NO_COLOR=1 npx vitest run --config vitest.gpu.config.ts --reporter=default 2>&1 | tee "$RES/gpu-checks.log" | grep -E "✓|×|FAIL|Test Files|Tests|\[gpu\] .* block 0 " ; checks_rc=${PIPESTATUS[0]}
+NO_COLOR=1 node node_modules/vitest/vitest.mjs run --config vitest.gpu.config.ts --reporter=default 2>&1 | tee "$RES/gpu-checks.log" | grep -E "✓|×|FAIL|Test Files|Tests|\[gpu\] .* block 0 " ; checks_rc=${PIPESTATUS[0]}
 log "checks exit code $checks_rc"
 [ $checks_only = 1 ] && exit $checks_rc
 
@@ -99,7 +99,7 @@ fi
 for shape in ${BENCH_MODELS:-llama-0.5b llama-1.5b}; do
   if [ -n "${DEADLINE:-}" ] && [ $(( $(date +%s) - T0 )) -gt "$DEADLINE" ]; then log "past DEADLINE=${DEADLINE}s: skipping $shape"; continue; fi
   m=/tmp/emosteer-$shape-q4_0.gguf
-  [ -f "$m" ] || node dist/cli/main.js synth --shape "$shape" --type q4_0 --share-blocks --no-chat --out "$m" || exit 1
+  [ -f "$m" ] || node dist/cli/main.js synth --shape "$shape" --type q4_0 --share-blocks --out "$m" || exit 1
   log "bench $shape"
   extra=()
   [ "$shape" != llama-0.5b ] && extra+=(--no-extraction)

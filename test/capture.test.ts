@@ -134,3 +134,31 @@ describe('activation capture (l_out of every block)', () => {
     }
   });
 });
+
+describe('contexts without the capture hook (activationHooks: false)', () => {
+  it('decode and steer exactly like hooked contexts, and refuse to capture with CAPTURE_DISABLED', async () => {
+    const model = await loadModel(await syntheticModel({ layers: 4, embd: 64, seed: 11 }));
+    const hooked = await model.createContext({ contextSize: 256, threads: 2 });
+    const plain = await model.createContext({ contextSize: 256, threads: 2, activationHooks: false });
+    try {
+      expect(hooked.options.activationHooks).toBe(true);
+      expect(plain.options.activationHooks).toBe(false);
+      const a = await hooked.evaluate(TEXT, { logits: true });
+      const b = await plain.evaluate(TEXT, { logits: true });
+      expect(b.logits).toEqual(a.logits);
+      const v = new Map([[2, new Float32Array(64).map((_, i) => Math.sin(i) * 0.5)]]);
+      await hooked.setSteering(v);
+      await plain.setSteering(v);
+      const sa = await hooked.generateText('Hello', { maxTokens: 12, stopOnEog: false });
+      const sb = await plain.generateText('Hello', { maxTokens: 12, stopOnEog: false });
+      expect(sb.tokens).toEqual(sa.tokens);
+      await expect(plain.evaluate(TEXT, { capture: { layers: [1] } })).rejects.toMatchObject({ code: 'CAPTURE_DISABLED' });
+      await expect(plain.generateText('Hi', { maxTokens: 2, capture: { layers: 'all' } })).rejects.toMatchObject({ code: 'CAPTURE_DISABLED' });
+      await expect(model.createContext({ activationHooks: 'no' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      await hooked.dispose();
+      await plain.dispose();
+      model.dispose();
+    }
+  });
+});

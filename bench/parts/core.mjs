@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bench part: prompt processing (pp) and generation (tg) tokens/s on one context, much as
 // bench/core.mjs measures them: pp plain and with all-block last-token capture; tg plain,
-// steered on every steerable block, and with the emotion meter on (capture of one block per
+// steered on every steerable block, and with the emotion meter on; pp and tg plain also on a
+// context created with activationHooks: false (no eval callback at all) (capture of one block per
 // generated token, read through meterStream). tg = tokens / (time - time of the same call
 // with maxTokens 0). Configurations are interleaved, `--reps` times; every repetition's
 // tokens/s is returned so that bench/run.mjs can pool them across rounds.
@@ -30,7 +31,11 @@ const threads = resolveThreads(values.threads);
 const batchSize = Number(values.batch);
 
 const model = await loadModel(modelPath, { gpuLayers: resolveGpuLayers(values['gpu-layers']) });
-const ctx = await model.createContext({ contextSize: Math.max(512, PP + TG + 16), batchSize, threads });
+const ctxOptions = { contextSize: Math.max(512, PP + TG + 16), batchSize, threads };
+const ctx = await model.createContext(ctxOptions);
+// The same decode on a context without the capture hook (llama.cpp's eval callback unset): the
+// cost of having the hook installed at all.
+const bare = await model.createContext({ ...ctxOptions, activationHooks: false });
 const { nLayer, nEmbd } = model.info;
 
 const base = 'The old lighthouse keeper walked along the shore every morning, counting the boats and listening to the gulls. ';
@@ -52,11 +57,13 @@ const meterSet = EmotionVectorSet.fromVectors(
 const meter = new EmotionMeter(meterSet, meterLayer);
 
 // `before`/`after` run outside the timed region (setting and clearing the steering).
-const gen = (options = {}) => () => ctx.generateText(prompt8, { maxTokens: TG, stopOnEog: false, ...options });
+const gen = (options = {}, c = ctx) => () => c.generateText(prompt8, { maxTokens: TG, stopOnEog: false, ...options });
 const configs = {
   pp_plain: { run: () => ctx.evaluate(promptTokens) },
+  pp_nohooks: { run: () => bare.evaluate(promptTokens) },
   pp_capture: { run: () => ctx.evaluate(promptTokens, { capture: { layers: 'all', pooling: 'last' } }) },
   tg_plain: { run: gen() },
+  tg_nohooks: { run: gen({}, bare) },
   tg_steered: { before: () => ctx.setSteering(steer, { layers: [1, nLayer - 1] }), run: gen(), after: () => ctx.clearSteering() },
   tg_meter: {
     run: async () => {
@@ -68,6 +75,7 @@ const configs = {
   // The tg runs' own prompt step (sampler set-up, the 8-token prompt, the first sampling):
   // the same call with maxTokens 0. Its median is subtracted from every tg run.
   tg_prompt: { run: gen({ maxTokens: 0 }) },
+  tg_prompt_nohooks: { run: gen({ maxTokens: 0 }, bare) },
 };
 
 // warm-up
@@ -82,12 +90,15 @@ for (let r = 0; r < REPS; r++) {
   }
 }
 const promptSeconds = median(times.tg_prompt);
+const promptSecondsNoHooks = median(times.tg_prompt_nohooks);
 const samples = {};
 for (const [name, ts] of Object.entries(times)) {
-  if (name === 'tg_prompt') continue;
-  samples[name] = ts.map((t) => (name.startsWith('pp') ? PP / t : TG / Math.max(1e-9, t - promptSeconds)));
+  if (name.startsWith('tg_prompt')) continue;
+  const p = name === 'tg_nohooks' ? promptSecondsNoHooks : promptSeconds;
+  samples[name] = ts.map((t) => (name.startsWith('pp') ? PP / t : TG / Math.max(1e-9, t - p)));
 }
 await ctx.dispose();
+await bare.dispose();
 model.dispose();
 emit({
   part: 'core',

@@ -24,13 +24,24 @@ describe('GPU offload (copied off the device through ggml_backend_tensor_get)', 
       const long = `${TEXT} ${TEXT}`;
       const a = await cctx.evaluate(long, { capture: { pooling: 'all' }, logits: true });
       const b = await gctx.evaluate(long, { capture: { pooling: 'all' }, logits: true });
-      const tol = type === 'f32' ? 1e-3 : 2e-2;
+      // GPU and CPU round differently (cuBLAS/tensor-core matmuls for F32 weights; activations
+      // quantized to q8_1 on CUDA but q8_0 on CPU for quantized weights), and the difference grows
+      // with depth. Measured on an H200 (sm_90): f32 1.7e-3 at block 0; q8_0 0.6% at block 0 to
+      // 1.6% at block 3, logits 2.1%. The tolerances leave room for that; the same-device checks
+      // below are exact.
+      const tol = type === 'f32' ? 5e-3 : 5e-2;
       for (const l of a.activations!.layers) {
         const e = relativeError(a.activations!.get(l), b.activations!.get(l));
         console.log(`[gpu] ${type} block ${l} relative error ${e.toExponential(2)}`);
         expect(e).toBeLessThan(tol);
       }
       expect(relativeError(a.logits!, b.logits!)).toBeLessThan(tol);
+      // on the GPU itself, capture leaves the logits bit-identical, with or without the hook
+      const bare = await gpu.createContext({ contextSize: 512, batchSize: 64, ubatchSize: 16, activationHooks: false });
+      const plain = await gctx.evaluate(long, { logits: true });
+      expect(plain.logits).toEqual(b.logits);
+      expect((await bare.evaluate(long, { logits: true })).logits).toEqual(b.logits);
+      await bare.dispose();
       const v = randomVector(256, 5, 0.5);
       await gctx.setSteering(new Map([[2, v]]), { layers: [2, 2] });
       const s = await gctx.evaluate(long, { capture: { pooling: 'all' } });
