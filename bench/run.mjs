@@ -22,6 +22,8 @@
 //                    [--batch 512] [--sequences 1,4,8,16] [--batched-reps 2] [--no-extraction]
 //                    [--build-llama-bench | --llama-bench <bin>] [--gpu-layers N|max] [--no-bandwidth]
 //                    [--pytorch] [--pytorch-reps 3] [--json] [--save] [--out <file.json>]
+//                    [--parts core,llama-bench,batched,extraction-comprehension,extraction-generation,bandwidth]
+// `npm run bench:core` is `--parts core --rounds 1`: the hook costs alone.
 // --gpu-layers is passed to every part (loadModel's gpuLayers, llama-bench's -ngl; default: all,
 // which on a CPU build means none). --llama-bench names a llama-bench binary to use instead of
 // deps/llama-bench-build (e.g. the one scripts/cuda-bench.sh builds in the addon's own tree).
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     'no-llama-bench': { type: 'boolean', default: false },
     'gpu-layers': { type: 'string' },
     'no-bandwidth': { type: 'boolean', default: false },
+    parts: { type: 'string' },
     out: { type: 'string' },
     pytorch: { type: 'boolean', default: false },
     'pytorch-reps': { type: 'string', default: '3' },
@@ -98,9 +101,10 @@ async function measure() {
     !values['no-extraction'] && { name: 'extraction-comprehension', args: (round) => ['bench/parts/extraction.mjs', ...common, '--method', 'comprehension', ...(extractionDir && round === ROUNDS - 1 ? ['--out', extractionDir] : [])] },
     !values['no-extraction'] && { name: 'extraction-generation', args: () => ['bench/parts/extraction.mjs', ...common, '--method', 'generation'] },
     !values['no-bandwidth'] && { name: 'bandwidth', args: () => ['bench/parts/bandwidth.mjs', '--threads', String(threads)] },
-  ].filter(Boolean);
+  ].filter(Boolean).filter((p) => !values.parts || values.parts.split(',').includes(p.name));
 
-  const results = Object.fromEntries(parts.map((p) => [p.name, []]));
+  // every part's list exists (empty when skipped), so the aggregation below needs no guards
+  const results = Object.fromEntries(['core', 'llama-bench', 'batched', 'extraction-comprehension', 'extraction-generation', 'bandwidth'].map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < parts.length; k++) {
       const part = parts[(k + round) % parts.length];
@@ -120,9 +124,9 @@ async function measure() {
   const maxOf = (runs, get) => (runs.length ? Math.max(...runs.map(get)) : null);
   const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
   const core = results.core;
-  const coreTps = (k) => (core.length ? pooled(core, (r) => r.samples[k]) : null);
-  const pp = { plain: coreTps('pp_plain'), capture: coreTps('pp_capture'), noHooks: coreTps('pp_nohooks') };
-  const tg = { plain: coreTps('tg_plain'), steered: coreTps('tg_steered'), meter: coreTps('tg_meter'), noHooks: coreTps('tg_nohooks') };
+  const coreTps = (k) => (core.length && core[0].samples[k] ? pooled(core, (r) => r.samples[k]) : null);
+  const pp = { plain: coreTps('pp_plain'), capture: coreTps('pp_capture'), captureAllTokens: coreTps('pp_capture_tokens'), noHooks: coreTps('pp_nohooks') };
+  const tg = { plain: coreTps('tg_plain'), steered: coreTps('tg_steered'), meter: coreTps('tg_meter'), capture: coreTps('tg_capture'), noHooks: coreTps('tg_nohooks') };
   const lb = results['llama-bench'] ?? [];
   const llamaBench = lb.length ? { pp: pooled(lb, (r) => r.samples.pp), tg: pooled(lb, (r) => r.samples.tg), buildCommit: lb[0].buildCommit, args: lb[0].args } : null;
   const counts = values.sequences.split(',').map(Number);
@@ -199,12 +203,13 @@ async function measure() {
     batched16OverSingle: ratio(bps(16), bps(1)),
     extractionSpeedupOverPytorch: pytorch?.speedup?.extraction ?? null,
   };
+  const skipped = (part) => (values.parts && !values.parts.split(',').includes(part) ? `not in --parts ${values.parts}` : null);
   const target = (name, value, min, why) => ({ name, value, min, status: value === null || value === undefined ? 'not measured' : value >= min ? 'met' : 'missed', ...(why ? { why } : {}) });
   const targets = [
     target('capture/plain pp', ratios.captureOverPlainPp, 0.95),
     target('steered/plain tg', ratios.steeredOverPlainTg, 0.97),
-    target('emosteer plain / llama-bench pp', ratios.plainOverLlamaBenchPp, 0.9, llamaBench ? undefined : 'llama-bench not built (npm run bench -- --build-llama-bench)'),
-    target('emosteer plain / llama-bench tg', ratios.plainOverLlamaBenchTg, 0.9, llamaBench ? undefined : 'llama-bench not built (npm run bench -- --build-llama-bench)'),
+    target('emosteer plain / llama-bench pp', ratios.plainOverLlamaBenchPp, 0.9, llamaBench ? undefined : skipped('llama-bench') ?? 'llama-bench not built (npm run bench -- --build-llama-bench)'),
+    target('emosteer plain / llama-bench tg', ratios.plainOverLlamaBenchTg, 0.9, llamaBench ? undefined : skipped('llama-bench') ?? 'llama-bench not built (npm run bench -- --build-llama-bench)'),
     target('8 sequences / 1 sequence tg', ratios.batched8OverSingle, 3),
     target('extraction speed-up over PyTorch', ratios.extractionSpeedupOverPytorch, 5, values.pytorch ? undefined : 'PyTorch comparison not run (npm run bench -- --pytorch)'),
   ];
@@ -270,14 +275,16 @@ if (values.json) {
   console.log(`pp${s.pp} tg${s.tg} batch ${s.batchSize}; median of ${s.rounds} rounds x ${s.reps} reps (batched: x ${s.batchedReps}), parts interleaved; load average ${load.start[0]} at start, ${load.end[0]} at end`);
   row('pp plain', f(pp.plain), 'tok/s');
   row('pp capture all blocks (last token)', f(pp.capture), 'tok/s', `${f(ratios.captureOverPlainPp, 3)} x plain`);
+  if (pp.captureAllTokens) row('pp capture all blocks, every token', f(pp.captureAllTokens), 'tok/s', `${f(ratio(pp.captureAllTokens, pp.plain), 3)} x plain`);
   row('tg plain', f(tg.plain), 'tok/s');
   if (tg.noHooks) row('tg plain, context without hooks', f(tg.noHooks), 'tok/s', `hooked plain ${f(ratios.plainOverNoHooksTg, 3)} x; pp ${f(ratios.plainOverNoHooksPp, 3)} x`);
   row('tg steered (all steerable blocks)', f(tg.steered), 'tok/s', `${f(ratios.steeredOverPlainTg, 3)} x plain`);
   row(`tg emotion meter (block ${s.meterLayer})`, f(tg.meter), 'tok/s', `${f(ratios.meterOverPlainTg, 3)} x plain`);
+  if (tg.capture) row('tg capture all blocks, every token', f(tg.capture), 'tok/s', `${f(ratio(tg.capture, tg.plain), 3)} x plain`);
   if (llamaBench) {
     row('llama-bench pp (-fa 0)', f(llamaBench.pp), 'tok/s', `emosteer ${f(ratios.plainOverLlamaBenchPp, 3)} x`);
     row('llama-bench tg (-fa 0)', f(llamaBench.tg), 'tok/s', `emosteer ${f(ratios.plainOverLlamaBenchTg, 3)} x`);
-  } else {
+  } else if (!values.parts || values.parts.split(',').includes('llama-bench')) {
     row('llama-bench', '-', '', 'not built: npm run bench -- --build-llama-bench');
   }
   for (const b of batched) row(`tg batched, ${b.sequences} sequence${b.sequences > 1 ? 's' : ''}`, f(b.tokensPerSecond), 'tok/s', `${f(ratio(b.tokensPerSecond, bps(1)), 2)} x one`);

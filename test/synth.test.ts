@@ -254,6 +254,16 @@ describe('emosteer synth CLI', () => {
     expect(ggufKvValue(f, 'llama.embedding_length')).toBe(32);
   });
 
+  it('takes a real shape with --shape, flags given win', async () => {
+    const c = capture();
+    const out = join(dir, 'cli-shape.gguf');
+    expect(await runSynth(['--out', out, '--shape', 'llama-0.5b', '--layers', '1', '--vocab', '1000', '--share-blocks', '--type', 'q4_0', '--json'], c.io)).toBe(0);
+    expect(JSON.parse(c.out[0]!)).toMatchObject({ layers: 1, embd: 896, heads: 14, kvHeads: 2, ff: 4864, vocabSize: 1000, tiedEmbeddings: true, shareBlockWeights: true, type: 'q4_0' });
+    const bad = capture();
+    expect(await runSynth(['--out', out, '--shape', 'llama-70b'], bad.io)).toBe(2);
+    expect(bad.err[0]).toMatch(/--shape must be one of llama-0\.5b, llama-1\.5b/);
+  });
+
   it('prints JSON with --json', async () => {
     const c = capture();
     const out = join(dir, 'cli-json.gguf');

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Bench part: prompt processing (pp) and generation (tg) tokens/s on one context, much as
-// bench/core.mjs measures them: pp plain and with all-block last-token capture; tg plain,
+// `npm run bench:core` shows them: pp plain and with all-block last-token capture; tg plain,
 // steered on every steerable block, and with the emotion meter on; pp and tg plain also on a
-// context created with activationHooks: false (no eval callback at all) (capture of one block per
+// context created with activationHooks: false (no eval callback at all); pp capturing every
+// token of every block, and tg capturing every block for every generated token (capture of one block per
 // generated token, read through meterStream). tg = tokens / (time - time of the same call
 // with maxTokens 0). Configurations are interleaved, `--reps` times; every repetition's
 // tokens/s is returned so that bench/run.mjs can pool them across rounds.
@@ -59,11 +60,16 @@ const meter = new EmotionMeter(meterSet, meterLayer);
 // `before`/`after` run outside the timed region (setting and clearing the steering).
 const gen = (options = {}, c = ctx) => () => c.generateText(prompt8, { maxTokens: TG, stopOnEog: false, ...options });
 const configs = {
-  pp_plain: { run: () => ctx.evaluate(promptTokens) },
-  pp_nohooks: { run: () => bare.evaluate(promptTokens) },
+  // pp with the last token's logits, as llama-bench's pp (and as every capture of the last
+  // block needs that row's output anyway)
+  pp_plain: { run: () => ctx.evaluate(promptTokens, { logits: true }) },
+  pp_nohooks: { run: () => bare.evaluate(promptTokens, { logits: true }) },
   pp_capture: { run: () => ctx.evaluate(promptTokens, { capture: { layers: 'all', pooling: 'last' } }) },
+  // every token of every block: the last block then needs output rows (logits) for every token
+  pp_capture_tokens: { run: () => ctx.evaluate(promptTokens, { capture: { layers: 'all', pooling: 'all' } }) },
   tg_plain: { run: gen() },
   tg_nohooks: { run: gen({}, bare) },
+  tg_capture: { run: gen({ capture: { layers: 'all' } }) },
   tg_steered: { before: () => ctx.setSteering(steer, { layers: [1, nLayer - 1] }), run: gen(), after: () => ctx.clearSteering() },
   tg_meter: {
     run: async () => {
@@ -80,7 +86,9 @@ const configs = {
 
 // warm-up
 await configs.pp_plain.run();
+await configs.pp_nohooks.run();
 await configs.tg_plain.run();
+await configs.tg_nohooks.run();
 const times = Object.fromEntries(Object.keys(configs).map((k) => [k, []]));
 for (let r = 0; r < REPS; r++) {
   for (const [name, c] of Object.entries(configs)) {

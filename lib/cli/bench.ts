@@ -32,6 +32,8 @@ Options:
       --no-llama-bench      skip llama-bench even where it is built
       --no-extraction       skip the end-to-end extraction parts
       --no-bandwidth        skip the memory-bandwidth part
+      --parts <list>        only these parts: core, llama-bench, batched,
+                            extraction-comprehension, extraction-generation, bandwidth
       --pytorch             also run the comprehension extraction in PyTorch (own venv)
       --json                print the result as JSON
       --save                write bench/results/latest.json
