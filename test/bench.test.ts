@@ -46,6 +46,14 @@ describe('emosteer bench', () => {
     expect(byName['emosteer plain / llama-bench pp'].status).toBe('not measured');
     expect(r.samples.core.pp_plain).toHaveLength(1);
 
+    // --parts runs only the parts named; the others are empty, not errors
+    const only = JSON.parse((await cli('bench', '--model', model, '--threads', '2', '--pp', '16', '--tg', '4', '--reps', '1', '--rounds', '1', '--parts', 'core', '--json')).stdout);
+    expect(only.pp.plain).toBeGreaterThan(0);
+    expect(only.batched).toEqual([]);
+    expect(only.extraction).toEqual({ comprehension: null, generation: null });
+    expect(only.failures).toEqual([]);
+    expect(only.targets.find((t: { name: string }) => t.name === 'emosteer plain / llama-bench tg').why).toBe('not in --parts core');
+
     // the same numbers as a table, without measuring again
     r.ratios.captureOverPlainPp = 0.5;
     r.targets[0] = { ...r.targets[0], value: 0.5, status: 'missed' };
