@@ -54,6 +54,7 @@ class CreateWorker : public Napi::AsyncWorker {
       core_->nBatch = llama_n_batch(raw);
       core_->nUbatch = llama_n_ubatch(raw);
       core_->nSeqMax = llama_n_seq_max(raw);
+      core_->batch.reset(new llama_batch(llama_batch_init(static_cast<int32_t>(core_->nBatch), 0, 1)));
     } catch (const std::exception& e) {
       error_ = {"CONTEXT_CREATE_FAILED", std::string("creating a context failed: ") + e.what()};
     }
@@ -95,13 +96,6 @@ struct StepItem {
   bool eog = false;
   std::vector<float> logits;
   std::vector<float> scores;
-};
-
-struct BatchDeleter {
-  void operator()(llama_batch* b) const {
-    llama_batch_free(*b);
-    delete b;
-  }
 };
 
 /** Decodes a set of items in as few llama_decode calls as n_batch allows. */
@@ -237,7 +231,7 @@ class StepWorker : public Napi::AsyncWorker {
       }
     }
 
-    std::unique_ptr<llama_batch, BatchDeleter> batch(new llama_batch(llama_batch_init(static_cast<int32_t>(core_->nBatch), 0, 1)));
+    llama_batch* batch = core_->batch.get();
     const size_t nBatch = core_->nBatch;
     for (size_t start = 0; start < flat.size(); start += nBatch) {
       if (core_->abort.load()) {
@@ -399,8 +393,11 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   // dependent way, and captured vectors would then differ by ~5e-4 between batch sizes.
   Napi::Value fa = o.Get("flashAttention");
   p.flash_attn_type = fa.IsBoolean() && fa.As<Napi::Boolean>() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
-  // Unified KV cache: keeps batch rows in order for the capture hook (see capture.h).
-  p.kv_unified = true;
+  // Unified KV cache when several sequences share the context: keeps batch rows in order for
+  // the capture hook (see capture.h). One sequence has nothing to reorder, and a unified cache
+  // makes llama.cpp validate every batch against all 256 possible sequences (a 256 x 256 loop
+  // per decode, ~40 us per generated token), so single-sequence contexts do without it.
+  p.kv_unified = p.n_seq_max > 1;
   p.swa_full = true;
   // activationHooks: false leaves llama.cpp's eval callback unset, so that decoding runs
   // exactly as in plain llama.cpp (no per-split synchronisation, CUDA graphs keyed as usual);

@@ -19,6 +19,14 @@ struct LlamaContextDeleter {
 };
 
 /** Everything native a context owns. Member order matters: ctx is freed before hook and model. */
+/** Frees a llama_batch allocated with llama_batch_init. */
+struct BatchDeleter {
+  void operator()(llama_batch* b) const {
+    llama_batch_free(*b);
+    delete b;
+  }
+};
+
 struct ContextCore {
   ModelPtr model;
   std::unique_ptr<CaptureHook> hook;
@@ -34,6 +42,9 @@ struct ContextCore {
   uint32_t nSeqMax = 1;
   /** Whether the capture hook is installed as llama.cpp's eval callback (activationHooks). */
   bool hooks = true;
+  /** The batch every step fills (nBatch tokens, one sequence id each), allocated once: one
+   *  step runs at a time per context, and llama_batch_init costs nBatch + 4 allocations. */
+  std::unique_ptr<llama_batch, BatchDeleter> batch;
 };
 
 class Context : public Napi::ObjectWrap<Context> {
