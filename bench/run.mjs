@@ -67,6 +67,12 @@ const { values } = parseArgs({
   },
 });
 const log = (m) => console.error(`[bench] ${m}`);
+const PART_NAMES = ['core', 'llama-bench', 'batched', 'extraction-comprehension', 'extraction-generation', 'bandwidth'];
+const onlyParts = values.parts?.split(',');
+if (onlyParts?.some((p) => !PART_NAMES.includes(p))) {
+  console.error(`--parts takes ${PART_NAMES.join(', ')}; got ${values.parts}`);
+  process.exit(2);
+}
 if (values.help) {
   const { BENCH_USAGE } = await import('../dist/cli/bench.js');
   console.log(BENCH_USAGE.replace('emosteer bench', 'npm run bench --'));
@@ -101,10 +107,10 @@ async function measure() {
     !values['no-extraction'] && { name: 'extraction-comprehension', args: (round) => ['bench/parts/extraction.mjs', ...common, '--method', 'comprehension', ...(extractionDir && round === ROUNDS - 1 ? ['--out', extractionDir] : [])] },
     !values['no-extraction'] && { name: 'extraction-generation', args: () => ['bench/parts/extraction.mjs', ...common, '--method', 'generation'] },
     !values['no-bandwidth'] && { name: 'bandwidth', args: () => ['bench/parts/bandwidth.mjs', '--threads', String(threads)] },
-  ].filter(Boolean).filter((p) => !values.parts || values.parts.split(',').includes(p.name));
+  ].filter(Boolean).filter((p) => !onlyParts || onlyParts.includes(p.name));
 
   // every part's list exists (empty when skipped), so the aggregation below needs no guards
-  const results = Object.fromEntries(['core', 'llama-bench', 'batched', 'extraction-comprehension', 'extraction-generation', 'bandwidth'].map((n) => [n, []]));
+  const results = Object.fromEntries(PART_NAMES.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < parts.length; k++) {
       const part = parts[(k + round) % parts.length];
@@ -203,7 +209,7 @@ async function measure() {
     batched16OverSingle: ratio(bps(16), bps(1)),
     extractionSpeedupOverPytorch: pytorch?.speedup?.extraction ?? null,
   };
-  const skipped = (part) => (values.parts && !values.parts.split(',').includes(part) ? `not in --parts ${values.parts}` : null);
+  const skipped = (part) => (onlyParts && !onlyParts.includes(part) ? `not in --parts ${values.parts}` : null);
   const target = (name, value, min, why) => ({ name, value, min, status: value === null || value === undefined ? 'not measured' : value >= min ? 'met' : 'missed', ...(why ? { why } : {}) });
   const targets = [
     target('capture/plain pp', ratios.captureOverPlainPp, 0.95),
@@ -284,7 +290,7 @@ if (values.json) {
   if (llamaBench) {
     row('llama-bench pp (-fa 0)', f(llamaBench.pp), 'tok/s', `emosteer ${f(ratios.plainOverLlamaBenchPp, 3)} x`);
     row('llama-bench tg (-fa 0)', f(llamaBench.tg), 'tok/s', `emosteer ${f(ratios.plainOverLlamaBenchTg, 3)} x`);
-  } else if (!values.parts || values.parts.split(',').includes('llama-bench')) {
+  } else if (!onlyParts || onlyParts.includes('llama-bench')) {
     row('llama-bench', '-', '', 'not built: npm run bench -- --build-llama-bench');
   }
   for (const b of batched) row(`tg batched, ${b.sequences} sequence${b.sequences > 1 ? 's' : ''}`, f(b.tokensPerSecond), 'tok/s', `${f(ratio(b.tokensPerSecond, bps(1)), 2)} x one`);

@@ -185,7 +185,6 @@ export class Context {
   readonly model: Model;
   /** Resolved options. */
   readonly options: Readonly<Required<Omit<ContextOptions, 'flashAttention'>>>;
-  readonly #hooks: boolean;
   readonly #seed: number;
   readonly #native: NativeContext;
   readonly #mutex = new Mutex();
@@ -206,7 +205,6 @@ export class Context {
       seed,
       activationHooks: i.activationHooks,
     });
-    this.#hooks = i.activationHooks;
   }
 
   /** @internal use {@link Model.createContext} */
@@ -256,7 +254,7 @@ export class Context {
   }
 
   #layers(spec: readonly number[] | 'all' | undefined): Int32Array {
-    if (!this.#hooks) throw new EmosteerError('CAPTURE_DISABLED', 'this context was created with activationHooks: false and cannot capture');
+    if (!this.options.activationHooks) throw new EmosteerError('CAPTURE_DISABLED', 'this context was created with activationHooks: false and cannot capture');
     if (spec === undefined || spec === 'all') return Int32Array.from({ length: this.nLayer }, (_, i) => i);
     const sorted = [...new Set(spec)].sort((a, b) => a - b);
     for (const l of sorted) {

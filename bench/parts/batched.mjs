@@ -8,15 +8,13 @@
 //   node bench/parts/batched.mjs [--model <gguf>] [--tg 64] [--reps 3] [--threads N] [--sequences 1,4,8,16] [--batch 512]
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../dist/index.js';
-import { emit, median, resolveGpuLayers, resolveModel, resolveThreads, timed } from './util.mjs';
+import { emit, median, MODEL_OPTIONS, resolveGpuLayers, resolveModel, resolveThreads, timed } from './util.mjs';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' },
+    ...MODEL_OPTIONS,
     tg: { type: 'string', default: '64' },
     reps: { type: 'string', default: '3' },
-    threads: { type: 'string' },
-    'gpu-layers': { type: 'string' },
     sequences: { type: 'string', default: '1,4,8,16' },
     batch: { type: 'string', default: '512' },
   },

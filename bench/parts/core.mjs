@@ -11,17 +11,12 @@
 //   node bench/parts/core.mjs [--model <gguf>] [--pp 128] [--tg 64] [--reps 5] [--threads N] [--batch 512]
 import { parseArgs } from 'node:util';
 import { EmotionMeter, EmotionVectorSet, loadModel, meterStream } from '../../dist/index.js';
-import { emit, median, resolveGpuLayers, resolveModel, resolveThreads, timed } from './util.mjs';
+import { emit, median, MODEL_OPTIONS, resolveGpuLayers, resolveModel, resolveThreads, SPEED_OPTIONS, timed } from './util.mjs';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' },
-    pp: { type: 'string', default: '128' },
-    tg: { type: 'string', default: '64' },
-    reps: { type: 'string', default: '5' },
-    threads: { type: 'string' },
-    'gpu-layers': { type: 'string' },
-    batch: { type: 'string', default: '512' },
+    ...MODEL_OPTIONS,
+    ...SPEED_OPTIONS,
   },
 });
 const modelPath = resolveModel(values.model);

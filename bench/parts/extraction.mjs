@@ -14,15 +14,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractComprehension, extractGeneration, loadModel } from '../../dist/index.js';
-import { emit, resolveGpuLayers, resolveModel, resolveThreads } from './util.mjs';
+import { emit, MODEL_OPTIONS, resolveGpuLayers, resolveModel, resolveThreads } from './util.mjs';
 
 const t0 = performance.now();
 const { values } = parseArgs({
   options: {
     method: { type: 'string', default: 'comprehension' },
-    model: { type: 'string' },
-    threads: { type: 'string' },
-    'gpu-layers': { type: 'string' },
+    ...MODEL_OPTIONS,
     emotions: { type: 'string', default: 'happy,sad,angry' },
     samples: { type: 'string', default: '2' },
     'max-tokens': { type: 'string', default: '64' },

@@ -11,18 +11,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LLAMA_BENCH_BIN } from '../../scripts/build-llama-bench.mjs';
-import { emit, llamaBenchGpuLayers, median, resolveGpuLayers, resolveModel, resolveThreads } from './util.mjs';
+import { emit, llamaBenchGpuLayers, median, MODEL_OPTIONS, resolveGpuLayers, resolveModel, resolveThreads, SPEED_OPTIONS } from './util.mjs';
 
 const { values } = parseArgs({
   options: {
     bin: { type: 'string' },
-    model: { type: 'string' },
-    pp: { type: 'string', default: '128' },
-    tg: { type: 'string', default: '64' },
-    reps: { type: 'string', default: '5' },
-    threads: { type: 'string' },
-    'gpu-layers': { type: 'string' },
-    batch: { type: 'string', default: '512' },
+    ...MODEL_OPTIONS,
+    ...SPEED_OPTIONS,
   },
 });
 const bin = values.bin ?? LLAMA_BENCH_BIN;

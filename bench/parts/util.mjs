@@ -22,6 +22,21 @@ export function resolveThreads(t) {
   return t ? Number(t) : availableParallelism();
 }
 
+/** The options every part that loads a model takes (parseArgs form). */
+export const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  threads: { type: 'string' },
+  'gpu-layers': { type: 'string' },
+};
+
+/** The pp/tg options of the parts that compare with llama-bench. */
+export const SPEED_OPTIONS = {
+  pp: { type: 'string', default: '128' },
+  tg: { type: 'string', default: '64' },
+  reps: { type: 'string', default: '5' },
+  batch: { type: 'string', default: '512' },
+};
+
 /** --gpu-layers: a count, or 'max' (default: every layer, which is loadModel's default too). */
 export function resolveGpuLayers(v) {
   if (v === undefined || v === 'max') return 'max';

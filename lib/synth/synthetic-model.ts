@@ -62,22 +62,7 @@ export interface SyntheticModelOptions {
 }
 
 /** A model shape of a real model family, for benchmarks that need real sizes (random weights). */
-export interface SyntheticShape {
-  /** Transformer blocks. */
-  layers: number;
-  /** Embedding width. */
-  embd: number;
-  /** Attention heads. */
-  heads: number;
-  /** Key/value heads. */
-  kvHeads: number;
-  /** Feed-forward width. */
-  ff: number;
-  /** Vocabulary size. */
-  vocabSize: number;
-  /** Whether the output matrix is the token embedding. */
-  tiedEmbeddings: boolean;
-}
+export type SyntheticShape = Required<Pick<SyntheticModelOptions, 'layers' | 'embd' | 'heads' | 'kvHeads' | 'ff' | 'vocabSize' | 'tiedEmbeddings'>>;
 
 /**
  * Real model shapes on the llama architecture, for benchmarks: the block count, widths, head
