@@ -8,6 +8,7 @@ import { LexiconJudge } from '../lib/steer/judges/lexicon.js';
 import { ValenceJudge } from '../lib/steer/judges/valence.js';
 import { logitLens } from '../lib/steer/logit-lens.js';
 import { selectScenarios } from '../lib/steer/scenarios.js';
+import { steeringVectors } from '../lib/steer/steering-vectors.js';
 import type { EmotionVectorSet } from '../lib/vectors/emotion-vector-set.js';
 import { syntheticModel } from './helpers/models.js';
 
@@ -70,6 +71,102 @@ describe('steering experiment on a synthetic model', () => {
       expect(ctx.steering).toBeNull();
     } finally {
       await ctx.dispose();
+    }
+  });
+});
+
+describe('steering controls', () => {
+  it('a random control direction has the per-block norm of the steering it imitates and a different direction', async () => {
+    const { randomDirectionLike, otherEmotionFor } = await import('../lib/steer/controls.js');
+    const E = 16;
+    const like = new Float32Array(4 * E);
+    for (let j = 0; j < E; j++) { like[1 * E + j] = j; like[3 * E + j] = 2; }
+    const r0 = randomDirectionLike(like, E, 0);
+    const r1 = randomDirectionLike(like, E, 1);
+    const rowNorm = (v: Float32Array, r: number) => Math.hypot(...v.subarray(r * E, (r + 1) * E));
+    for (const r of [1, 3]) {
+      expect(rowNorm(r0, r)).toBeCloseTo(rowNorm(like, r), 4);
+      expect(rowNorm(r1, r)).toBeCloseTo(rowNorm(like, r), 4);
+    }
+    expect(rowNorm(r0, 0)).toBe(0);
+    expect(rowNorm(r0, 2)).toBe(0);
+    expect(Array.from(r0)).not.toEqual(Array.from(r1));
+    expect(Array.from(randomDirectionLike(like, E, 0))).toEqual(Array.from(r0));
+    expect(otherEmotionFor('sad', ['happy', 'sad', 'calm'], 1)).not.toBe('sad');
+    expect(otherEmotionFor('sad', ['sad'], 1)).toBeUndefined();
+  });
+
+  it('steered minus control: a bootstrap over scenarios that is positive when only the emotion arm succeeds', async () => {
+    const { controlContrasts } = await import('../lib/steer/controls.js');
+    const outcomes = [];
+    for (let s = 0; s < 20; s++) {
+      outcomes.push({ scenario: `s${s}`, arm: 'emotion' as const, strength: 1, sampling: 'greedy', seed: 0, success: s < 15 });
+      for (const seed of [0, 1]) outcomes.push({ scenario: `s${s}`, arm: 'random' as const, strength: 1, sampling: 'greedy', seed, success: s < 5 && seed === 0 });
+    }
+    const c = controlContrasts({ j: outcomes }, [1], 'greedy', { resamples: 500 });
+    const at1 = c.find((x) => x.strength === 1)!;
+    expect(at1.steeredRate).toBeCloseTo(0.75, 9);
+    expect(at1.controlRate).toBeCloseTo(0.125, 9);
+    expect(at1.difference.value).toBeCloseTo(0.625, 9);
+    expect(at1.difference.ci95[0]).toBeGreaterThan(0.3);
+    expect(at1.difference.ci95[1]).toBeLessThan(0.9);
+    const any = c.find((x) => x.strength === 'any')!;
+    expect(any.controlRate).toBeCloseTo(0.125, 9); // seed 0 succeeds on 5 of 20, seed 1 never
+  });
+
+  it('runs control arms in batches, resumes from its checkpoint with the same result, and scores every arm for the target', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const model = await loadModel(await syntheticModel({ layers: 4, embd: 64, seed: 61 }));
+    try {
+      const set = await extractComprehension(model, { samples: 2, threads: 2 });
+      const dir = mkdtempSync(join(tmpdir(), 'emosteer-steer-'));
+      const opts = {
+        scenarios: selectScenarios({ limit: 3 }),
+        strengths: [0.5, 3],
+        sampling: [{ name: 'greedy', temperature: 0, seed: 0 }],
+        maxTokens: 6,
+        judges: [{ judge: new LexiconJudge(), margin: 0.5 }],
+        controls: { randomSeeds: 2 },
+        batch: 4,
+        threads: 2,
+      };
+      const full = await runSteeringExperiment(model, set, { ...opts, checkpoint: join(dir, 'a.jsonl') });
+      expect(full.runs).toHaveLength(6);
+      // 3 scenarios x 2 strengths x (2 random + 1 other emotion)
+      expect(full.controlRuns).toHaveLength(18);
+      expect(full.controlRuns!.filter((r) => r.arm === 'random')).toHaveLength(12);
+      for (const r of full.controlRuns!.filter((x) => x.arm === 'other-emotion')) expect(r.steerEmotion).not.toBe(r.target);
+      // Random directions of one seed are the same vector for every scenario: a strong one changes the text.
+      expect(full.controlRuns!.some((r) => r.arm === 'random' && r.strength === 3 && r.text !== r.baselineText)).toBe(true);
+      expect(full.byStrength!.filter((x) => x.arm === 'random').every((x) => x.proportion.trials === 6)).toBe(true);
+      expect(full.contrasts!.map((x) => `${x.control}@${x.strength}`).sort()).toEqual(['other-emotion@0.5', 'other-emotion@3', 'other-emotion@any', 'random@0.5', 'random@3', 'random@any']);
+      // Cut the checkpoint as a kill would (half the lines and half a line) and resume.
+      const lines = readFileSync(join(dir, 'a.jsonl'), 'utf8').split('\n');
+      writeFileSync(join(dir, 'b.jsonl'), `${lines.slice(0, 12).join('\n')}\n${lines[12]!.slice(0, 40)}`);
+      const resumed = await runSteeringExperiment(model, set, { ...opts, checkpoint: join(dir, 'b.jsonl') });
+      expect(resumed.runs.map((r) => r.text)).toEqual(full.runs.map((r) => r.text));
+      expect(resumed.controlRuns!.map((r) => r.text)).toEqual(full.controlRuns!.map((r) => r.text));
+      expect(resumed.contrasts).toEqual(full.contrasts);
+      // Other parameters against the same checkpoint: a typed error, not a mix.
+      await expect(runSteeringExperiment(model, set, { ...opts, maxTokens: 7, checkpoint: join(dir, 'a.jsonl') })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      // The batched runs equal runs alone with the same steering.
+      const ctx = await model.createContext({ threads: 2 });
+      try {
+        const r = full.runs[1]!;
+        const sc = opts.scenarios.find((x) => x.id === r.scenario)!;
+        const sv = steeringVectors(set, { emotion: sc.target, strength: sc.direction === 'away' ? -r.strength : r.strength });
+        await ctx.setSteering(sv.vectors, { layers: sv.layers });
+        expect((await ctx.generateText(sc.prompt, { maxTokens: 6 })).text).toBe(r.text);
+      } finally {
+        await ctx.dispose();
+      }
+      const section = await renderSteeringSection({ ...full, logitLens: [] });
+      expect(section.html).toContain('data-table="control-contrast"');
+      expect(section.html).toContain('data-table="success-by-strength"');
+    } finally {
+      model.dispose();
     }
   });
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { EmosteerError } from '../errors.js';
@@ -38,7 +38,12 @@ Options:
       --strengths <a,b,..>  default ${DEFAULT_STRENGTHS.join(',')}
       --sampling <m,..>     greedy,sampled (default both)
       --max-tokens <n>      new tokens per continuation (default 48)
-      --llm-judge <gguf>    add a zero-shot LLM judge using this second model
+      --llm-judge <gguf>    add a zero-shot LLM judge using this second model (never the steered model)
+      --random-seeds <n>    random-direction control arms of the same per-block norm (default 2)
+      --no-other-emotion    no control arm steering with another emotion's vector
+      --control-sampling <m,..>  sampling modes the controls run under (default: the first mode)
+      --no-controls         no control arms at all
+      --batch <n>           continuations decoded together (default 8)
       --rescore             re-judge the saved steering.json (judges, regimes, flags) without generating
       --json                print a JSON summary
   -h, --help                show this help`;
@@ -53,6 +58,11 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     sampling: { type: 'string' },
     'max-tokens': { type: 'string' },
     'llm-judge': { type: 'string' },
+    'random-seeds': { type: 'string' },
+    'no-other-emotion': { type: 'boolean' },
+    'control-sampling': { type: 'string' },
+    'no-controls': { type: 'boolean' },
+    batch: { type: 'string' },
     rescore: { type: 'boolean' },
     json: { type: 'boolean' },
   }, STEER_USAGE, io, true);
@@ -81,7 +91,8 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       const judgeList = judgesFor();
       const runs = await rescoreRuns(saved.runs, judgeList);
       const scenarioIds = [...new Set(runs.map((r) => r.scenario))];
-      const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judgeList.map((j) => j.judge.name));
+      const controlRuns = await rescoreRuns(saved.controlRuns ?? [], judgeList);
+      const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judgeList.map((j) => j.judge.name), { controlRuns, ...(saved.controls ? { controls: saved.controls } : {}) });
       return await finish({ ...rescored, logitLens: saved.logitLens, meterLayer: saved.meterLayer }, saved.method, saved.strengths);
     }
     const sc = values.scenarios as string | undefined;
@@ -97,11 +108,20 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     const judges = judgesFor();
     let judgeCtx;
     if (values['llm-judge']) {
-      judgeModel = await loadModel(values['llm-judge'] as string);
+      const judgePath = values['llm-judge'] as string;
+      if (existsSync(judgePath) && (await fileSha256(judgePath)) === set.meta.model.sha256) {
+        throw new EmosteerError('INVALID_ARGUMENT', '--llm-judge is the steered model itself: a model never judges its own outputs; pass a different GGUF');
+      }
+      judgeModel = await loadModel(judgePath);
       judgeCtx = await judgeModel.createContext({ contextSize: 2048 });
       judges.push({ judge: new LlmJudge(judgeCtx), margin: 0.02 });
     }
     const meter = new EmotionMeter(set);
+    const randomSeeds = values['random-seeds'] === undefined ? 2 : Number(values['random-seeds']);
+    if (!Number.isInteger(randomSeeds) || randomSeeds < 0) throw new EmosteerError('INVALID_ARGUMENT', '--random-seeds must be a non-negative integer');
+    const batch = values.batch === undefined ? 8 : Number(values.batch);
+    if (!Number.isInteger(batch) || batch < 1) throw new EmosteerError('INVALID_ARGUMENT', '--batch must be a positive integer');
+    const controlSampling = values['control-sampling'] ? (values['control-sampling'] as string).split(',') : [sampling[0]!.name];
     const result = await runSteeringExperiment(model, set, {
       scenarios,
       strengths,
@@ -109,6 +129,9 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       maxTokens: values['max-tokens'] ? Number(values['max-tokens']) : 48,
       judges,
       meter,
+      batch,
+      controls: values['no-controls'] ? false : { randomSeeds, otherEmotion: !values['no-other-emotion'], sampling: controlSampling },
+      checkpoint: join(runDir, 'steering.partial.jsonl'),
       onProgress: (done, total, scenario) => {
         if (bar) { if (!bar.isActive) bar.start(total, done, { scenario }); bar.update(done, { scenario }); }
       },
@@ -130,13 +153,19 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
   async function finish(data: SteeringReportData, method: string, strengths: number[]): Promise<number> {
     const result = data;
     const lens = data.logitLens ?? [];
-    await writeFile(join(runDir, 'steering.json'), `${JSON.stringify(data, null, 2)}\n`);
+    // Atomic: a kill while writing never leaves a steering.json that looks complete.
+    const tmp = join(runDir, `steering.json.partial-${process.pid}`);
+    await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`);
+    await rename(tmp, join(runDir, 'steering.json'));
+    await rm(join(runDir, 'steering.partial.jsonl'), { force: true });
     const judgesOut = Object.fromEntries(Object.entries(result.judges).map(([k, j]) => [k, { successRate: j.perScenario.successRate, ci95: j.perScenario.ci95, successes: j.perScenario.successes, trials: j.perScenario.trials, perRun: j.perRun }]));
     const lensFlags = lens.filter((l) => Object.entries(l.scripts).some(([k, v]) => k !== 'Latin' && k !== 'none' && v > 0)).map((l) => ({ emotion: l.emotion, scripts: l.scripts }));
-    const summary = { scenarios: result.scenarios, method, strengths, sampling: result.sampling, judges: judgesOut, regimes: result.regimes, crossLingualFlags: result.crossLingualFlags, logitLensNonLatin: lensFlags };
+    const contrasts = (result.contrasts ?? []).map((c) => ({ judge: c.judge, control: c.control, strength: c.strength, steered: c.steeredRate, controlRate: c.controlRate, difference: c.difference.value, ci95: c.difference.ci95 }));
+    const summary = { scenarios: result.scenarios, method, strengths, sampling: result.sampling, judges: judgesOut, contrasts, regimes: result.regimes, crossLingualFlags: result.crossLingualFlags, logitLensNonLatin: lensFlags };
     if (values.json) io.out(JSON.stringify(summary, null, 2));
     else {
       for (const [k, j] of Object.entries(judgesOut)) io.out(`${k}: ${j.successes}/${j.trials} scenarios (${(100 * j.successRate).toFixed(1)}%, 95% CI ${j.ci95.map((x) => (100 * x).toFixed(1)).join('-')}%)`);
+      for (const c of contrasts.filter((x) => x.strength === 'any')) io.out(`${c.judge}, steered - ${c.control} control (any strength): ${(100 * c.difference).toFixed(1)} points (95% CI ${c.ci95.map((x) => (100 * x).toFixed(1)).join(' to ')})`);
       io.out(`regimes: ${JSON.stringify(result.regimes)}; cross-lingual flags: ${result.crossLingualFlags.length}; logit lens with non-Latin tokens: ${lensFlags.length} emotions`);
       io.out(`saved ${join(runDir, 'steering.json')}`);
     }

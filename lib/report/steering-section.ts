@@ -63,6 +63,38 @@ function meterSpec(runs: SteeringRun[]): PlotSpec | undefined {
   } as PlotSpec;
 }
 
+const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+
+/** Success per strength and arm, and steered minus control with scenario-bootstrap intervals. */
+function controlTables(data: SteeringReportData): string {
+  if (!data.byStrength?.length) return '';
+  const parts: string[] = [];
+  const c = data.controls;
+  parts.push(`<h3>Against control arms</h3><p>The paper counts a scenario as steered when any strength moves the judge (the first column above). Any push on the residual stream changes the text, so that figure needs a control: ${c ? `${c.randomSeeds} random direction(s) with the same per-block norm${c.otherEmotion ? ' and another emotion\'s vector' : ''}, under ${escapeHtml(c.sampling.join(', '))} decoding` : 'control arms'}, judged for the scenario's own target. Success per strength (runs over scenarios, sampling modes and seeds):</p>`);
+  const judges = [...new Set(data.byStrength.map((x) => x.judge))];
+  const arms = [...new Set(data.byStrength.map((x) => x.arm))];
+  parts.push(`<table data-table="success-by-strength"><thead><tr><th>judge</th><th>arm</th>${data.strengths.map((st) => `<th>${escapeHtml(st)}</th>`).join('')}</tr></thead><tbody>`);
+  for (const judge of judges) {
+    for (const arm of arms) {
+      const cells = data.strengths.map((st) => {
+        const p = data.byStrength!.find((x) => x.judge === judge && x.arm === arm && x.strength === st)?.proportion;
+        return `<td>${p ? `${p.successes}/${p.trials} (${pct(p.successRate)})` : ''}</td>`;
+      });
+      parts.push(`<tr><td>${escapeHtml(judge)}</td><td>${escapeHtml(arm)}</td>${cells.join('')}</tr>`);
+    }
+  }
+  parts.push('</tbody></table>');
+  if (data.contrasts?.length) {
+    parts.push('<p>Steered minus control, in percentage points of scenarios, with a 95% interval from a bootstrap that resamples whole scenarios ("any" is the paper\'s unit: some strength succeeds under the first sampling mode):</p>');
+    parts.push('<table data-table="control-contrast"><thead><tr><th>judge</th><th>control</th><th>strength</th><th>scenarios</th><th>steered</th><th>control</th><th>difference</th><th>95% CI</th></tr></thead><tbody>');
+    for (const x of data.contrasts) {
+      parts.push(`<tr><td>${escapeHtml(x.judge)}</td><td>${escapeHtml(x.control)}</td><td>${escapeHtml(x.strength)}</td><td>${x.scenarios}</td><td>${pct(x.steeredRate)}</td><td>${pct(x.controlRate)}</td><td>${signedPct(x.difference.value)}</td><td>${signedPct(x.difference.ci95[0])} to ${signedPct(x.difference.ci95[1])}</td></tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
+  return parts.join('\n');
+}
+
 /** Renders the steering section (HTML fragment with inline SVG). */
 export async function renderSteeringSection(data: SteeringReportData): Promise<{ title: string; html: string }> {
   const parts: string[] = [];
@@ -72,6 +104,7 @@ export async function renderSteeringSection(data: SteeringReportData): Promise<{
     parts.push(`<tr><td>${escapeHtml(name)}</td><td>${j.perScenario.successes}/${j.perScenario.trials} (${pct(j.perScenario.successRate)})</td><td>${pct(j.perScenario.ci95[0])}-${pct(j.perScenario.ci95[1])}</td><td>${j.perRun.successes}/${j.perRun.trials} (${pct(j.perRun.successRate)})</td><td>${pct(j.perRun.ci95[0])}-${pct(j.perRun.ci95[1])}</td></tr>`);
   }
   parts.push('</tbody></table>');
+  parts.push(controlTables(data));
   const r = data.regimes;
   parts.push(`<p>Regimes over all runs: surgical ${r.surgical}, repetitive collapse ${r.repetitive}, explosive ${r.explosive}.</p>`);
   parts.push(`<figure data-plot="regime-map">${await renderSpecToSvg(regimeMapSpec(data))}</figure>`);

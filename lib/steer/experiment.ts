@@ -4,6 +4,9 @@
  * block), under greedy and seeded sampling; each judged by external judges, placed in a regime
  * (surgical / repetitive collapse / explosive) and checked for other scripts and languages.
  */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import type { Context } from '../context.js';
 import type { Model } from '../model.js';
@@ -14,6 +17,7 @@ import { SCENARIOS, type SteeringScenario } from './scenarios.js';
 import { crossLingualFlag, scriptShares } from './scripts.js';
 import type { EmotionMeter } from './emotion-meter.js';
 import { steeringVectors } from './steering-vectors.js';
+import { controlContrasts, otherEmotionFor, randomDirectionLike, type ArmOutcome, type ControlContrast, type ControlOptions, type SteeringArm } from './controls.js';
 
 /** The paper's strengths for ~124M-1B models, and ours by default. */
 export const DEFAULT_STRENGTHS: readonly number[] = [0.005, 0.01, 0.02, 0.03, 0.05];
@@ -45,6 +49,22 @@ export interface SteeringExperimentOptions {
   threads?: number;
   /** When given, every continuation also records the meter's reading of the target emotion per token (no extra pass). */
   meter?: EmotionMeter;
+  /**
+   * Control arms (default: 2 random directions of the same per-block norm and another
+   * emotion's vector, at every strength, under the first sampling mode); `false` = none.
+   */
+  controls?: ControlOptions | false;
+  /**
+   * Continuations decoded together (default 8). Runs that steer with the same vector (all
+   * unsteered baselines, one random direction over all scenarios, one emotion at one strength)
+   * share a batch; the context-wide control vector is set once per such group.
+   */
+  batch?: number;
+  /**
+   * JSONL file to which every finished continuation is appended as it completes; a rerun with
+   * the same file and parameters skips those and gives the same result as an uninterrupted run.
+   */
+  checkpoint?: string;
   onProgress?: (done: number, total: number, scenario: string) => void;
   signal?: AbortSignal;
 }
@@ -52,8 +72,15 @@ export interface SteeringExperimentOptions {
 /** One steered continuation and everything measured on it. */
 export interface SteeringRun {
   scenario: string;
+  /** The emotion the scenario is about: judges score this one, whatever the arm steered with. */
   target: string;
   direction: 'toward' | 'away';
+  /** 'emotion' (the target's own vector; absent in files written before controls existed) or a control. */
+  arm?: SteeringArm;
+  /** The emotion whose vector was added (other-emotion arm). */
+  steerEmotion?: string;
+  /** Seed of the random direction (random arm). */
+  controlSeed?: number;
   strength: number;
   sampling: string;
   text: string;
@@ -92,6 +119,14 @@ export interface SteeringResult {
   /** Regime counts per (target emotion, strength). */
   regimeMap: { emotion: string; strength: number; surgical: number; repetitive: number; explosive: number }[];
   crossLingualFlags: { scenario: string; strength: number; sampling: string; reason: string }[];
+  /** Continuations of the control arms (judged for the scenario's target like `runs`). */
+  controlRuns?: SteeringRun[];
+  /** What the control arms were. */
+  controls?: { randomSeeds: number; otherEmotion: boolean; sampling: string[] };
+  /** Success per judge, arm and strength, over scenarios x sampling modes (x seeds). */
+  byStrength?: { judge: string; arm: SteeringArm; strength: number; proportion: Proportion }[];
+  /** Steered minus control per judge and strength, with scenario-bootstrap intervals. */
+  contrasts?: ControlContrast[];
 }
 
 /** Wilson score interval for k successes in n trials (95%). */
@@ -114,69 +149,172 @@ async function perplexity(scorer: Context, prompt: string, continuation: number[
   return (await scorer.logProbs(prompt, continuation)).perplexity;
 }
 
-/** Runs the scenario suite on a model with a vector set of that model. */
+/** One continuation to generate: a scenario under one sampling mode and one arm (or the baseline). */
+interface Job {
+  key: string;
+  scenario: SteeringScenario;
+  mode: SamplingMode;
+  arm: SteeringArm | 'baseline';
+  strength: number;
+  seed: number;
+  steerEmotion?: string;
+  /** Runs with the same group steer with the same vector under the same sampling: one batch. */
+  group: string;
+  steering?: () => { vectors: Float32Array; layers: [number, number] };
+}
+
+/** What the checkpoint keeps of an unsteered continuation. */
+interface BaselineRecord {
+  key: string;
+  baseline: { text: string; tokens: number[]; perplexity: number; trace: number[] };
+}
+
+function runKey(sc: string, mode: string, arm: string, strength: number, seed: number): string {
+  return `${sc}|${mode}|${arm}|${strength}|${seed}`;
+}
+
+/** Appends finished continuations to a JSONL file and restores them on a rerun. */
+class RunCheckpoint {
+  readonly runs = new Map<string, SteeringRun>();
+  readonly baselines = new Map<string, BaselineRecord['baseline']>();
+  private constructor(private readonly file: string | undefined) {}
+
+  static async open(file: string | undefined, header: Record<string, unknown>): Promise<RunCheckpoint> {
+    const cp = new RunCheckpoint(file);
+    if (!file) return cp;
+    const want = JSON.stringify(header);
+    if (existsSync(file)) {
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      if (lines[0] !== want) {
+        throw new EmosteerError('INVALID_ARGUMENT', `${file} is the checkpoint of a steering run with other parameters; delete it to start over`);
+      }
+      // A line cut by a kill is the last one and does not parse: it is simply redone.
+      for (const line of lines.slice(1)) {
+        if (!line.trim()) continue;
+        let rec: { key: string; run?: SteeringRun; baseline?: BaselineRecord['baseline'] };
+        try { rec = JSON.parse(line); } catch { continue; }
+        if (rec.run) cp.runs.set(rec.key, rec.run);
+        else if (rec.baseline) cp.baselines.set(rec.key, rec.baseline);
+      }
+      const body = lines.slice(1).filter((l) => { try { JSON.parse(l); return true; } catch { return false; } });
+      await writeFile(file, `${[want, ...body].join('\n')}\n`);
+    } else {
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, `${want}\n`);
+    }
+    return cp;
+  }
+
+  get restored(): number {
+    return this.runs.size + this.baselines.size;
+  }
+
+  async addRun(key: string, run: SteeringRun): Promise<void> {
+    this.runs.set(key, run);
+    if (this.file) await appendFile(this.file, `${JSON.stringify({ key, run })}\n`);
+  }
+
+  async addBaseline(key: string, baseline: BaselineRecord['baseline']): Promise<void> {
+    this.baselines.set(key, baseline);
+    if (this.file) await appendFile(this.file, `${JSON.stringify({ key, baseline })}\n`);
+  }
+}
+
+/**
+ * Runs the scenario suite on a model with a vector set of that model: every scenario
+ * unsteered and steered at every strength under every sampling mode, plus the control arms,
+ * continuations that steer alike decoded together in batches.
+ */
 export async function runSteeringExperiment(model: Model, set: EmotionVectorSet, options: SteeringExperimentOptions): Promise<SteeringResult> {
   const scenarios = options.scenarios ?? SCENARIOS;
   const strengths = [...(options.strengths ?? DEFAULT_STRENGTHS)];
   const modes = options.sampling ?? DEFAULT_SAMPLING_MODES;
   const maxTokens = options.maxTokens ?? 48;
+  const batch = options.batch ?? 8;
+  if (!Number.isInteger(batch) || batch < 1) throw new EmosteerError('INVALID_ARGUMENT', `batch must be a positive integer, got ${String(batch)}`);
+  if (modes.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'the steering experiment needs at least one sampling mode');
   for (const s of scenarios) {
     if (!set.emotions.includes(s.target)) throw new EmosteerError('INVALID_ARGUMENT', `scenario ${s.id} targets '${s.target}', which the set has no vector for`);
   }
-  const steerCtx = await model.createContext({ contextSize: 1024, threads: options.threads });
-  const scorer = await model.createContext({ contextSize: 1024, threads: options.threads });
-  const runs: SteeringRun[] = [];
-  const total = scenarios.length * modes.length * strengths.length;
-  let done = 0;
-  try {
-    for (const sc of scenarios) {
-      for (const mode of modes) {
-        if (options.signal?.aborted) throw new EmosteerError('ABORTED', 'the steering experiment was aborted');
-        const meter = options.meter;
-        const gen = { maxTokens, temperature: mode.temperature, seed: mode.seed, signal: options.signal, ...(meter ? { capture: { layers: [meter.layer] } } : {}) };
-        const trace = (r: { tokenActivations?: { get(l: number): Float32Array }[] }) => (meter ? (r.tokenActivations ?? []).map((a) => meter.read(a.get(meter.layer))[sc.target]!) : []);
-        await steerCtx.clearSteering();
-        const base = await steerCtx.generateText(sc.prompt, gen);
-        const basePpl = await perplexity(scorer, sc.prompt, base.tokens);
-        for (const strength of strengths) {
-          const signed = sc.direction === 'away' ? -strength : strength;
-          const sv = steeringVectors(set, { emotion: sc.target, strength: signed }, options.layers ? { layers: options.layers } : {});
-          await steerCtx.setSteering(sv.vectors, { layers: sv.layers });
-          const out = await steerCtx.generateText(sc.prompt, gen);
-          await steerCtx.clearSteering();
-          const words = wordTokens(out.text);
-          const ppl = await perplexity(scorer, sc.prompt, out.tokens);
-          const metrics = {
-            perplexityRatio: ppl / basePpl,
-            repeatedTrigramRate: repeatedNgramRate(words, 3),
-            distinct2: distinctN(words, 2),
-            length: words.length,
-            baselineLength: wordTokens(base.text).length,
-            nonWordRate: nonWordRate(out.text),
+  const controls = options.controls === false
+    ? { randomSeeds: 0, otherEmotion: false, sampling: [] as string[] }
+    : {
+        randomSeeds: options.controls?.randomSeeds ?? 2,
+        otherEmotion: options.controls?.otherEmotion ?? true,
+        sampling: [...(options.controls?.sampling ?? [modes[0]!.name])],
+      };
+  if (!Number.isInteger(controls.randomSeeds) || controls.randomSeeds < 0) throw new EmosteerError('INVALID_ARGUMENT', 'controls.randomSeeds must be a non-negative integer');
+  const range = options.layers ? { layers: options.layers } : {};
+  const emotionSteering = (emotion: string, signed: number) => () => steeringVectors(set, { emotion, strength: signed }, range);
+  const nEmbd = set.nEmbd;
+
+  const jobs: Job[] = [];
+  scenarios.forEach((sc, si) => {
+    for (const mode of modes) {
+      jobs.push({ key: runKey(sc.id, mode.name, 'baseline', 0, 0), scenario: sc, mode, arm: 'baseline', strength: 0, seed: 0, group: `none|${mode.name}` });
+      const controlled = controls.sampling.includes(mode.name);
+      for (const strength of strengths) {
+        const signed = sc.direction === 'away' ? -strength : strength;
+        jobs.push({ key: runKey(sc.id, mode.name, 'emotion', strength, 0), scenario: sc, mode, arm: 'emotion', strength, seed: 0, group: `e:${sc.target}:${signed}|${mode.name}`, steering: emotionSteering(sc.target, signed) });
+        if (!controlled) continue;
+        for (let seed = 0; seed < controls.randomSeeds; seed++) {
+          // The same direction for every scenario of a seed: all of them share one batch.
+          const steering = () => {
+            const like = steeringVectors(set, { emotion: set.emotions[0]!, strength }, range);
+            return { vectors: randomDirectionLike(like.vectors, nEmbd, seed), layers: like.layers };
           };
-          const judged: SteeringRun['judges'] = {};
-          for (const { judge, margin } of options.judges) {
-            judged[judge.name] = await judgeSuccess(judge, sc.target, sc.direction, out.text, base.text, margin);
+          jobs.push({ key: runKey(sc.id, mode.name, 'random', strength, seed), scenario: sc, mode, arm: 'random', strength, seed, group: `r:${seed}:${strength}|${mode.name}`, steering });
+        }
+        const other = controls.otherEmotion ? otherEmotionFor(sc.target, set.emotions, 1 + si) : undefined;
+        if (other) {
+          jobs.push({ key: runKey(sc.id, mode.name, 'other-emotion', strength, 0), scenario: sc, mode, arm: 'other-emotion', strength, seed: 0, steerEmotion: other, group: `e:${other}:${signed}|${mode.name}`, steering: emotionSteering(other, signed) });
+        }
+      }
+    }
+  });
+
+  const header = { version: 1, set: { sha256: set.meta.model.sha256, method: set.meta.method, createdAt: set.meta.createdAt }, maxTokens, layers: options.layers ?? null, judges: options.judges.map((j) => [j.judge.name, j.margin]), meter: options.meter?.layer ?? null };
+  const checkpoint = await RunCheckpoint.open(options.checkpoint, header);
+  const meter = options.meter;
+  const total = jobs.length;
+  let done = checkpoint.restored;
+  const isDone = (j: Job) => (j.arm === 'baseline' ? checkpoint.baselines.has(j.key) : checkpoint.runs.has(j.key));
+  const todo = jobs.filter((j) => !isDone(j));
+  // Baselines first (every steered run is judged against one); then one group after another.
+  const groups = new Map<string, Job[]>();
+  for (const j of [...todo.filter((x) => x.arm === 'baseline'), ...todo.filter((x) => x.arm !== 'baseline')]) groups.set(j.group, [...(groups.get(j.group) ?? []), j]);
+
+  const width = Math.min(batch, Math.max(1, ...[...groups.values()].map((g) => g.length)));
+  const longest = Math.max(8, ...scenarios.map((sc) => model.tokenize(sc.prompt).length));
+  const steerCtx = await model.createContext({ contextSize: width * (longest + maxTokens + 8), sequences: width, threads: options.threads });
+  const scorer = await model.createContext({ contextSize: longest + maxTokens + 8, threads: options.threads });
+  try {
+    for (const list of groups.values()) {
+      const first = list[0]!;
+      const sv = first.steering?.();
+      if (sv) await steerCtx.setSteering(sv.vectors, { layers: sv.layers });
+      else await steerCtx.clearSteering();
+      for (let k = 0; k < list.length; k += width) {
+        if (options.signal?.aborted) throw new EmosteerError('ABORTED', `the steering experiment was aborted after ${done} of ${total} continuations; rerun with the same checkpoint to resume`);
+        const chunk = list.slice(k, k + width);
+        const outs = await steerCtx.generateBatch(chunk.map((j) => j.scenario.prompt), {
+          maxTokens,
+          temperature: first.mode.temperature,
+          seeds: chunk.map((j) => j.mode.seed),
+          signal: options.signal,
+          ...(meter ? { capture: { layers: [meter.layer] } } : {}),
+        });
+        for (const [i, job] of chunk.entries()) {
+          const out = outs[i]!;
+          const sc = job.scenario;
+          const trace = meter ? (out.tokenActivations ?? []).map((a) => meter.read(a.get(meter.layer))[sc.target]!) : [];
+          const ppl = await perplexity(scorer, sc.prompt, out.tokens);
+          if (job.arm === 'baseline') {
+            await checkpoint.addBaseline(job.key, { text: out.text, tokens: out.tokens, perplexity: ppl, trace });
+          } else {
+            const base = checkpoint.baselines.get(runKey(sc.id, job.mode.name, 'baseline', 0, 0))!;
+            await checkpoint.addRun(job.key, await measureRun(job, out.text, ppl, trace, base, options.judges, meter?.layer));
           }
-          const cl = crossLingualFlag(out.text, base.text);
-          runs.push({
-            scenario: sc.id,
-            target: sc.target,
-            direction: sc.direction,
-            strength,
-            sampling: mode.name,
-            text: out.text,
-            baselineText: base.text,
-            judges: judged,
-            perplexityRatio: metrics.perplexityRatio,
-            repeatedTrigramRate: metrics.repeatedTrigramRate,
-            distinct2: metrics.distinct2,
-            length: metrics.length,
-            regime: classifyRegime(metrics),
-            scripts: scriptShares(out.text) as unknown as Record<string, number>,
-            crossLingual: { flagged: cl.flagged, reason: cl.reason },
-            ...(meter ? { meterTrace: { steered: trace(out), baseline: trace(base), layer: meter.layer } } : {}),
-          });
           options.onProgress?.(++done, total, sc.id);
         }
       }
@@ -185,7 +323,47 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
     await steerCtx.dispose();
     await scorer.dispose();
   }
-  return summarize(model, set, scenarios, strengths, modes, runs, options.judges.map((j) => j.judge.name));
+  const ordered = (arm: SteeringArm) => jobs.filter((j) => j.arm === arm).map((j) => checkpoint.runs.get(j.key)!);
+  const controlRuns = [...ordered('random'), ...ordered('other-emotion')];
+  return summarize(model, set, scenarios, strengths, modes, ordered('emotion'), options.judges.map((j) => j.judge.name), { controlRuns, controls });
+}
+
+/** Judges one continuation against its baseline and measures its regime and scripts. */
+async function measureRun(job: Job, text: string, ppl: number, trace: number[], base: BaselineRecord['baseline'], judges: SteeringExperimentOptions['judges'], meterLayer: number | undefined): Promise<SteeringRun> {
+  const sc = job.scenario;
+  const words = wordTokens(text);
+  const metrics = {
+    perplexityRatio: ppl / base.perplexity,
+    repeatedTrigramRate: repeatedNgramRate(words, 3),
+    distinct2: distinctN(words, 2),
+    length: words.length,
+    baselineLength: wordTokens(base.text).length,
+    nonWordRate: nonWordRate(text),
+  };
+  const judged: SteeringRun['judges'] = {};
+  for (const { judge, margin } of judges) judged[judge.name] = await judgeSuccess(judge, sc.target, sc.direction, text, base.text, margin);
+  const cl = crossLingualFlag(text, base.text);
+  return {
+    scenario: sc.id,
+    target: sc.target,
+    direction: sc.direction,
+    arm: job.arm as SteeringArm,
+    ...(job.steerEmotion ? { steerEmotion: job.steerEmotion } : {}),
+    ...(job.arm === 'random' ? { controlSeed: job.seed } : {}),
+    strength: job.strength,
+    sampling: job.mode.name,
+    text,
+    baselineText: base.text,
+    judges: judged,
+    perplexityRatio: metrics.perplexityRatio,
+    repeatedTrigramRate: metrics.repeatedTrigramRate,
+    distinct2: metrics.distinct2,
+    length: metrics.length,
+    regime: classifyRegime(metrics),
+    scripts: scriptShares(text) as unknown as Record<string, number>,
+    crossLingual: { flagged: cl.flagged, reason: cl.reason },
+    ...(meterLayer !== undefined ? { meterTrace: { steered: trace, baseline: base.trace, layer: meterLayer } } : {}),
+  };
 }
 
 /**
@@ -212,11 +390,20 @@ export async function rescoreRuns(runs: SteeringRun[], judges: readonly { judge:
 }
 
 /** Aggregates runs into success rates, regime counts and flags. @internal */
-export function summarize(model: { info: { description: string } }, set: { meta: { method: string } }, scenarios: readonly SteeringScenario[], strengths: number[], modes: readonly SamplingMode[], runs: SteeringRun[], judgeNames: string[]): SteeringResult {
+export function summarize(
+  model: { info: { description: string } },
+  set: { meta: { method: string } },
+  scenarios: readonly SteeringScenario[],
+  strengths: number[],
+  modes: readonly SamplingMode[],
+  runs: SteeringRun[],
+  judgeNames: string[],
+  extra: { controlRuns?: SteeringRun[]; controls?: SteeringResult['controls'] } = {},
+): SteeringResult {
   const judges: SteeringResult['judges'] = {};
   for (const name of judgeNames) {
-    const ok = runs.filter((r) => r.regime !== 'explosive' && r.judges[name]?.success);
-    const perScenario = scenarios.filter((sc) => runs.some((r) => r.scenario === sc.id && r.sampling === modes[0]!.name && r.regime !== 'explosive' && r.judges[name]?.success));
+    const ok = runs.filter((r) => succeeded(r, name));
+    const perScenario = scenarios.filter((sc) => runs.some((r) => r.scenario === sc.id && r.sampling === modes[0]!.name && succeeded(r, name)));
     judges[name] = { perRun: proportion(ok.length, runs.length), perScenario: proportion(perScenario.length, scenarios.length) };
   }
   const count = (rs: SteeringRun[]) => ({
@@ -237,5 +424,27 @@ export function summarize(model: { info: { description: string } }, set: { meta:
     regimes: count(runs),
     regimeMap,
     crossLingualFlags: runs.filter((r) => r.crossLingual.flagged).map((r) => ({ scenario: r.scenario, strength: r.strength, sampling: r.sampling, reason: r.crossLingual.reason })),
+    ...controlSummary(runs, extra.controlRuns ?? [], strengths, modes, judgeNames, extra.controls),
+  };
+}
+
+/** A run's success for a judge: the judge moved the right way and the text is not explosive. */
+function succeeded(r: SteeringRun, judge: string): boolean {
+  return r.regime !== 'explosive' && (r.judges[judge]?.success ?? false);
+}
+
+function controlSummary(runs: SteeringRun[], controlRuns: SteeringRun[], strengths: number[], modes: readonly SamplingMode[], judgeNames: string[], controls: SteeringResult['controls']): Partial<SteeringResult> {
+  const all = [...runs.map((r) => ({ ...r, arm: r.arm ?? ('emotion' as const) })), ...controlRuns];
+  const arms = [...new Set(all.map((r) => r.arm!))];
+  const byStrength = judgeNames.flatMap((judge) => arms.flatMap((arm) => strengths.map((strength) => {
+    const rs = all.filter((r) => r.arm === arm && r.strength === strength);
+    return { judge, arm, strength, proportion: proportion(rs.filter((r) => succeeded(r, judge)).length, rs.length) };
+  }))).filter((x) => x.proportion.trials > 0);
+  const outcomes = Object.fromEntries(judgeNames.map((judge) => [judge, all.map((r): ArmOutcome => ({ scenario: r.scenario, arm: r.arm!, strength: r.strength, sampling: r.sampling, seed: r.controlSeed ?? 0, success: succeeded(r, judge) }))]));
+  return {
+    controlRuns,
+    ...(controls ? { controls } : {}),
+    byStrength,
+    contrasts: controlRuns.length ? controlContrasts(outcomes, strengths, modes[0]!.name) : [],
   };
 }
