@@ -65,8 +65,8 @@ describe('emotion categories', () => {
 });
 
 describe('generation prompts', () => {
-  it('has 5 templates, each with {emotion} and an instruction not to name it', () => {
-    expect(GENERATION_TEMPLATES).toHaveLength(5);
+  it('has 10 templates, each with {emotion} and an instruction not to name it', () => {
+    expect(GENERATION_TEMPLATES).toHaveLength(10);
     for (const t of GENERATION_TEMPLATES) {
       expect(t).toContain('{emotion}');
       expect(t).toMatch(/\b(?:do not|don't|never) name the emotion\b/i);
@@ -78,7 +78,13 @@ describe('generation prompts', () => {
     expect(GENERATION_TEMPLATES[2]).toMatch(/overwhelmed/);
     expect(GENERATION_TEMPLATES[3]).toMatch(/vivid moment/);
     expect(GENERATION_TEMPLATES[4]).toMatch(/^Show, don't tell/);
-    expect(new Set(GENERATION_TEMPLATES).size).toBe(5);
+    // Then a second wording of each kind, in the same order.
+    expect(GENERATION_TEMPLATES[5]).toMatch(/short story/);
+    expect(GENERATION_TEMPLATES[6]).toMatch(/thoughts/);
+    expect(GENERATION_TEMPLATES[7]).toMatch(/floods/);
+    expect(GENERATION_TEMPLATES[8]).toMatch(/one brief moment/);
+    expect(GENERATION_TEMPLATES[9]).toMatch(/^Show, don't tell/);
+    expect(new Set(GENERATION_TEMPLATES).size).toBe(10);
   });
 
   it('has at least 12 distinct neutral prompts about everyday chores', () => {
@@ -96,11 +102,12 @@ describe('generation prompts', () => {
   it('rotates through the templates and fills {emotion}', () => {
     for (let i = 0; i < 12; i++) {
       const p = generationPrompt('afraid', i);
-      expect(p).toBe(GENERATION_TEMPLATES[i % 5]!.replaceAll('{emotion}', 'afraid'));
+      expect(p).toBe(GENERATION_TEMPLATES[i % 10]!.replaceAll('{emotion}', 'afraid'));
       expect(p).not.toContain('{emotion}');
       expect(p).toContain('afraid');
     }
-    expect(generationPrompt('sad', 7)).toBe(generationPrompt('sad', 2));
+    expect(generationPrompt('sad', 12)).toBe(generationPrompt('sad', 2));
+    expect(generationPrompt('sad', 7)).not.toBe(generationPrompt('sad', 2));
     expect(generationPrompt('froh', 1, ['A {emotion}', 'B {emotion} {emotion}'])).toBe('B froh froh');
     expect(neutralPrompt(0)).toBe(NEUTRAL_PROMPTS[0]);
     expect(neutralPrompt(NEUTRAL_PROMPTS.length + 3)).toBe(NEUTRAL_PROMPTS[3]);
@@ -194,7 +201,7 @@ describe('defaultStimuli and validateStimuli', () => {
   it('gives the built-in set as a fresh copy', () => {
     const s = defaultStimuli();
     expect(s.version).toBe(STIMULI_VERSION);
-    expect(STIMULI_VERSION).toBe('en-1');
+    expect(STIMULI_VERSION).toBe('en-2');
     expect(s.language).toBe('en');
     expect(s.emotions).toEqual(PAPER_ORDER);
     expect(s.generationTemplates).toEqual([...GENERATION_TEMPLATES]);
@@ -225,7 +232,7 @@ describe('defaultStimuli and validateStimuli', () => {
     expect(w).toContain('passages["neutral"][2] is neutral but names "loving" ("love")');
     expect(w.some((x) => /only 1 for "calm"/.test(x))).toBe(true);
     expect(w).toContain('passages["proud"][3] repeats passages["proud"][2]');
-    expect(w).toContain('generationTemplates[5] does not contain {emotion}');
+    expect(w).toContain('generationTemplates[10] does not contain {emotion}');
   });
 
   it('looks for a custom emotion by its own name in any language', () => {

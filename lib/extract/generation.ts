@@ -3,7 +3,8 @@
  * emotion; activations are captured while it generates (no second pass) and read at the
  * middle token of the generated span (or the last token, or the mean over the span) at every
  * block. Defaults follow the paper: chat template on, greedy decoding, 256 new tokens, 10
- * stories per emotion with the five templates in rotation, 10 neutral everyday stories,
+ * stories per emotion (each from its own template: the paper's five kinds in two wordings, so
+ * no greedy story is a copy of another), 10 neutral everyday stories,
  * vector = emotion mean - neutral mean. Several stories are generated together in one batch.
  */
 import { EmosteerError } from '../errors.js';
@@ -11,7 +12,7 @@ import type { Model } from '../model.js';
 import type { Baseline, EmotionVectorSet, SampleInfo } from '../vectors/emotion-vector-set.js';
 import { buildSet, Checkpoint, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
 import { stack } from './comprehension.js';
-import { defaultStimuli, type StimulusSet } from './stimuli/index.js';
+import { defaultStimuli, generationPrompt, neutralPrompt, type StimulusSet } from './stimuli/index.js';
 
 /** Options of {@link extractGeneration}; every one is recorded in the set. */
 export interface GenerationOptions extends CommonExtractionOptions {
@@ -67,13 +68,24 @@ export async function extractGeneration(model: Model, options: GenerationOptions
     batch: options.batch ?? 4,
     stimuliVersion: stimuli.version,
   };
+  // Under greedy decoding a prompt that comes back gives the same story token for token: it
+  // costs a generation and counts one story twice in every statistic. Every story must then
+  // have its own prompt; with sampling each story has its own recorded seed instead.
+  if (params.temperature === 0) {
+    const short = [
+      samples > stimuli.generationTemplates.length ? `${samples} stories per emotion but ${stimuli.generationTemplates.length} templates` : '',
+      neutralSamples > stimuli.neutralPrompts.length ? `${neutralSamples} neutral stories but ${stimuli.neutralPrompts.length} neutral prompts` : '',
+    ].filter(Boolean);
+    if (short.length > 0) {
+      throw new EmosteerError('INVALID_ARGUMENT', `greedy decoding would repeat stories (${short.join('; ')}): ask for fewer samples, give more templates/prompts, or sample with temperature > 0 (each story then gets its own seed)`);
+    }
+  }
   const tasks: { key: string; category: string; index: number; prompt: string; seed: number }[] = [];
-  const templates = stimuli.generationTemplates;
   for (const e of emotions) {
-    for (let i = 0; i < samples; i++) tasks.push({ key: `${e}#${i}`, category: e, index: i, prompt: templates[i % templates.length]!.replaceAll('{emotion}', e), seed: 0 });
+    for (let i = 0; i < samples; i++) tasks.push({ key: `${e}#${i}`, category: e, index: i, prompt: generationPrompt(e, i, stimuli.generationTemplates), seed: 0 });
   }
   for (let i = 0; i < neutralSamples; i++) {
-    tasks.push({ key: `neutral#${i}`, category: 'neutral', index: i, prompt: stimuli.neutralPrompts[i % stimuli.neutralPrompts.length]!, seed: 0 });
+    tasks.push({ key: `neutral#${i}`, category: 'neutral', index: i, prompt: neutralPrompt(i, stimuli.neutralPrompts), seed: 0 });
   }
   tasks.forEach((t, k) => { t.seed = params.seed + k; });
 

@@ -1,8 +1,9 @@
 /**
- * Prompts for generation-based extraction: five story templates used in rotation for each
+ * Prompts for generation-based extraction: ten story templates, one per story, for each
  * emotion (our own wording of the five kinds the paper describes: a short story, an internal
- * monologue, a scene of being overwhelmed, one vivid moment, "show, don't tell") and neutral
- * prompts about everyday chores for the baseline.
+ * monologue, a scene of being overwhelmed, one vivid moment, "show, don't tell", each kind in
+ * two wordings, so that the paper's ten stories per emotion come from ten distinct prompts)
+ * and neutral prompts about everyday chores for the baseline.
  *
  * @module
  */
@@ -12,8 +13,9 @@ import { EmosteerError } from '../../errors.js';
 export const EMOTION_PLACEHOLDER = '{emotion}';
 
 /**
- * Five story templates, each containing `{emotion}` and each telling the model not to name
- * the emotion directly.
+ * Ten story templates, each containing `{emotion}` and each telling the model not to name
+ * the emotion directly: the paper's five kinds (indices 0-4), then a second wording of each
+ * kind in the same order (5-9).
  */
 export const GENERATION_TEMPLATES: readonly string[] = [
   'Write a short story of three to five paragraphs about a character who is feeling {emotion}. ' +
@@ -30,6 +32,24 @@ export const GENERATION_TEMPLATES: readonly string[] = [
     'Do not name the emotion directly.',
   "Show, don't tell: write a short story of three to five paragraphs about a character who is {emotion}. " +
     'Reveal the feeling only through behaviour, body language, dialogue and choices, so that a reader could guess it. ' +
+    'Do not name the emotion directly.',
+  // A second wording of each of the five kinds, in the same order, so that ten stories per
+  // emotion are ten different prompts: under greedy decoding a repeated prompt repeats its
+  // story token for token, which wastes the generation and counts one story twice.
+  'Tell a short story of three to five paragraphs about someone who feels {emotion} on an ordinary day. ' +
+    'Let what they think, what they do and how they treat the people around them carry the feeling. ' +
+    'Do not name the emotion directly.',
+  'In three to five paragraphs, write the thoughts running through the head of a character who feels {emotion}, in the first person. ' +
+    'Let the feeling show in how the thoughts circle, jump and come back. ' +
+    'Do not name the emotion directly, and do not use the word {emotion} or any form of it.',
+  'Write a scene of three to five paragraphs in which feeling {emotion} slowly floods a character until it is all they can feel. ' +
+    'Describe their breathing, their hands, their thoughts and the room around them as it happens. ' +
+    'Do not name the emotion directly.',
+  'In three to five paragraphs, capture one brief moment, a few seconds long, in which a character is filled with feeling {emotion}. ' +
+    'Stay with what they see, hear and touch, and with the smallest movements they make. ' +
+    'Do not name the emotion directly.',
+  "Show, don't tell, in three to five paragraphs: a character who is {emotion} goes through an afternoon. " +
+    'Let only their actions, their posture, what they say and what they decide reveal the feeling to the reader. ' +
     'Do not name the emotion directly.',
 ];
 
@@ -76,7 +96,7 @@ function checkIndex(index: number): void {
 
 /**
  * The generation prompt for story `index` of `emotion`: template `index mod n` (of
- * `templates`, by default the five {@link GENERATION_TEMPLATES}) with every `{emotion}`
+ * `templates`, by default the ten {@link GENERATION_TEMPLATES}) with every `{emotion}`
  * replaced by the emotion name.
  *
  * @param emotion emotion name as it should appear in the prompt (e.g. `'afraid'`)

@@ -30,7 +30,7 @@ export { COMPREHENSION_PASSAGES } from './passages.en.js';
 export { NEUTRAL_FACTS } from './anisotropy.en.js';
 
 /** Version tag of the built-in stimuli; recorded in every extracted vector set. */
-export const STIMULI_VERSION = 'en-1';
+export const STIMULI_VERSION = 'en-2';
 
 /**
  * A complete set of stimuli.
@@ -44,7 +44,7 @@ export const STIMULI_VERSION = 'en-1';
  *   it (may be empty, `{}`, when the set only serves generation-based extraction).
  */
 export interface StimulusSet {
-  /** `'en-1'` for the built-in set; `'custom:<sha256 prefix>'` or the file's own for loaded sets. */
+  /** `'en-2'` for the built-in set (en-2: ten distinct story templates; en-1 had five); `'custom:<sha256 prefix>'` or the file's own for loaded sets. */
   version: string;
   /** BCP 47 language tag of the texts (`'und'` when a loaded set does not say). */
   language: string;
