@@ -1,7 +1,8 @@
 /**
  * Activations: residual-stream vectors captured from a set of blocks, in emosteer's block
  * numbering (block i = llama.cpp's `l_out-i`, the output of transformer block i; Hugging
- * Face's `hidden_states[i + 1]`).
+ * Face's `hidden_states[i + 1]` for every block but the last, whose Hugging Face hidden state is
+ * taken after the final norm while `l_out` is before it).
  */
 import { EmosteerError } from './errors.js';
 

@@ -205,6 +205,7 @@ export function compareMethods(a: EmotionVectorSet, ea: MethodEvaluation, b: Emo
   const layers = a.layers.filter((l) => b.layers.includes(l));
   return {
     unit: 'layers',
+    descriptiveOnly: true,
     metric: 'meanPairwiseCosine',
     mannWhitneyU: mw.u,
     mannWhitneyP: mw.p,

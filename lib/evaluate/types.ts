@@ -82,6 +82,12 @@ export interface MethodEvaluation {
 export interface MethodComparison {
   /** What each observation is (here: the per-block meanPairwiseCosine values of each method). */
   unit: 'layers';
+  /**
+   * Always true: the blocks of one model are correlated, paired numbers, not independent
+   * samples, so the U test below describes the two curves and its p-value tests nothing. The
+   * comparison with a meaning has models as the unit (`emosteer study`).
+   */
+  descriptiveOnly: true;
   metric: 'meanPairwiseCosine';
   mannWhitneyU: number;
   mannWhitneyP: number;

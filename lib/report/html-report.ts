@@ -243,7 +243,7 @@ function comparisonSection(c: MethodComparison, methodNames: string[]): string {
   const stats: [string, string][] = [
     ['observations', `${escapeHtml(c.metric)} per block (unit: ${escapeHtml(c.unit)})${methodNames.length === 2 ? `, ${escapeHtml(methodNames[0])} vs ${escapeHtml(methodNames[1])}` : ''}`],
     ['Mann-Whitney U', fmt(c.mannWhitneyU, 1)],
-    ['p (two-sided)', fmtP(c.mannWhitneyP)],
+    ['p (two-sided)', `${fmtP(c.mannWhitneyP)} <span class="muted">descriptive only: the blocks of one model are correlated, paired values, not independent samples, so this p-value tests nothing; the test with a meaning takes models as the unit (<code>emosteer study</code>)</span>`],
     ['exact?', c.exact ? 'yes (exact distribution)' : 'no (normal approximation)'],
     ['Cohen’s d', `${fmt(c.cohensD, 2)} <span class="muted">(generation − comprehension) / pooled SD; negative = generation separates better</span>`],
     ['Cliff’s delta', fmt(c.cliffsDelta, 3)],
@@ -261,7 +261,7 @@ function comparisonSection(c: MethodComparison, methodNames: string[]): string {
   const perTables = chunks
     .map((chunk) => `<table class="per-emotion"><thead><tr><th>emotion</th><th class="num">cosine</th><th></th></tr></thead><tbody>${chunk.map(perRow).join('')}</tbody></table>`)
     .join('');
-  return `<section id="comparison"><h2>Method comparison</h2>${kvTable(stats)}
+  return `<section id="comparison"><h2>Method comparison (description of one model)</h2>${kvTable(stats)}
 <h3>Per-emotion cosine between the two methods’ vectors <span class="muted">(each at its best block; mean ${fmt(perMean)})</span></h3>
 <div class="cols">${perTables || '<p class="muted">none</p>'}</div></section>`;
 }
