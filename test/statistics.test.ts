@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EmosteerError } from '../lib/errors.js';
 import {
   bootstrapCI,
   cliffsDelta,
   cohensD,
+  cohensKappa,
+  fleissKappa,
   mannWhitneyU,
   mean,
   pearson,
@@ -14,6 +17,7 @@ import {
   std,
   stratifiedBootstrapCI,
   variance,
+  type RatingLabel,
 } from '../lib/evaluate/statistics.js';
 
 // Reference values in this file were computed with scipy 1.17.1 / numpy 2.4.6 (noted per
@@ -316,5 +320,112 @@ describe('seeded bootstrap', () => {
     expect(() => bootstrapCI(3, () => 1, { resamples: 0 })).toThrow(/resamples/);
     expect(() => bootstrapCI(3, () => 1, { level: 1 })).toThrow(/level/);
     expect(() => stratifiedBootstrapCI([], () => 1)).toThrow(EmosteerError);
+  });
+});
+
+describe('agreement between raters', () => {
+  // test/fixtures/sklearn-kappa.json: sklearn.metrics.cohen_kappa_score (scikit-learn 1.9.1),
+  // written by scripts/sklearn-fixture.py (npm run fixture:sklearn)
+  const fixture = JSON.parse(readFileSync(new URL('./fixtures/sklearn-kappa.json', import.meta.url), 'utf8')) as {
+    versions: Record<string, string>;
+    pairs: { name: string; a: RatingLabel[]; b: RatingLabel[]; kappa: number }[];
+  };
+
+  it("Cohen's kappa by hand: the 2x2 textbook table and a label only one rater uses", () => {
+    // yes-yes 20, yes-no 5, no-yes 10, no-no 15: po = 35/50 = 0.7;
+    // pe = (25/50)(30/50) + (25/50)(20/50) = 0.3 + 0.2 = 0.5; kappa = 0.2 / 0.5 = 0.4
+    const a = [...Array(25).fill('yes'), ...Array(25).fill('no')] as string[];
+    const b = [...Array(20).fill('yes'), ...Array(5).fill('no'), ...Array(10).fill('yes'), ...Array(15).fill('no')] as string[];
+    const r = cohensKappa(a, b);
+    expect(r.n).toBe(50);
+    expect(r.observed).toBeCloseTo(0.7, 14);
+    expect(r.expected).toBeCloseTo(0.5, 14);
+    expect(r.kappa).toBeCloseTo(0.4, 14);
+    // no item agrees: po = 0; marginals a {0: 3, 1: 3, 2: 2}, b {0: 4, 1: 3, 3: 1}:
+    // pe = (3*4 + 3*3) / 64 = 21/64; kappa = -(21/64) / (43/64) = -21/43
+    const u = cohensKappa([0, 0, 1, 1, 2, 2, 0, 1], [1, 1, 0, 0, 0, 3, 1, 0]);
+    expect(u.observed).toBe(0);
+    expect(u.expected).toBeCloseTo(21 / 64, 14);
+    expect(u.kappa).toBeCloseTo(-21 / 43, 14);
+    // the JSDoc example: po = 3/4, pe = (2*1 + 1*1 + 1*1) / 16 = 1/4, kappa = 2/3
+    expect(cohensKappa(['joy', 'fear', 'joy', 'anger'], ['joy', 'fear', 'sadness', 'anger']).kappa).toBeCloseTo(2 / 3, 14);
+  });
+
+  it("Cohen's kappa equals scikit-learn's cohen_kappa_score", () => {
+    expect(fixture.versions['scikit-learn']).toBe('1.9.1');
+    expect(fixture.pairs.length).toBeGreaterThanOrEqual(4);
+    for (const p of fixture.pairs) expect(cohensKappa(p.a, p.b).kappa, p.name).toBeCloseTo(p.kappa, 12);
+  });
+
+  it("Cohen's kappa: symmetric, 1 for identical ratings, NaN when there is nothing to tell apart", () => {
+    const p = fixture.pairs.find((q) => q.name === 'seven-classes-70pct')!;
+    expect(cohensKappa(p.b, p.a).kappa).toBeCloseTo(cohensKappa(p.a, p.b).kappa, 14);
+    expect(cohensKappa(p.a, p.a).kappa).toBe(1);
+    // booleans are labels too; one label everywhere: pe = 1, kappa undefined (scikit-learn: nan)
+    const same = cohensKappa([true, true, true], [true, true, true]);
+    expect(same.kappa).toBeNaN();
+    expect(same.observed).toBe(1);
+    expect(same.expected).toBe(1);
+    // 1 and '1' are different labels
+    expect(cohensKappa([1, 2], ['1', 2]).observed).toBe(0.5);
+  });
+
+  it("Cohen's kappa: a deterministic bootstrap interval over items that holds the estimate", () => {
+    const p = fixture.pairs.find((q) => q.name === 'seven-classes-70pct')!;
+    const r1 = cohensKappa(p.a, p.b);
+    expect(cohensKappa(p.a, p.b)).toEqual(r1);
+    expect(r1.ci95[0]).toBeLessThan(r1.kappa);
+    expect(r1.ci95[1]).toBeGreaterThan(r1.kappa);
+    // 60 items: the interval is a few tenths wide, not degenerate
+    expect(r1.ci95[1] - r1.ci95[0]).toBeGreaterThan(0.05);
+    expect(r1.ci95[1] - r1.ci95[0]).toBeLessThan(0.4);
+    const other = cohensKappa(p.a, p.b, { seed: 1, resamples: 200 });
+    expect(other.kappa).toBe(r1.kappa);
+    expect(other.ci95).not.toEqual(r1.ci95);
+    // resamples where both raters used one label only are dropped, not NaN intervals
+    expect(cohensKappa(['x', 'x', 'x', 'y'], ['x', 'x', 'x', 'y']).ci95).toEqual([1, 1]);
+  });
+
+  it("Fleiss' kappa on the worked example of Fleiss (1971) as tabulated on Wikipedia: 0.210", () => {
+    // 10 items, 14 raters, 5 categories: counts per item and category
+    const table = [
+      [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+      [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
+    ];
+    const raters: number[][] = Array.from({ length: 14 }, () => []);
+    for (const row of table) {
+      const labels = row.flatMap((count, c) => Array<number>(count).fill(c + 1));
+      labels.forEach((l, r) => raters[r]!.push(l));
+    }
+    const f = fleissKappa(raters);
+    // by hand: sum_i sum_c n_ic (n_ic - 1) = 688, observed = 688 / (10 * 14 * 13) = 172/455;
+    // category totals 20, 28, 39, 21, 32 of 140: expected = 4170 / 19600 = 417/1960
+    expect(f.n).toBe(10);
+    expect(f.raters).toBe(14);
+    expect(f.observed).toBeCloseTo(172 / 455, 14);
+    expect(f.expected).toBeCloseTo(417 / 1960, 14);
+    expect(f.kappa).toBeCloseTo((172 / 455 - 417 / 1960) / (1 - 417 / 1960), 14);
+    expect(f.kappa).toBeCloseTo(0.20993, 5);
+    expect(f.ci95[0]).toBeLessThan(f.kappa);
+    expect(f.ci95[1]).toBeGreaterThan(f.kappa);
+  });
+
+  it("Fleiss' kappa with two raters is Scott's pi, and 1 for unanimous raters", () => {
+    // the 2x2 table above, pooled frequencies: yes 55/100, no 45/100; pe = 0.505; po = 0.7;
+    // pi = 0.195 / 0.495 = 13/33
+    const a = [...Array(25).fill('yes'), ...Array(25).fill('no')] as string[];
+    const b = [...Array(20).fill('yes'), ...Array(5).fill('no'), ...Array(10).fill('yes'), ...Array(15).fill('no')] as string[];
+    expect(fleissKappa([a, b]).kappa).toBeCloseTo(13 / 33, 14);
+    expect(fleissKappa([a, a, a]).kappa).toBe(1);
+  });
+
+  it('bad input is a clear error', () => {
+    expect(() => cohensKappa([], [])).toThrow(EmosteerError);
+    expect(() => cohensKappa(['a'], ['a', 'b'])).toThrow(/same items/);
+    expect(() => cohensKappa([NaN], [1])).toThrow(/a\[0\]/);
+    expect(() => cohensKappa([null as unknown as string], ['a'])).toThrow(/label/);
+    expect(() => cohensKappa(['a', 'b'], ['a', 'b'], { resamples: 0 })).toThrow(/resamples/);
+    expect(() => fleissKappa([['a']])).toThrow(/two/);
+    expect(() => fleissKappa([['a', 'b'], ['a']])).toThrow(/raters\[1\]/);
   });
 });

@@ -391,8 +391,10 @@ export interface ProbeResult {
  * training Gram matrix is diagonalised (ml-matrix), giving at most nTrain orthogonal features,
  * on which the objective is minimised by L-BFGS whose initial inverse Hessian is diagonal:
  * Böhning's bound (0.5 * feature variance + l2 per direction) for the first step, then the
- * exact Hessian diagonal at the current point. This is the same model as on the raw
- * standardized features (checked against scikit-learn), at O(nTrain^2 * d) once plus
+ * exact Hessian diagonal at the current point. This is the same model as scikit-learn's
+ * StandardScaler + LogisticRegression(C = 1 / (l2 * nTrain), lbfgs, multinomial) on the
+ * standardized features: test/sklearn-softmax.test.ts checks predictions, probabilities and
+ * weights against a fixture from scripts/sklearn-fixture.py. It costs O(nTrain^2 * d) once plus
  * O(nTrain^2 * classes) per iteration: 252 samples x 640 features x 21 classes take about
  * 0.1-0.3 s per fold.
  *
@@ -404,44 +406,168 @@ export function linearProbeAccuracy(
   folds: number[][],
   options: LinearProbeOptions = {},
 ): ProbeResult {
+  const { l2, epochs, tolerance } = probeSettings(options);
+  checkRows(X, 'X', 2);
+  const enc = encodeLabels(labels, X.length);
+  const foldOf = checkFolds(folds, X.length);
+  const n = X.length;
+  const d = (X[0] as Float32Array).length;
+  const correct = new Uint8Array(n);
+  for (let f = 0; f < folds.length; f++) {
+    const train: number[] = [];
+    for (let i = 0; i < n; i++) if (foldOf[i] !== f) train.push(i);
+    const fit = fitSoftmax(X, enc, train, l2, epochs, tolerance);
+    const scores = new Float64Array(enc.classes.length);
+    for (let i = 0; i < n; i++) {
+      if (foldOf[i] !== f) continue;
+      correct[i] = argmax(softmaxScores(fit, d, X[i] as Float32Array, scores)) === enc.y[i] ? 1 : 0;
+    }
+  }
+  return { accuracy: meanOf(correct), correct };
+}
+
+function probeSettings(options: LinearProbeOptions): { l2: number; epochs: number; tolerance: number } {
   const l2 = options.l2 ?? 0.01;
   const epochs = options.epochs ?? 300;
   const tolerance = options.tolerance ?? 1e-5;
   if (typeof l2 !== 'number' || !(l2 > 0) || !Number.isFinite(l2)) throw invalid(`l2 must be a positive number, got ${String(l2)}`);
   if (!Number.isInteger(epochs) || epochs < 1) throw invalid(`epochs must be a positive integer, got ${String(epochs)}`);
   if (typeof tolerance !== 'number' || !(tolerance >= 0)) throw invalid(`tolerance must be a number >= 0, got ${String(tolerance)}`);
-  checkRows(X, 'X', 2);
-  const enc = encodeLabels(labels, X.length);
-  const foldOf = checkFolds(folds, X.length);
-  const n = X.length;
-  const correct = new Uint8Array(n);
-  for (let f = 0; f < folds.length; f++) {
-    const train: number[] = [];
-    const test: number[] = [];
-    for (let i = 0; i < n; i++) (foldOf[i] === f ? test : train).push(i);
-    const predicted = probeFold(X, enc, train, test, l2, epochs, tolerance);
-    for (let t = 0; t < test.length; t++) {
-      const i = test[t] as number;
-      correct[i] = predicted[t] === enc.y[i] ? 1 : 0;
-    }
-  }
-  return { accuracy: meanOf(correct), correct };
+  return { l2, epochs, tolerance };
 }
 
-/** Trains on `train`, returns the predicted class index of each sample of `test`. */
-function probeFold(
+/**
+ * A softmax probe fitted by {@link fitLinearProbe}, in the parametrisation of scikit-learn's
+ * `make_pipeline(StandardScaler(), LogisticRegression(...))`: the scores of a sample x are
+ * `intercept[c] + sum_j coef[c][j] * (x[j] - mean[j]) / scale[j]`, its probabilities their softmax.
+ */
+export interface LinearProbeModel {
+  /** The distinct labels, ascending; row c of `coef` belongs to classes[c]. */
+  classes: number[];
+  /** Per-feature mean of the training samples. */
+  mean: Float64Array;
+  /**
+   * Per-feature population standard deviation of the training samples; 0 for a constant
+   * feature, whose standardized value is taken as 0 (scikit-learn's StandardScaler divides by 1
+   * there, which gives the same 0 up to rounding).
+   */
+  scale: Float64Array;
+  /**
+   * Weights on the standardized features, one row per class. The L2 penalty makes them unique;
+   * they sum to zero over the classes for every feature (as scikit-learn's `coef_`).
+   */
+  coef: Float64Array[];
+  /** Intercepts, one per class, shifted to sum to zero (they are unique only up to a common constant). */
+  intercept: Float64Array;
+  /** L-BFGS iterations used. */
+  iterations: number;
+}
+
+/**
+ * Fits the softmax probe of {@link linearProbeAccuracy} on all the samples (no folds) and
+ * returns the model: the same standardization, objective and optimiser as one fold of the
+ * cross-validation. Use {@link linearProbePredict} to apply it.
+ *
+ * @throws EmosteerError INVALID_ARGUMENT for ragged or non-finite rows, mismatched labels, fewer than two samples or bad options
+ */
+export function fitLinearProbe(X: Float32Array[], labels: ArrayLike<number>, options: LinearProbeOptions = {}): LinearProbeModel {
+  const { l2, epochs, tolerance } = probeSettings(options);
+  const d = checkRows(X, 'X', 2);
+  const enc = encodeLabels(labels, X.length);
+  const fit = fitSoftmax(X, enc, Array.from({ length: X.length }, (_, i) => i), l2, epochs, tolerance);
+  const C = enc.classes.length;
+  return {
+    classes: [...enc.classes],
+    mean: fit.mu,
+    scale: fit.invSd.map((v) => (v === 0 ? 0 : 1 / v)),
+    coef: Array.from({ length: C }, (_, c) => fit.W.slice(c * d, (c + 1) * d)),
+    intercept: fit.b,
+    iterations: fit.iterations,
+  };
+}
+
+/** Predictions of {@link linearProbePredict}. */
+export interface ProbePrediction {
+  /** The most probable label of each sample (ties: the smaller label). */
+  labels: number[];
+  /** Class probabilities of each sample, in the order of `model.classes`. */
+  probabilities: Float64Array[];
+}
+
+/**
+ * Applies a probe from {@link fitLinearProbe} to samples.
+ * @throws EmosteerError INVALID_ARGUMENT for ragged or non-finite rows, or rows of another width than the model's
+ */
+export function linearProbePredict(model: LinearProbeModel, X: Float32Array[]): ProbePrediction {
+  const d = checkRows(X, 'X', 1);
+  if (X.length > 0 && d !== model.mean.length) throw invalid(`X rows have width ${d}, the probe was fitted on width ${model.mean.length}`);
+  const C = model.classes.length;
+  const fit: SoftmaxFit = {
+    mu: model.mean,
+    invSd: model.scale.map((v) => (v === 0 ? 0 : 1 / v)),
+    W: new Float64Array(C * d),
+    b: model.intercept,
+    iterations: model.iterations,
+  };
+  for (let c = 0; c < C; c++) fit.W.set(model.coef[c] as Float64Array, c * d);
+  const labelsOut: number[] = [];
+  const probabilities: Float64Array[] = [];
+  for (const row of X) {
+    const s = softmaxScores(fit, d, row, new Float64Array(C));
+    labelsOut.push(model.classes[argmax(s)] as number);
+    let mx = -Infinity;
+    for (let c = 0; c < C; c++) mx = Math.max(mx, s[c] as number);
+    let z = 0;
+    for (let c = 0; c < C; c++) {
+      s[c] = Math.exp((s[c] as number) - mx);
+      z += s[c] as number;
+    }
+    for (let c = 0; c < C; c++) s[c] = (s[c] as number) / z;
+    probabilities.push(s);
+  }
+  return { labels: labelsOut, probabilities };
+}
+
+/** A fitted softmax on standardized features: W is C x d (row-major), invSd 0 for constant features. */
+interface SoftmaxFit {
+  mu: Float64Array;
+  invSd: Float64Array;
+  W: Float64Array;
+  b: Float64Array;
+  iterations: number;
+}
+
+/** out[c] = b[c] + sum_j W[c, j] (x[j] - mu[j]) invSd[j] */
+function softmaxScores(fit: SoftmaxFit, d: number, x: Float32Array, out: Float64Array): Float64Array {
+  const C = fit.b.length;
+  for (let c = 0; c < C; c++) {
+    let s = fit.b[c] as number;
+    const off = c * d;
+    for (let j = 0; j < d; j++) s += (fit.W[off + j] as number) * ((x[j] as number) - (fit.mu[j] as number)) * (fit.invSd[j] as number);
+    out[c] = s;
+  }
+  return out;
+}
+
+/** Index of the largest value (the first of equal ones). */
+function argmax(v: Float64Array): number {
+  let best = 0;
+  for (let c = 1; c < v.length; c++) if ((v[c] as number) > (v[best] as number)) best = c;
+  return best;
+}
+
+/** Trains the softmax on the samples `train`; returns it on the standardized features. */
+function fitSoftmax(
   X: Float32Array[],
   enc: Encoded,
   train: number[],
-  test: number[],
   l2: number,
   epochs: number,
   tolerance: number,
-): Int32Array {
+): SoftmaxFit {
   const d = (X[0] as Float32Array).length;
   const C = enc.classes.length;
   const m = train.length;
-  const t = test.length;
 
   // Standardize with the training fold's statistics (population standard deviation).
   const mu = new Float64Array(d);
@@ -473,7 +599,6 @@ function probeFold(
     return out;
   };
   const Ztr = standardize(train);
-  const Zte = standardize(test);
 
   // Gram matrix of the training fold and its eigendecomposition: Ztr = U S V^T.
   const gramValues = new Float64Array(m * m);
@@ -487,7 +612,8 @@ function probeFold(
   for (let k = 0; k < lambdas.length; k++) if ((lambdas[k] as number) > lmax * 1e-10 && (lambdas[k] as number) > 0) keep.push(k);
   const r = keep.length;
 
-  // Training features F = U S (m x r), test features G = Zte Ztr^T U S^-1 (t x r).
+  // Training features F = U S = Ztr V (m x r); a weight vector theta_c on them is
+  // w_c = V theta_c = Ztr^T U S^-1 theta_c on the standardized features.
   const F = new Float64Array(m * r);
   const U = new Float64Array(r * m); // kept eigenvectors, one per row
   const lam = new Float64Array(r);
@@ -500,13 +626,6 @@ function probeFold(
       U[q * m + a] = u;
       F[a * r + q] = u * s;
     }
-  }
-  const kte = new Float64Array(t * m);
-  multiplyABt(Zte, t, d, Ztr, m, kte);
-  const G = new Float64Array(t * r);
-  multiplyABt(kte, t, m, U, r, G);
-  for (let b = 0; b < t; b++) {
-    for (let q = 0; q < r; q++) G[b * r + q] = (G[b * r + q] as number) / Math.sqrt(lam[q] as number);
   }
 
   // Parameters: weights W^T (C x r, one row per class) and intercepts b (C), packed as
@@ -535,7 +654,7 @@ function probeFold(
   const resid = new Float64Array(m * C);
   const weights = new Float64Array(m * C);
   const scratch = new Float64Array(C * m);
-  const theta = minimizeLbfgs(
+  const { theta, iterations } = minimizeLbfgs(
     P,
     (th, g) => softmaxObjective(F, FT, ytr, m, r, C, l2, th, g, resid, scratch),
     bound,
@@ -562,20 +681,43 @@ function probeFold(
     tolerance,
   );
 
-  const predicted = new Int32Array(t);
-  for (let b = 0; b < t; b++) {
-    let best = 0;
-    let bestScore = -Infinity;
-    for (let c = 0; c < C; c++) {
-      const s = (theta[bOff + c] as number) + dotAt(G, b * r, theta, c * r, r);
-      if (s > bestScore) {
-        bestScore = s;
-        best = c;
-      }
+  // Back to the standardized features: A = theta_W S^-1 U (C x m), W = A Ztr (C x d).
+  const A = new Float64Array(C * m);
+  for (let c = 0; c < C; c++) {
+    for (let q = 0; q < r; q++) {
+      const v = (theta[c * r + q] as number) / Math.sqrt(lam[q] as number);
+      if (v === 0) continue;
+      for (let a = 0; a < m; a++) A[c * m + a] = (A[c * m + a] as number) + v * (U[q * m + a] as number);
     }
-    predicted[b] = best;
   }
-  return predicted;
+  const W = new Float64Array(C * d);
+  for (let c = 0; c < C; c++) {
+    for (let a = 0; a < m; a++) {
+      const v = A[c * m + a] as number;
+      if (v === 0) continue;
+      const zo = a * d;
+      const wo = c * d;
+      for (let j = 0; j < d; j++) W[wo + j] = (W[wo + j] as number) + v * (Ztr[zo + j] as number);
+    }
+  }
+  // Adding one vector to every class's weights, or one number to every intercept, leaves the
+  // probabilities unchanged. The optimum has both centred over the classes (the penalty makes
+  // it so for the weights); the per-class diagonal of the L-BFGS start does not keep a partly
+  // converged point centred, so centre it: same predictions, a lower (or equal) objective.
+  const b = theta.slice(bOff);
+  centreOverClasses(W, C, d);
+  centreOverClasses(b, C, 1);
+  return { mu, invSd: sd, W, b, iterations };
+}
+
+/** Subtracts from v[c * width + j] the mean over the classes c, for every j < width. */
+function centreOverClasses(v: Float64Array, C: number, width: number): void {
+  for (let j = 0; j < width; j++) {
+    let s = 0;
+    for (let c = 0; c < C; c++) s += v[c * width + j] as number;
+    const mean = s / C;
+    for (let c = 0; c < C; c++) v[c * width + j] = (v[c * width + j] as number) - mean;
+  }
 }
 
 /** sum_{q < len} a[ao + q] * b[bo + q] */
@@ -741,7 +883,7 @@ function minimizeLbfgs(
   curvature: (h0: Float64Array) => void,
   maxIter: number,
   tolerance: number,
-): Float64Array {
+): { theta: Float64Array; iterations: number } {
   const memory = 10;
   const h0 = Float64Array.from(bound);
   const S: Float64Array[] = [];
@@ -755,7 +897,8 @@ function minimizeLbfgs(
   let trialGrad = new Float64Array(P);
   const dir = new Float64Array(P);
   const vdot = (a: Float64Array, b: Float64Array): number => dotAt(a, 0, b, 0, P);
-  for (let it = 0; it < maxIter; it++) {
+  let it = 0;
+  for (; it < maxIter; it++) {
     // dir = -H grad by the two-loop recursion
     for (let p = 0; p < P; p++) dir[p] = -(grad[p] as number);
     for (let k = S.length - 1; k >= 0; k--) {
@@ -811,9 +954,12 @@ function minimizeLbfgs(
     [theta, trial] = [trial, theta];
     [grad, trialGrad] = [trialGrad, grad];
     f = fNew;
-    if (done) break;
+    if (done) {
+      it++;
+      break;
+    }
   }
-  return theta;
+  return { theta, iterations: it };
 }
 
 // ---------------------------------------------------------------------------------------------

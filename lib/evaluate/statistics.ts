@@ -1,6 +1,7 @@
 /**
  * Pure statistics used by the evaluation: descriptive statistics, rank correlations, effect
- * sizes, the Mann-Whitney U test and (stratified) percentile bootstrap intervals.
+ * sizes, the Mann-Whitney U test, (stratified) percentile bootstrap intervals and chance-corrected
+ * agreement between raters (Cohen's and Fleiss' kappa).
  *
  * Everything here is deterministic: the bootstrap draws from {@link seededRandom}, never from
  * `Math.random`.
@@ -556,4 +557,159 @@ export function stratifiedBootstrapCI(
     stats[b] = statistic(idx);
   }
   return { value, ci95: percentileInterval(stats, level) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agreement between raters
+// ---------------------------------------------------------------------------------------------
+
+/** A categorical label given by a rater (a judge). Labels are equal when `===` says so (1 and '1' differ). */
+export type RatingLabel = string | number | boolean;
+
+/** Chance-corrected agreement: kappa = (observed - expected) / (1 - expected). */
+export interface KappaResult {
+  /**
+   * The agreement beyond chance: 1 for perfect agreement, 0 for what chance alone gives, below 0
+   * for less. NaN when expected = 1 (every rater gave one and the same label to every item:
+   * nothing to tell apart), as scikit-learn.
+   */
+  kappa: number;
+  /** Observed agreement: the fraction of items (Cohen) or of rater pairs per item (Fleiss) that agree. */
+  observed: number;
+  /** Agreement expected by chance from the label frequencies. */
+  expected: number;
+  /** Number of items rated. */
+  n: number;
+  /**
+   * Percentile bootstrap interval of kappa over items resampled with replacement
+   * ({@link bootstrapCI}; resamples with an undefined kappa are left out; [NaN, NaN] when none is defined).
+   */
+  ci95: [number, number];
+}
+
+function checkRatings(x: readonly RatingLabel[], name: string): void {
+  if (!Array.isArray(x)) throw new EmosteerError('INVALID_ARGUMENT', `${name} must be an array of labels`);
+  if (x.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `${name} must not be empty`);
+  for (let i = 0; i < x.length; i++) {
+    const v: unknown = x[i];
+    const ok = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && !Number.isNaN(v));
+    if (!ok) throw new EmosteerError('INVALID_ARGUMENT', `${name}[${i}] is ${String(v)}; a label must be a string, a number (not NaN) or a boolean`);
+  }
+}
+
+/** Maps every label to 0..K-1 in order of first appearance over all the arrays. */
+function encodeRatings(raters: readonly (readonly RatingLabel[])[]): { codes: Int32Array[]; k: number } {
+  const index = new Map<RatingLabel, number>();
+  const codes = raters.map((r) =>
+    Int32Array.from(r, (v) => {
+      let c = index.get(v);
+      if (c === undefined) index.set(v, (c = index.size));
+      return c;
+    }),
+  );
+  return { codes, k: index.size };
+}
+
+/**
+ * Cohen's kappa (unweighted) between two raters who labelled the same n items: observed
+ * agreement po = fraction of items with the same label, chance agreement pe = sum over labels
+ * of the product of the two raters' label frequencies, kappa = (po - pe) / (1 - pe). The same
+ * value as scikit-learn's `cohen_kappa_score(a, b)`. A label used by only one rater counts (it
+ * can only disagree). With `ci95`, a percentile bootstrap over items (default 1000 resamples,
+ * seed 0).
+ *
+ * @example
+ * cohensKappa(['joy', 'fear', 'joy', 'anger'], ['joy', 'fear', 'sadness', 'anger']).kappa // (0.75 - 0.25) / 0.75 = 0.667
+ * @param a the first rater's label of each item
+ * @param b the second rater's label of the same items, in the same order
+ * @throws EmosteerError INVALID_ARGUMENT for empty arrays, arrays of different lengths, a label that is not a string, number or boolean, or bad bootstrap options
+ */
+export function cohensKappa(a: readonly RatingLabel[], b: readonly RatingLabel[], options: BootstrapOptions = {}): KappaResult {
+  checkRatings(a, 'a');
+  checkRatings(b, 'b');
+  if (a.length !== b.length) {
+    throw new EmosteerError('INVALID_ARGUMENT', `a and b must rate the same items: ${a.length} and ${b.length} labels`);
+  }
+  const { codes, k } = encodeRatings([a, b]);
+  const ca = codes[0] as Int32Array;
+  const cb = codes[1] as Int32Array;
+  const na = new Float64Array(k);
+  const nb = new Float64Array(k);
+  const stat = (idx: Int32Array): [number, number] => {
+    na.fill(0);
+    nb.fill(0);
+    let agree = 0;
+    for (const i of idx) {
+      const x = ca[i] as number;
+      const y = cb[i] as number;
+      if (x === y) agree++;
+      na[x] = (na[x] as number) + 1;
+      nb[y] = (nb[y] as number) + 1;
+    }
+    const n = idx.length;
+    let pe = 0;
+    for (let c = 0; c < k; c++) pe += ((na[c] as number) / n) * ((nb[c] as number) / n);
+    return [agree / n, pe];
+  };
+  return kappaWithInterval(a.length, stat, options);
+}
+
+/**
+ * Fleiss' kappa for m >= 2 raters who each labelled the same n items (complete data): per item,
+ * the agreement P_i = sum_c n_ic (n_ic - 1) / (m (m - 1)) over the label counts n_ic; observed =
+ * mean of P_i; expected = sum_c p_c^2 with p_c the share of label c among all n m ratings;
+ * kappa = (observed - expected) / (1 - expected) (Fleiss 1971). With two raters it is Scott's pi
+ * (pooled label frequencies), not Cohen's kappa (one frequency per rater). With `ci95`, a
+ * percentile bootstrap over items.
+ *
+ * @param raters one array per rater, each with that rater's label of every item, in the same item order
+ * @throws EmosteerError INVALID_ARGUMENT for fewer than two raters, empty or ragged arrays, a bad label, or bad bootstrap options
+ */
+export function fleissKappa(raters: readonly (readonly RatingLabel[])[], options: BootstrapOptions = {}): KappaResult & { raters: number } {
+  if (!Array.isArray(raters) || raters.length < 2) {
+    throw new EmosteerError('INVALID_ARGUMENT', `raters must hold at least two arrays of labels, got ${Array.isArray(raters) ? raters.length : typeof raters}`);
+  }
+  raters.forEach((r, j) => checkRatings(r, `raters[${j}]`));
+  const n = (raters[0] as readonly RatingLabel[]).length;
+  raters.forEach((r, j) => {
+    if (r.length !== n) throw new EmosteerError('INVALID_ARGUMENT', `raters[${j}] rates ${r.length} items, raters[0] ${n}; every rater must rate every item`);
+  });
+  const m = raters.length;
+  const { codes, k } = encodeRatings(raters);
+  // counts[i k + c]: how many raters gave item i the label c
+  const counts = new Int32Array(n * k);
+  for (const r of codes) for (let i = 0; i < n; i++) counts[i * k + (r[i] as number)]! += 1;
+  const agreement = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < k; c++) {
+      const v = counts[i * k + c] as number;
+      s += v * (v - 1);
+    }
+    agreement[i] = s / (m * (m - 1));
+  }
+  const total = new Float64Array(k);
+  const stat = (idx: Int32Array): [number, number] => {
+    total.fill(0);
+    let po = 0;
+    for (const i of idx) {
+      po += agreement[i] as number;
+      for (let c = 0; c < k; c++) total[c] = (total[c] as number) + (counts[i * k + c] as number);
+    }
+    const ratings = idx.length * m;
+    let pe = 0;
+    for (let c = 0; c < k; c++) pe += ((total[c] as number) / ratings) ** 2;
+    return [po / idx.length, pe];
+  };
+  return { ...kappaWithInterval(n, stat, options), raters: m };
+}
+
+/** kappa from [observed, expected] on the items, with its bootstrap interval over items. */
+function kappaWithInterval(n: number, stat: (idx: Int32Array) => [number, number], options: BootstrapOptions): KappaResult {
+  const kappaOf = (po: number, pe: number): number => (pe === 1 ? NaN : (po - pe) / (1 - pe));
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const [observed, expected] = stat(idx);
+  const { ci95 } = bootstrapCI(n, (ix) => kappaOf(...stat(ix)), options);
+  return { kappa: kappaOf(observed, expected), observed, expected, n, ci95 };
 }
