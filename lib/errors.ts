@@ -41,6 +41,10 @@ export type EmosteerErrorCode =
   | 'ADDON_NOT_BUILT'
   /** Fetching or verifying a model failed. */
   | 'MODEL_FETCH_FAILED'
+  /** A downloaded model part or assembled model differs from its pinned size or sha256. */
+  | 'CHECKSUM_MISMATCH'
+  /** A model name is not in the model registry. */
+  | 'UNKNOWN_MODEL'
   /** The model has no chat template and none was given. */
   | 'NO_CHAT_TEMPLATE'
   /** llama.cpp does not recognise the chat template (it supports a fixed list, no Jinja). */

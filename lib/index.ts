@@ -79,3 +79,6 @@ export { LlmJudge } from './steer/judges/llm-judge.js';
 export { classifyRegime, DEFAULT_REGIME_THRESHOLDS, repeatedNgramRate, distinctN } from './steer/regimes.js';
 export { scriptShares, detectLanguage, crossLingualFlag } from './steer/scripts.js';
 export { logitLens, type LensResult, type LensToken } from './steer/logit-lens.js';
+export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } from './models/registry.js';
+export { fetchModel, resolveModel, type FetchModelOptions, type FetchProgress } from './models/fetch.js';
+export { modelCacheDir } from './models/cache.js';
