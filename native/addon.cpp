@@ -8,6 +8,7 @@
 #include "ggml.h"
 #include "llama.h"
 #include "model.h"
+#include "quantize.h"
 #include "sampler.h"
 
 #ifndef EMOSTEER_LLAMA_COMMIT
@@ -72,6 +73,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createContext", Napi::Function::New<Context::Create>(env, "createContext"));
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("setLogLevel", Napi::Function::New<SetLogLevelJs>(env, "setLogLevel"));
+  RegisterQuantize(env, exports);
   return exports;
 }
 
