@@ -51,6 +51,8 @@ export type EmosteerErrorCode =
   | 'CHAT_TEMPLATE_UNSUPPORTED'
   /** A saved vector set or checkpoint does not match its manifest (sha256, size, format). */
   | 'VECTOR_SET_CORRUPT'
+  /** llama.cpp's `llama_model_quantize` refused or failed (its reason is in the message). */
+  | 'QUANTIZE_FAILED'
   /** A native allocation failed. */
   | 'OUT_OF_MEMORY'
   /** An unexpected native failure (a bug: please report it with the message). */
@@ -88,6 +90,7 @@ const KNOWN_CODES = new Set<string>([
   'INVALID_ARGUMENT', 'DECODE_FAILED', 'ADDON_NOT_BUILT', 'MODEL_FETCH_FAILED', 'NO_CHAT_TEMPLATE',
   'CHAT_TEMPLATE_UNSUPPORTED', 'OUT_OF_MEMORY', 'INTERNAL_ERROR', 'VECTOR_SET_CORRUPT',
   'CAPTURE_DISABLED',
+  'QUANTIZE_FAILED',
 ]);
 
 /**

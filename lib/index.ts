@@ -82,3 +82,4 @@ export { logitLens, type LensResult, type LensToken } from './steer/logit-lens.j
 export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } from './models/registry.js';
 export { fetchModel, resolveModel, type FetchModelOptions, type FetchProgress } from './models/fetch.js';
 export { modelCacheDir } from './models/cache.js';
+export { quantizeModel, parseQuantizationType, QUANTIZATION_TYPES, QUANTIZATION_LADDER, type QuantizationType, type QuantizeModelOptions, type QuantizeProgress, type QuantizeResult } from './quantize-model.js';
