@@ -6,6 +6,22 @@
  * share the model's weights, and steering set on one never reaches another.
  */
 import { availableParallelism } from 'node:os';
+
+/**
+ * Threads of a context when its options give none: `$EMOSTEER_THREADS` when set (a shared
+ * machine running several jobs at once should split its cores: llama.cpp's threads wait for
+ * each other, and two jobs that each take every core slow each other down many times over),
+ * else every core.
+ */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.EMOSTEER_THREADS;
+  if (v !== undefined && v !== '') {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new EmosteerError('INVALID_ARGUMENT', `EMOSTEER_THREADS must be a positive integer, got '${v}'`);
+    return n;
+  }
+  return Math.max(1, availableParallelism());
+}
 import { TextDecoder } from 'node:util';
 import { Activations, type Pooling } from './activations.js';
 import { EmosteerError, fromNativeError } from './errors.js';
@@ -219,7 +235,7 @@ export class Context {
       const v = options[k];
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a positive integer (got ${v})`);
     }
-    const threads = options.threads ?? Math.max(1, availableParallelism());
+    const threads = options.threads ?? defaultThreads();
     try {
       const native = await addon().createContext(model.checkNative(), { ...options, threads, batchThreads: options.batchThreads ?? threads });
       return new Context(model, native, options.seed ?? DEFAULT_SAMPLING.seed);

@@ -53,6 +53,8 @@ export type EmosteerErrorCode =
   | 'VECTOR_SET_CORRUPT'
   /** llama.cpp's `llama_model_quantize` refused or failed (its reason is in the message). */
   | 'QUANTIZE_FAILED'
+  /** A step of `emosteer study` failed for one model (the study records it and goes on). */
+  | 'STUDY_STEP_FAILED'
   /** A native allocation failed. */
   | 'OUT_OF_MEMORY'
   /** An unexpected native failure (a bug: please report it with the message). */

@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runEvaluate } from './evaluate.js';
 import { runExtract } from './extract.js';
-import { defaultIo, parseCommand, type CliIo } from './io.js';
+import { resolveModel } from '../models/fetch.js';
+import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { describeProgress } from './models.js';
 import { runReport } from './report.js';
 import { runSteer } from './steer.js';
 
@@ -24,12 +26,71 @@ Extracts (generation and comprehension), evaluates, steers and reports:
 Steps whose output exists are skipped (delete it to redo); Ctrl-C and rerun to resume.
 
 Options:
-  -m, --model <gguf>     model (required)
+  -m, --model <gguf|name>  model: a GGUF file or a registry name (emosteer models list),
+                         fetched and checked on first use (required)
   -o, --out <dir>        run folder (required)
       --quick            a small version for a first look: 4 emotions, 2 samples, 48 tokens,
-                         10 scenarios, strengths 0.01,0.03, greedy only
+                         10 scenarios, strengths 0.01,0.03, greedy only, one random control
       --no-steer         skip the steering experiment
   -h, --help             show this help`;
+
+/** One resumable step of the main job. */
+export interface MainJobStep {
+  name: string;
+  /** True when the step's output exists (the step is then skipped). */
+  done: () => boolean;
+  run: () => Promise<number>;
+}
+
+/** Options of {@link mainJobSteps}. */
+export interface MainJobOptions {
+  /** The small version (4 emotions, 2 samples, 48 tokens, 10 scenarios, 2 strengths, greedy). */
+  quick?: boolean;
+  /** Leave out the steering experiment. */
+  noSteer?: boolean;
+  /** Extra arguments of `emosteer steer`. */
+  steerArgs?: readonly string[];
+  /** Leave out the per-run report (the study writes its own). */
+  noReport?: boolean;
+}
+
+/**
+ * The steps of the main job on one model into one run folder: comprehension and generation
+ * extraction, evaluation, the steering experiment and the report. `emosteer run` runs them for
+ * one model, `emosteer study` for each model of a study.
+ */
+export function mainJobSteps(model: string, out: string, options: MainJobOptions, io: CliIo): MainJobStep[] {
+  const quick = options.quick ? ['--emotions', 'happy,sad,angry,calm', '--samples', '2'] : [];
+  return [
+    { name: 'comprehension extraction', done: () => existsSync(join(out, 'comprehension', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'comprehension', '--out', join(out, 'comprehension'), ...quick], io) },
+    { name: 'generation extraction', done: () => existsSync(join(out, 'generation', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'generation', '--out', join(out, 'generation'), ...quick, ...(options.quick ? ['--max-tokens', '48'] : [])], io) },
+    { name: 'evaluation', done: () => existsSync(join(out, 'evaluation.json')), run: () => runEvaluate([out, '--model', model], io) },
+    ...(options.noSteer ? [] : [{ name: 'steering experiment', done: () => existsSync(join(out, 'steering.json')), run: () => runSteer([out, '--model', model, ...(options.quick ? ['--scenarios', '10', '--strengths', '0.01,0.03', '--sampling', 'greedy', '--random-seeds', '1'] : []), ...(options.steerArgs ?? [])], io) }]),
+    ...(options.noReport ? [] : [{ name: 'report', done: () => false, run: () => runReport([out, '--out', join(out, 'report.html')], io) }]),
+  ];
+}
+
+/**
+ * Runs steps in order, skipping those already done.
+ * @returns 0, or the exit code of the first step that failed
+ */
+export async function runSteps(steps: readonly MainJobStep[], io: CliIo, label = 'run'): Promise<number> {
+  for (const [i, step] of steps.entries()) {
+    if (step.done()) {
+      io.err(`[${label}] ${i + 1}/${steps.length} ${step.name}: already done, skipped`);
+      continue;
+    }
+    io.err(`[${label}] ${i + 1}/${steps.length} ${step.name}`);
+    const started = performance.now();
+    const code = await step.run();
+    if (code !== 0) {
+      io.err(`[${label}] ${step.name} failed (exit ${code}); fix the cause and rerun the same command to resume`);
+      return code;
+    }
+    io.err(`[${label}] ${step.name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return 0;
+}
 
 /** Runs `emosteer run`. */
 export async function runRun(argv: string[], io: CliIo = defaultIo): Promise<number> {
@@ -40,28 +101,15 @@ export async function runRun(argv: string[], io: CliIo = defaultIo): Promise<num
     io.err(`emosteer run: --model and --out are required\n\n${RUN_USAGE}`);
     return 2;
   }
-  const model = values.model as string;
   const out = values.out as string;
-  const quick = values.quick ? ['--emotions', 'happy,sad,angry,calm', '--samples', '2'] : [];
-  const steps: { name: string; done: () => boolean; run: () => Promise<number> }[] = [
-    { name: 'comprehension extraction', done: () => existsSync(join(out, 'comprehension', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'comprehension', '--out', join(out, 'comprehension'), ...quick], io) },
-    { name: 'generation extraction', done: () => existsSync(join(out, 'generation', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'generation', '--out', join(out, 'generation'), ...quick, ...(values.quick ? ['--max-tokens', '48'] : [])], io) },
-    { name: 'evaluation', done: () => existsSync(join(out, 'evaluation.json')), run: () => runEvaluate([out, '--model', model], io) },
-    ...(values['no-steer'] ? [] : [{ name: 'steering experiment', done: () => existsSync(join(out, 'steering.json')), run: () => runSteer([out, '--model', model, ...(values.quick ? ['--scenarios', '10', '--strengths', '0.01,0.03', '--sampling', 'greedy'] : [])], io) }]),
-    { name: 'report', done: () => false, run: () => runReport([out, '--out', join(out, 'report.html')], io) },
-  ];
-  for (const [i, step] of steps.entries()) {
-    if (step.done()) {
-      io.err(`[run] ${i + 1}/${steps.length} ${step.name}: already done, skipped`);
-      continue;
-    }
-    io.err(`[run] ${i + 1}/${steps.length} ${step.name}`);
-    const code = await step.run();
-    if (code !== 0) {
-      io.err(`[run] ${step.name} failed (exit ${code}); fix the cause and rerun the same command to resume`);
-      return code;
-    }
+  let model: string;
+  try {
+    model = await resolveModel(values.model as string, { onProgress: (p) => io.err(describeProgress(p)) });
+  } catch (e) {
+    return reportError('run', e, io);
   }
+  const code = await runSteps(mainJobSteps(model, out, { quick: Boolean(values.quick), noSteer: Boolean(values['no-steer']) }, io), io);
+  if (code !== 0) return code;
   io.err(`[run] done: open ${join(out, 'report.html')}`);
   return 0;
 }

@@ -16,7 +16,7 @@ import { fileSha256 } from '../extract/common.js';
 import { loadModel, type Model } from '../model.js';
 import type { SteeringReportData } from '../report/steering-section.js';
 import { EmotionMeter } from '../steer/emotion-meter.js';
-import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, rescoreRuns, runSteeringExperiment, summarize } from '../steer/experiment.js';
+import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, rescoreRuns, runSteeringExperiment, summarize, type JudgeSpec } from '../steer/experiment.js';
 import type { Judge } from '../steer/judges/judge.js';
 import { LexiconJudge } from '../steer/judges/lexicon.js';
 import { LlmJudge } from '../steer/judges/llm-judge.js';
@@ -39,12 +39,16 @@ Options:
       --sampling <m,..>     greedy,sampled (default both)
       --max-tokens <n>      new tokens per continuation (default 48)
       --llm-judge <gguf>    add a zero-shot LLM judge using this second model (never the steered model)
+      --llm-judge-strengths <a,..>  strengths the LLM judge judges (default all; it is slow: 21 passes per text)
+      --llm-judge-sampling <m,..>   sampling modes it judges (default greedy)
+      --llm-judge-arms <a,..>       arms it judges: emotion,random,other-emotion (default all)
       --random-seeds <n>    random-direction control arms of the same per-block norm (default 2)
       --no-other-emotion    no control arm steering with another emotion's vector
       --control-sampling <m,..>  sampling modes the controls run under (default: the first mode)
       --no-controls         no control arms at all
       --batch <n>           continuations decoded together (default 8)
-      --rescore             re-judge the saved steering.json (judges, regimes, flags) without generating
+      --rescore             re-judge the saved steering.json (judges, regimes, flags) without generating;
+                            with --llm-judge, adds the LLM judge to the saved runs
       --json                print a JSON summary
   -h, --help                show this help`;
 
@@ -58,6 +62,9 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     sampling: { type: 'string' },
     'max-tokens': { type: 'string' },
     'llm-judge': { type: 'string' },
+    'llm-judge-strengths': { type: 'string' },
+    'llm-judge-sampling': { type: 'string' },
+    'llm-judge-arms': { type: 'string' },
     'random-seeds': { type: 'string' },
     'no-other-emotion': { type: 'boolean' },
     'control-sampling': { type: 'string' },
@@ -86,14 +93,35 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     if (!path || !existsSync(path)) throw new EmosteerError('FILE_NOT_FOUND', 'the model of the set is not at its recorded path; pass --model <gguf>');
     if ((await fileSha256(path)) !== set.meta.model.sha256) throw new EmosteerError('INVALID_ARGUMENT', `${path} is not the model the set was extracted from`);
     model = await loadModel(path);
+    const judges = judgesFor();
+    let judgeCtx;
+    let llmJudge: SteeringReportData['llmJudge'];
+    if (values['llm-judge']) {
+      const judgePath = values['llm-judge'] as string;
+      if (!existsSync(judgePath)) throw new EmosteerError('FILE_NOT_FOUND', `--llm-judge ${judgePath}: no such file`);
+      const judgeSha = await fileSha256(judgePath);
+      if (judgeSha === set.meta.model.sha256) {
+        throw new EmosteerError('INVALID_ARGUMENT', '--llm-judge is the steered model itself: a model never judges its own outputs; pass a different GGUF');
+      }
+      judgeModel = await loadModel(judgePath);
+      judgeCtx = await judgeModel.createContext({ contextSize: 2048 });
+      const strengths = values['llm-judge-strengths'] ? (values['llm-judge-strengths'] as string).split(',').map(Number) : undefined;
+      const modes = ((values['llm-judge-sampling'] as string | undefined) ?? 'greedy').split(',');
+      const arms = ((values['llm-judge-arms'] as string | undefined) ?? 'emotion,random,other-emotion').split(',');
+      judges.push({ judge: new LlmJudge(judgeCtx), margin: 0.02, applies: (r) => modes.includes(r.sampling) && arms.includes(r.arm) && (!strengths || strengths.includes(r.strength)) });
+      llmJudge = { model: judgeModel.info.description, sha256: judgeSha, sampling: modes, arms, ...(strengths ? { strengths } : {}) };
+    }
     if (values.rescore) {
       const saved = JSON.parse(await readFile(join(runDir, 'steering.json'), 'utf8')) as SteeringReportData;
-      const judgeList = judgesFor();
-      const runs = await rescoreRuns(saved.runs, judgeList);
+      const all = [...saved.runs, ...(saved.controlRuns ?? [])];
+      let judged = 0;
+      const onProgress = () => { judged++; if (bar) { if (!bar.isActive) bar.start(all.length, judged, { scenario: 'rescore' }); bar.update(judged); } };
+      const runs = await rescoreRuns(saved.runs, judges, onProgress);
       const scenarioIds = [...new Set(runs.map((r) => r.scenario))];
-      const controlRuns = await rescoreRuns(saved.controlRuns ?? [], judgeList);
-      const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judgeList.map((j) => j.judge.name), { controlRuns, ...(saved.controls ? { controls: saved.controls } : {}) });
-      return await finish({ ...rescored, logitLens: saved.logitLens, meterLayer: saved.meterLayer }, saved.method, saved.strengths);
+      const controlRuns = await rescoreRuns(saved.controlRuns ?? [], judges, onProgress);
+      bar?.stop();
+      const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judges.map((j) => j.judge.name), { controlRuns, ...(saved.controls ? { controls: saved.controls } : {}) });
+      return await finish({ ...rescored, logitLens: saved.logitLens, meterLayer: saved.meterLayer, ...(llmJudge ? { llmJudge } : {}) }, saved.method, saved.strengths);
     }
     const sc = values.scenarios as string | undefined;
     // Only scenarios whose target emotion the set has a vector for.
@@ -105,17 +133,6 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     const modeNames = values.sampling ? (values.sampling as string).split(',') : DEFAULT_SAMPLING_MODES.map((m) => m.name);
     const sampling = DEFAULT_SAMPLING_MODES.filter((m) => modeNames.includes(m.name));
     if (sampling.length === 0) throw new EmosteerError('INVALID_ARGUMENT', '--sampling must list greedy and/or sampled');
-    const judges = judgesFor();
-    let judgeCtx;
-    if (values['llm-judge']) {
-      const judgePath = values['llm-judge'] as string;
-      if (existsSync(judgePath) && (await fileSha256(judgePath)) === set.meta.model.sha256) {
-        throw new EmosteerError('INVALID_ARGUMENT', '--llm-judge is the steered model itself: a model never judges its own outputs; pass a different GGUF');
-      }
-      judgeModel = await loadModel(judgePath);
-      judgeCtx = await judgeModel.createContext({ contextSize: 2048 });
-      judges.push({ judge: new LlmJudge(judgeCtx), margin: 0.02 });
-    }
     const meter = new EmotionMeter(set);
     const randomSeeds = values['random-seeds'] === undefined ? 2 : Number(values['random-seeds']);
     if (!Number.isInteger(randomSeeds) || randomSeeds < 0) throw new EmosteerError('INVALID_ARGUMENT', '--random-seeds must be a non-negative integer');
@@ -141,7 +158,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     const lens = await logitLens(lensCtx, set);
     await lensCtx.dispose();
     await judgeCtx?.dispose();
-    return await finish({ ...result, logitLens: lens, meterLayer: meter.layer }, method, strengths);
+    return await finish({ ...result, logitLens: lens, meterLayer: meter.layer, ...(llmJudge ? { llmJudge } : {}) }, method, strengths);
   } catch (e) {
     bar?.stop();
     return reportError('steer', e, io);
@@ -174,7 +191,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
 }
 
 /** The default judges and their margins: VADER's neutral band, and half a lexicon hit per 100 words. */
-function judgesFor(): { judge: Judge; margin: number }[] {
+function judgesFor(): JudgeSpec[] {
   return [
     { judge: new ValenceJudge(), margin: 0.05 },
     { judge: new LexiconJudge(), margin: 0.5 },

@@ -78,7 +78,8 @@ function depthOf(m: MethodEvaluation, layer: number): number {
   return layerAt(m, layer)?.depth ?? (m.model.nLayer > 1 ? layer / (m.model.nLayer - 1) : 0);
 }
 
-const CSS = `
+/** The stylesheet of every emosteer report (run and study). */
+export const REPORT_CSS = `
 :root { --fg:#1d1d1f; --muted:#666; --line:#ddd; --soft:#f6f7f9; --accent:#2b5fab; --good:#1b7f3b; --bad:#b3261e; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
@@ -324,7 +325,7 @@ export async function renderReport(result: EvaluationResult, options: ReportOpti
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:">
 <meta name="generator" content="emosteer ${escapeHtml(result.emosteerVersion)}">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <main>

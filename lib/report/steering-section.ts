@@ -12,6 +12,8 @@ import { renderSpecToSvg, type PlotSpec } from './plots.js';
 export interface SteeringReportData extends SteeringResult {
   logitLens?: LensResult[];
   meterLayer?: number;
+  /** The model behind the LLM judge (never the steered one) and the runs it judged. */
+  llmJudge?: { model: string; sha256: string; sampling: string[]; arms?: string[]; strengths?: number[] };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -89,6 +91,14 @@ function controlTables(data: SteeringReportData): string {
     parts.push('<table data-table="control-contrast"><thead><tr><th>judge</th><th>control</th><th>strength</th><th>scenarios</th><th>steered</th><th>control</th><th>difference</th><th>95% CI</th></tr></thead><tbody>');
     for (const x of data.contrasts) {
       parts.push(`<tr><td>${escapeHtml(x.judge)}</td><td>${escapeHtml(x.control)}</td><td>${escapeHtml(x.strength)}</td><td>${x.scenarios}</td><td>${pct(x.steeredRate)}</td><td>${pct(x.controlRate)}</td><td>${signedPct(x.difference.value)}</td><td>${signedPct(x.difference.ci95[0])} to ${signedPct(x.difference.ci95[1])}</td></tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
+  if (data.judgeAgreement?.length) {
+    parts.push(`<p>Agreement of the judges on the same runs (Cohen's kappa of their success verdicts, 95% bootstrap interval over runs)${data.llmJudge ? `; the LLM judge is ${escapeHtml(data.llmJudge.model)}, a different model from the steered one, on ${escapeHtml(data.llmJudge.sampling.join(', '))} runs${data.llmJudge.strengths ? ` at strengths ${escapeHtml(data.llmJudge.strengths.join(', '))}` : ''}` : ''}:</p>`);
+    parts.push('<table data-table="judge-agreement"><thead><tr><th>judges</th><th>runs</th><th>observed agreement</th><th>kappa</th><th>95% CI</th></tr></thead><tbody>');
+    for (const a of data.judgeAgreement) {
+      parts.push(`<tr><td>${escapeHtml(a.judges.join(' vs '))}</td><td>${a.runs}</td><td>${pct(a.observed)}</td><td>${Number.isFinite(a.kappa) ? a.kappa.toFixed(2) : 'undefined'}</td><td>${a.ci95 ? a.ci95.map((x) => (Number.isFinite(x) ? x.toFixed(2) : '?')).join(' to ') : ''}</td></tr>`);
     }
     parts.push('</tbody></table>');
   }

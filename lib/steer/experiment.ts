@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EmosteerError } from '../errors.js';
+import { cohensKappa } from '../evaluate/statistics.js';
 import type { Context } from '../context.js';
 import type { Model } from '../model.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
@@ -42,8 +43,12 @@ export interface SteeringExperimentOptions {
   sampling?: readonly SamplingMode[];
   /** New tokens per continuation (default 48). */
   maxTokens?: number;
-  /** Judges; a judge's margin is the minimum move of its score that counts as success. */
-  judges: readonly { judge: Judge; margin: number }[];
+  /**
+   * Judges; a judge's margin is the minimum move of its score that counts as success. A judge
+   * with `applies` judges only the runs it accepts (e.g. an LLM judge, costly, on a subset);
+   * its rates are then over those runs.
+   */
+  judges: readonly JudgeSpec[];
   /** Steered block range (default: every steerable block of the set). */
   layers?: [number, number];
   threads?: number;
@@ -67,6 +72,13 @@ export interface SteeringExperimentOptions {
   checkpoint?: string;
   onProgress?: (done: number, total: number, scenario: string) => void;
   signal?: AbortSignal;
+}
+
+/** A judge of the experiment, its margin, and optionally which runs it judges. */
+export interface JudgeSpec {
+  judge: Judge;
+  margin: number;
+  applies?: (run: { strength: number; sampling: string; arm: SteeringArm }) => boolean;
 }
 
 /** One steered continuation and everything measured on it. */
@@ -127,6 +139,8 @@ export interface SteeringResult {
   byStrength?: { judge: string; arm: SteeringArm; strength: number; proportion: Proportion }[];
   /** Steered minus control per judge and strength, with scenario-bootstrap intervals. */
   contrasts?: ControlContrast[];
+  /** Cohen's kappa between each pair of judges on their success verdicts for the same runs (all arms). */
+  judgeAgreement?: { judges: [string, string]; runs: number; kappa: number; observed: number; ci95?: [number, number] }[];
 }
 
 /** Wilson score interval for k successes in n trials (95%). */
@@ -329,7 +343,7 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
 }
 
 /** Judges one continuation against its baseline and measures its regime and scripts. */
-async function measureRun(job: Job, text: string, ppl: number, trace: number[], base: BaselineRecord['baseline'], judges: SteeringExperimentOptions['judges'], meterLayer: number | undefined): Promise<SteeringRun> {
+async function measureRun(job: Job, text: string, ppl: number, trace: number[], base: BaselineRecord['baseline'], judges: readonly JudgeSpec[], meterLayer: number | undefined): Promise<SteeringRun> {
   const sc = job.scenario;
   const words = wordTokens(text);
   const metrics = {
@@ -341,7 +355,10 @@ async function measureRun(job: Job, text: string, ppl: number, trace: number[], 
     nonWordRate: nonWordRate(text),
   };
   const judged: SteeringRun['judges'] = {};
-  for (const { judge, margin } of judges) judged[judge.name] = await judgeSuccess(judge, sc.target, sc.direction, text, base.text, margin);
+  for (const { judge, margin, applies } of judges) {
+    if (applies && !applies({ strength: job.strength, sampling: job.mode.name, arm: job.arm as SteeringArm })) continue;
+    judged[judge.name] = await judgeSuccess(judge, sc.target, sc.direction, text, base.text, margin);
+  }
   const cl = crossLingualFlag(text, base.text);
   return {
     scenario: sc.id,
@@ -370,11 +387,15 @@ async function measureRun(job: Job, text: string, ppl: number, trace: number[], 
  * Re-derives every judgement of saved runs from their texts and metrics (judges, regime,
  * cross-lingual flag), e.g. after a threshold changed, without generating again.
  */
-export async function rescoreRuns(runs: SteeringRun[], judges: readonly { judge: Judge; margin: number }[]): Promise<SteeringRun[]> {
+export async function rescoreRuns(runs: SteeringRun[], judges: readonly JudgeSpec[], onProgress?: (done: number, total: number) => void): Promise<SteeringRun[]> {
   const out: SteeringRun[] = [];
   for (const r of runs) {
     const judged: SteeringRun['judges'] = {};
-    for (const { judge, margin } of judges) judged[judge.name] = await judgeSuccess(judge, r.target, r.direction, r.text, r.baselineText, margin);
+    for (const { judge, margin, applies } of judges) {
+      if (applies && !applies({ strength: r.strength, sampling: r.sampling, arm: r.arm ?? 'emotion' })) continue;
+      judged[judge.name] = await judgeSuccess(judge, r.target, r.direction, r.text, r.baselineText, margin);
+    }
+    onProgress?.(out.length + 1, runs.length);
     const cl = crossLingualFlag(r.text, r.baselineText);
     const regime = classifyRegime({
       perplexityRatio: r.perplexityRatio,
@@ -402,9 +423,12 @@ export function summarize(
 ): SteeringResult {
   const judges: SteeringResult['judges'] = {};
   for (const name of judgeNames) {
-    const ok = runs.filter((r) => succeeded(r, name));
-    const perScenario = scenarios.filter((sc) => runs.some((r) => r.scenario === sc.id && r.sampling === modes[0]!.name && succeeded(r, name)));
-    judges[name] = { perRun: proportion(ok.length, runs.length), perScenario: proportion(perScenario.length, scenarios.length) };
+    // A judge that saw only some runs (an LLM judge run on a subset) is counted over those.
+    const seen = runs.filter((r) => r.judges[name] !== undefined);
+    const ok = seen.filter((r) => succeeded(r, name));
+    const judged = scenarios.filter((sc) => seen.some((r) => r.scenario === sc.id && r.sampling === modes[0]!.name));
+    const perScenario = judged.filter((sc) => seen.some((r) => r.scenario === sc.id && r.sampling === modes[0]!.name && succeeded(r, name)));
+    judges[name] = { perRun: proportion(ok.length, seen.length), perScenario: proportion(perScenario.length, judged.length) };
   }
   const count = (rs: SteeringRun[]) => ({
     surgical: rs.filter((r) => r.regime === 'surgical').length,
@@ -437,11 +461,22 @@ function controlSummary(runs: SteeringRun[], controlRuns: SteeringRun[], strengt
   const all = [...runs.map((r) => ({ ...r, arm: r.arm ?? ('emotion' as const) })), ...controlRuns];
   const arms = [...new Set(all.map((r) => r.arm!))];
   const byStrength = judgeNames.flatMap((judge) => arms.flatMap((arm) => strengths.map((strength) => {
-    const rs = all.filter((r) => r.arm === arm && r.strength === strength);
+    const rs = all.filter((r) => r.arm === arm && r.strength === strength && r.judges[judge] !== undefined);
     return { judge, arm, strength, proportion: proportion(rs.filter((r) => succeeded(r, judge)).length, rs.length) };
   }))).filter((x) => x.proportion.trials > 0);
-  const outcomes = Object.fromEntries(judgeNames.map((judge) => [judge, all.map((r): ArmOutcome => ({ scenario: r.scenario, arm: r.arm!, strength: r.strength, sampling: r.sampling, seed: r.controlSeed ?? 0, success: succeeded(r, judge) }))]));
+  const outcomes = Object.fromEntries(judgeNames.map((judge) => [judge, all.filter((r) => r.judges[judge] !== undefined).map((r): ArmOutcome => ({ scenario: r.scenario, arm: r.arm!, strength: r.strength, sampling: r.sampling, seed: r.controlSeed ?? 0, success: succeeded(r, judge) }))]));
+  const judgeAgreement: NonNullable<SteeringResult['judgeAgreement']> = [];
+  for (let i = 0; i < judgeNames.length; i++) {
+    for (let j = i + 1; j < judgeNames.length; j++) {
+      const [a, b] = [judgeNames[i]!, judgeNames[j]!];
+      const both = all.filter((r) => r.judges[a] !== undefined && r.judges[b] !== undefined);
+      if (both.length < 2) continue;
+      const k = cohensKappa(both.map((r) => succeeded(r, a)), both.map((r) => succeeded(r, b)), { resamples: 1000, seed: 0 });
+      judgeAgreement.push({ judges: [a, b], runs: both.length, kappa: k.kappa, observed: k.observed, ci95: k.ci95 });
+    }
+  }
   return {
+    judgeAgreement,
     controlRuns,
     ...(controls ? { controls } : {}),
     byStrength,
