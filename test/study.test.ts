@@ -54,7 +54,13 @@ describe('emosteer study on synthetic models', () => {
     expect(study.comparisons[0]!.models).toHaveLength(3);
     // A q8_0 re-encoding keeps the vectors.
     expect(study.quantization.length).toBe(2);
-    for (const q of study.quantization) for (const p of q.cosine) expect(p.value).toBeGreaterThan(0.95);
+    // A q8_0 re-encoding keeps the comprehension vectors (fixed passages); generation vectors
+    // may move more: a different greedy token early on gives a different story to read.
+    const comp = study.quantization.find((q) => q.method === 'comprehension')!;
+    for (const p of comp.cosine) expect(p.value).toBeGreaterThan(0.99);
+    expect(comp.bitsPerWeight).toBeGreaterThan(8);
+    expect(comp.bitsPerWeight).toBeLessThan(9);
+    for (const q of study.quantization) for (const p of q.cosine) expect(Number.isFinite(p.value)).toBe(true);
     expect(study.claims.map((c) => c.id)).toEqual(['generation-beats-comprehension', 'twenty-emotions', 'middle-depth-u-shape', 'anisotropy', 'causal-steering', 'three-regimes', 'cross-lingual']);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('data-table="claims"');

@@ -52,6 +52,8 @@ export interface MainJobOptions {
   steerArgs?: readonly string[];
   /** Leave out the per-run report (the study writes its own). */
   noReport?: boolean;
+  /** Extraction methods to run (default both). */
+  methods?: readonly ('comprehension' | 'generation')[];
 }
 
 /**
@@ -61,13 +63,15 @@ export interface MainJobOptions {
  */
 export function mainJobSteps(model: string, out: string, options: MainJobOptions, io: CliIo): MainJobStep[] {
   const quick = options.quick ? ['--emotions', 'happy,sad,angry,calm', '--samples', '2'] : [];
+  const methods = options.methods ?? ['comprehension', 'generation'];
   return [
     { name: 'comprehension extraction', done: () => existsSync(join(out, 'comprehension', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'comprehension', '--out', join(out, 'comprehension'), ...quick], io) },
     { name: 'generation extraction', done: () => existsSync(join(out, 'generation', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'generation', '--out', join(out, 'generation'), ...quick, ...(options.quick ? ['--max-tokens', '48'] : [])], io) },
+  ].filter((s) => methods.some((m) => s.name.startsWith(m))).concat([
     { name: 'evaluation', done: () => existsSync(join(out, 'evaluation.json')), run: () => runEvaluate([out, '--model', model], io) },
     ...(options.noSteer ? [] : [{ name: 'steering experiment', done: () => existsSync(join(out, 'steering.json')), run: () => runSteer([out, '--model', model, ...(options.quick ? ['--scenarios', '10', '--strengths', '0.01,0.03', '--sampling', 'greedy', '--random-seeds', '1'] : []), ...(options.steerArgs ?? [])], io) }]),
     ...(options.noReport ? [] : [{ name: 'report', done: () => false, run: () => runReport([out, '--out', join(out, 'report.html')], io) }]),
-  ];
+  ]);
 }
 
 /**

@@ -22,7 +22,7 @@ import type { SteeringReportData } from '../report/steering-section.js';
 import { crossModelComparisons, quantizationCurves, readRow } from '../study/aggregate.js';
 import { checkClaims } from '../study/claims.js';
 import { claimsMarkdown } from '../study/claims-markdown.js';
-import type { StudyResult, StudyRow, StudyVariant } from '../study/types.js';
+import type { QuantizationInfo, StudyResult, StudyRow, StudyVariant } from '../study/types.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
 import { describeProgress } from './models.js';
 import { mainJobSteps, runSteps, type MainJobStep } from './run.js';
@@ -48,7 +48,10 @@ Options:
       --llm-judge-strengths <a,..>  strengths it judges (default: the middle strength of the run)
       --llm-judge-arms <a,..>   arms it judges (default emotion,random; also other-emotion)
       --quick                   the small protocol (4 emotions, 2 samples, 10 scenarios, ...)
+      --methods <m,..>          extraction methods (default comprehension,generation)
       --scenarios <n>           steer with the first n usable scenarios only
+      --strengths <a,..>        steering strengths (default those of emosteer steer)
+      --sampling <m,..>         greedy,sampled (default both)
       --no-steer                extraction and evaluation only
   -h, --help                    show this help`;
 
@@ -86,6 +89,9 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
     'llm-judge-arms': { type: 'string' },
     quick: { type: 'boolean' },
     scenarios: { type: 'string' },
+    methods: { type: 'string' },
+    strengths: { type: 'string' },
+    sampling: { type: 'string' },
     'no-steer': { type: 'boolean' },
   }, STUDY_USAGE, io);
   if (typeof parsed === 'number') return parsed;
@@ -104,6 +110,12 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
   }
   const quantizeOnly = values['quantize-models'] ? (values['quantize-models'] as string).split(',') : undefined;
   const judgeChoice = (values['llm-judge'] as string | undefined) ?? 'auto';
+  const methods = ((values.methods as string | undefined) ?? 'comprehension,generation').split(',') as ('comprehension' | 'generation')[];
+  if (methods.length === 0 || methods.some((m) => m !== 'comprehension' && m !== 'generation')) {
+    io.err('emosteer study: --methods takes comprehension and/or generation');
+    return 2;
+  }
+  const steerArgs = (['scenarios', 'strengths', 'sampling'] as const).flatMap((k) => (values[k] ? [`--${k}`, values[k] as string] : []));
   if (sources.length === 0) {
     io.err('emosteer study: --models lists no model');
     return 2;
@@ -130,6 +142,7 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
   }
   await mkdir(out, { recursive: true });
   const paths = new Map<string, string>();
+  const quantInfo = new Map<string, QuantizationInfo>();
   const rows = new Map<string, StudyRow>();
 
   // The LLM judge of each model: a different instruction-tuned model of the study.
@@ -148,10 +161,14 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
     let p = await resolveModel(v.source, { onProgress: (e) => io.err(describeProgress(e)) });
     if (v.requantized) {
       const target = join(modelCacheDir(), 'quantized', `${basename(p).replace(/\.gguf$/i, '')}.${v.requantized}.gguf`);
-      if (!existsSync(target)) {
+      if (!existsSync(target) || !existsSync(`${target}.json`)) {
         io.err(`[study] ${v.id}: quantizing ${basename(p)} to ${v.requantized}`);
-        await quantizeModel(p, { type: v.requantized, out: target });
+        const q = await quantizeModel(p, { type: v.requantized, out: target });
+        // What the file really holds (k-quants fall back to other types on widths that are not
+        // multiples of 256): the study reports it beside the type's name.
+        await writeAtomic(`${target}.json`, `${JSON.stringify({ quantization: q.quantization, bitsPerWeight: q.bitsPerWeight, fallbackTensors: q.fallbackTensors, tensors: q.tensors, tensorTypes: q.tensorTypes, bytes: q.bytesOut, seconds: q.seconds }, null, 2)}\n`);
       }
+      quantInfo.set(v.id, JSON.parse(await readFile(`${target}.json`, 'utf8')) as QuantizationInfo);
       p = target;
     }
     paths.set(v.id, p);
@@ -175,7 +192,7 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
         const path = await modelPath(v);
         let steps: MainJobStep[];
         if (phase === 'protocol') {
-          steps = mainJobSteps(path, dir, { quick: Boolean(values.quick), noSteer: Boolean(values['no-steer']), ...(values.scenarios ? { steerArgs: ['--scenarios', values.scenarios as string] } : {}) }, vio);
+          steps = mainJobSteps(path, dir, { quick: Boolean(values.quick), noSteer: Boolean(values['no-steer']), methods, steerArgs }, vio);
         } else {
           const judge = judgeFor(v);
           if (!judge) continue;
@@ -201,7 +218,10 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
           await writeFile(join(dir, 'study-times.json'), `${JSON.stringify(times, null, 2)}\n`);
           if (code !== 0) throw new EmosteerError('STUDY_STEP_FAILED', lastError || `${s.name} exited with ${code}`);
         }
-        rows.set(v.id, await readRow(v, dir, v.entry, times));
+        const row = await readRow(v, dir, v.entry, times);
+        const qi = quantInfo.get(v.id);
+        if (qi) row.quantization = qi;
+        rows.set(v.id, row);
       } catch (e) {
         failedIds.add(v.id);
         const err = e instanceof EmosteerError ? e : new EmosteerError('STUDY_STEP_FAILED', (e as Error).message ?? String(e));
@@ -225,7 +245,7 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
       createdAt: new Date().toISOString(),
       emosteerVersion: EMOSTEER_VERSION,
       outDir: out,
-      options: { models: sources, quantizations, quick: Boolean(values.quick), llmJudge: judgeChoice, steer: !values['no-steer'] },
+      options: { models: sources, quantizations, quick: Boolean(values.quick), llmJudge: judgeChoice, steer: !values['no-steer'], methods, steerArgs },
       rows: clean,
       comparisons,
       quantization: await quantizationCurves(clean, (id) => join(out, id)),

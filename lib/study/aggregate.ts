@@ -136,7 +136,16 @@ export async function quantizationCurves(rows: readonly StudyRow[], dirOf: (id: 
         value: emotions.reduce((s, e) => s + cosine(a.vector(e, layer), b.vector(e, layer)), 0) / emotions.length,
       }));
       const steeringSuccess = row.steering ? Object.fromEntries(Object.entries(row.steering.judges).map(([k, j]) => [k, j.rate])) : undefined;
-      out.push({ parent: parentId, variant: row.variant.id, quantization: row.variant.requantized!, method, cosine: cos, heldOutAccuracy: row.methods[method]?.heldOutAccuracy.value ?? Number.NaN, ...(steeringSuccess ? { steeringSuccess } : {}) });
+      out.push({
+        parent: parentId,
+        variant: row.variant.id,
+        quantization: row.variant.requantized!,
+        method,
+        cosine: cos,
+        heldOutAccuracy: row.methods[method]?.heldOutAccuracy.value ?? Number.NaN,
+        ...(steeringSuccess ? { steeringSuccess } : {}),
+        ...(row.quantization ? { bitsPerWeight: row.quantization.bitsPerWeight, fallbackTensors: row.quantization.fallbackTensors } : {}),
+      });
     }
   }
   return out;

@@ -51,12 +51,14 @@ export function claimsMarkdown(result: StudyResult): string {
   }
   if (result.quantization.length) {
     lines.push('## Quantization ladder', '');
-    lines.push('| variant | method | mean cosine to shipped precision over blocks | lowest block cosine | held-out accuracy |', '|---|---|---|---|---|');
+    lines.push('Bits per weight are what the file holds: on widths that are not multiples of 256 llama.cpp stores k-quant tensors in other types (fallbacks), so a "q3_k_m" file may hold no 3-bit tensor.', '');
+    lines.push('| variant | bits/weight (fallback tensors) | method | mean cosine to shipped precision over blocks | lowest block cosine | held-out accuracy | steering success (any strength) |', '|---|---|---|---|---|---|---|');
     for (const q of result.quantization) {
       const vals = q.cosine.map((x) => x.value);
       const mean = vals.reduce((a, b) => a + b, 0) / Math.max(1, vals.length);
       const low = q.cosine.reduce((b, x) => (x.value < b.value ? x : b), q.cosine[0] ?? { layer: -1, depth: 0, value: Number.NaN });
-      lines.push(`| ${cell(q.variant)} | ${q.method} | ${f(mean)} | ${f(low.value)} (block ${low.layer}) | ${pct(q.heldOutAccuracy)} |`);
+      const success = q.steeringSuccess ? Object.entries(q.steeringSuccess).map(([k, v]) => `${k} ${pct(v)}`).join(', ') : 'n/a';
+      lines.push(`| ${cell(q.variant)} | ${f(q.bitsPerWeight, 2)} (${q.fallbackTensors ?? 'n/a'}) | ${q.method} | ${f(mean)} | ${f(low.value)} (block ${low.layer}) | ${pct(q.heldOutAccuracy)} | ${cell(success)} |`);
     }
     lines.push('');
   }

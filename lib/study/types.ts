@@ -65,6 +65,19 @@ export interface StudySteeringRow {
   llmJudge?: string;
 }
 
+/** What a requantized file really holds (from `emosteer quantize`). */
+export interface QuantizationInfo {
+  /** llama.cpp's name of the file type. */
+  quantization: string;
+  bitsPerWeight: number;
+  /** Tensors stored in another type because their rows do not fit the target's blocks. */
+  fallbackTensors: number;
+  tensors: number;
+  tensorTypes: Record<string, { tensors: number; bytes: number }>;
+  bytes: number;
+  seconds: number;
+}
+
 /** One row of the study: a model, what it is and what came out. */
 export interface StudyRow {
   variant: StudyVariant;
@@ -83,6 +96,8 @@ export interface StudyRow {
   steering?: StudySteeringRow;
   /** Mean over blocks of the anisotropy baseline. */
   anisotropyMean?: number;
+  /** For a requantized variant: what its file holds. */
+  quantization?: QuantizationInfo;
   /** Wall time per step of this session's work (seconds), from the study log. */
   seconds: Record<string, number>;
   /** Set when the model could not be run; the study goes on with the others. */
@@ -113,6 +128,9 @@ export interface QuantizationCurve {
   cosine: { layer: number; depth: number; value: number }[];
   heldOutAccuracy: number;
   steeringSuccess?: Record<string, number>;
+  /** Bits per weight of the file and tensors that fell back to another type. */
+  bitsPerWeight?: number;
+  fallbackTensors?: number;
 }
 
 /** The verdict on one claim of the paper. */
