@@ -11,7 +11,8 @@
  * ```
  *
  * Layers are block indices 0..nLayer-1: block i's output is llama.cpp's `l_out-i`
- * (Hugging Face `hidden_states[i + 1]`). Block 0 cannot be steered (llama.cpp limitation).
+ * (Hugging Face `hidden_states[i + 1]`, except the last block: Hugging Face's last hidden state is
+ * taken after the final norm, emosteer's before it). Block 0 cannot be steered (llama.cpp limitation).
  *
  * @module
  */
@@ -70,7 +71,8 @@ export type { EvaluationResult, MethodEvaluation, MethodComparison, LayerMetrics
 export { renderReport, type ReportOptions } from './report/html-report.js';
 export { steeringVectors, type SteeringComponent, type SteeringVectorOptions } from './steer/steering-vectors.js';
 export { EmotionMeter, meterStream, type EmotionReading, type MeteredToken } from './steer/emotion-meter.js';
-export { runSteeringExperiment, wilson, DEFAULT_STRENGTHS, DEFAULT_SAMPLING_MODES, type SteeringExperimentOptions, type SteeringResult, type SteeringRun, type SamplingMode, type Proportion } from './steer/experiment.js';
+export { runSteeringExperiment, wilson, DEFAULT_STRENGTHS, DEFAULT_SAMPLING_MODES, type SteeringExperimentOptions, type SteeringResult, type SteeringRun, type SamplingMode, type Proportion, type JudgeSpec } from './steer/experiment.js';
+export { randomDirectionLike, otherEmotionFor, controlContrasts, type SteeringArm, type ControlOptions, type ControlContrast, type ArmOutcome } from './steer/controls.js';
 export { SCENARIOS, SCENARIO_SUITE_VERSION, selectScenarios, type SteeringScenario } from './steer/scenarios.js';
 export { judgeSuccess, type Judge } from './steer/judges/judge.js';
 export { ValenceJudge, EMOTION_VALENCE } from './steer/judges/valence.js';
@@ -83,3 +85,9 @@ export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } fr
 export { fetchModel, resolveModel, type FetchModelOptions, type FetchProgress } from './models/fetch.js';
 export { modelCacheDir } from './models/cache.js';
 export { quantizeModel, parseQuantizationType, QUANTIZATION_TYPES, QUANTIZATION_LADDER, type QuantizationType, type QuantizeModelOptions, type QuantizeProgress, type QuantizeResult } from './quantize-model.js';
+export { defaultThreads } from './context.js';
+export { cohensKappa, fleissKappa, type KappaResult } from './evaluate/statistics.js';
+export { checkClaims } from './study/claims.js';
+export { crossModelComparisons, quantizationCurves, readRow as readStudyRow } from './study/aggregate.js';
+export { renderStudyReport } from './report/study-report.js';
+export type { StudyResult, StudyRow, StudyVariant, StudyMethodRow, StudySteeringRow, CrossModelComparison, QuantizationCurve, QuantizationInfo, ClaimVerdict } from './study/types.js';
