@@ -219,10 +219,6 @@ class RunCheckpoint {
     return cp;
   }
 
-  get restored(): number {
-    return this.runs.size + this.baselines.size;
-  }
-
   async addRun(key: string, run: SteeringRun): Promise<void> {
     this.runs.set(key, run);
     if (this.file) await appendFile(this.file, `${JSON.stringify({ key, run })}\n`);
@@ -291,9 +287,9 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   const checkpoint = await RunCheckpoint.open(options.checkpoint, header);
   const meter = options.meter;
   const total = jobs.length;
-  let done = checkpoint.restored;
   const isDone = (j: Job) => (j.arm === 'baseline' ? checkpoint.baselines.has(j.key) : checkpoint.runs.has(j.key));
   const todo = jobs.filter((j) => !isDone(j));
+  let done = total - todo.length;
   // Baselines first (every steered run is judged against one); then one group after another.
   const groups = new Map<string, Job[]>();
   for (const j of [...todo.filter((x) => x.arm === 'baseline'), ...todo.filter((x) => x.arm !== 'baseline')]) groups.set(j.group, [...(groups.get(j.group) ?? []), j]);
