@@ -105,6 +105,22 @@ describe('generation, sampling, batching and concurrency', () => {
     for (const x of lp.logProbs) expect(x).toBeLessThan(0);
   });
 
+  it('log-probabilities of several continuations after one prompt equal one pass each', async () => {
+    const prompt = 'The judge read the story and said the feeling was';
+    const labels = [' happy', ' sad', ' exasperated', ' x'];
+    const many = await ctx.logProbsMany(prompt, labels);
+    expect(many).toHaveLength(labels.length);
+    for (const [i, label] of labels.entries()) {
+      const one = await ctx.logProbs(prompt, label);
+      expect(Array.from(many[i]!.tokens)).toEqual(Array.from(one.tokens));
+      expect(many[i]!.logProbs).toHaveLength(one.logProbs.length);
+      for (let k = 0; k < one.logProbs.length; k++) expect(Math.abs(many[i]!.logProbs[k]! - one.logProbs[k]!)).toBeLessThan(1e-3);
+    }
+    // The sequence is left empty, as logProbs leaves it.
+    expect(await ctx.sequenceLength(0)).toBe(0);
+    await expect(ctx.logProbsMany(prompt, [''])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('queues concurrent operations on one context instead of corrupting state', async () => {
     const solo = await ctx.generateText('Queue test', { maxTokens: 8 });
     const [a, b, c] = await Promise.all([

@@ -22,6 +22,8 @@ import type { Judge } from './judge.js';
 export interface LogProbScorer {
   /** Log-probabilities of `continuation` after `prompt`. */
   logProbs(prompt: string, continuation: string): Promise<{ total: number; logProbs: ArrayLike<number> }>;
+  /** Optional: all continuations after one prompt decoded once (a Context has it; much faster for long prompts). */
+  logProbsMany?(prompt: string, continuations: readonly string[]): Promise<{ total: number; logProbs: ArrayLike<number> }[]>;
 }
 
 /** Options of {@link LlmJudge}. */
@@ -145,11 +147,16 @@ export class LlmJudge implements Judge {
   async #compute(text: string): Promise<LabelDistribution> {
     const prompt = this.prompt(text);
     const scores: number[] = [];
-    // One label after the other: a context runs one operation at a time anyway.
-    for (const label of this.labels) {
-      const r = await this.#ctx.logProbs(prompt, ` ${label}`);
+    const score = (r: { total: number; logProbs: ArrayLike<number> }) => {
       const n = r.logProbs?.length ?? 0;
-      scores.push(this.#aggregate === 'mean' && n > 0 ? r.total / n : r.total);
+      return this.#aggregate === 'mean' && n > 0 ? r.total / n : r.total;
+    };
+    if (this.#ctx.logProbsMany) {
+      // The prompt once, then every label after it.
+      for (const r of await this.#ctx.logProbsMany(prompt, this.labels.map((l) => ` ${l}`))) scores.push(score(r));
+    } else {
+      // One label after the other: a context runs one operation at a time anyway.
+      for (const label of this.labels) scores.push(score(await this.#ctx.logProbs(prompt, ` ${label}`)));
     }
     const probs = softmax(scores);
     const probabilities: Record<string, number> = {};
