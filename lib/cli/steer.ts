@@ -82,6 +82,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
   const runDir = positionals[0]!;
   let model: Model | undefined;
   let judgeModel: Model | undefined;
+  const lines = progressLines(io);
   const bar = values.json || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'steer |{bar}| {value}/{total} runs | {scenario} | ETA {eta}s', hideCursor: true }, cliProgress.Presets.shades_classic);
   try {
     const sets = await findSets(runDir);
@@ -151,6 +152,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       checkpoint: join(runDir, 'steering.partial.jsonl'),
       onProgress: (done, total, scenario) => {
         if (bar) { if (!bar.isActive) bar.start(total, done, { scenario }); bar.update(done, { scenario }); }
+        else if (!values.json) lines.update(done, total, scenario);
       },
     });
     bar?.stop();
@@ -196,4 +198,25 @@ function judgesFor(): JudgeSpec[] {
     { judge: new ValenceJudge(), margin: 0.05 },
     { judge: new LexiconJudge(), margin: 0.5 },
   ];
+}
+
+/**
+ * Progress for logs (no TTY): a line at most every 30 s, with the rate and the time left, so a
+ * long run in the background shows where it is.
+ */
+function progressLines(io: CliIo, everyMs = 30_000): { update(done: number, total: number, scenario: string): void } {
+  let start = 0;
+  let first = 0;
+  let last = 0;
+  return {
+    update(done, total, scenario) {
+      const now = performance.now();
+      if (start === 0) { start = now; first = done; last = now; return; }
+      if (now - last < everyMs && done < total) return;
+      last = now;
+      const rate = (done - first) / ((now - start) / 1000);
+      const eta = rate > 0 ? (total - done) / rate : Number.NaN;
+      io.err(`[steer] ${done}/${total} continuations, ${rate.toFixed(2)}/s, ETA ${Number.isFinite(eta) ? `${Math.round(eta)} s` : '?'} (${scenario})`);
+    },
+  };
 }
