@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStudy } from '../lib/cli/study.js';
+import { runSteer } from '../lib/cli/steer.js';
 import { checkClaims, minExactP } from '../lib/study/claims.js';
 import { crossModelComparisons } from '../lib/study/aggregate.js';
 import type { StudyResult, StudyRow } from '../lib/study/types.js';
@@ -76,6 +77,10 @@ describe('emosteer study on synthetic models', () => {
     expect(statSync(evalFile).mtimeMs).toBe(before);
     expect(second.lines.join('\n')).not.toMatch(/steering experiment took/);
     expect(existsSync(join(cache, 'models', 'quantized'))).toBe(true);
+    // A model never judges its own outputs.
+    const self = quiet();
+    expect(await runSteer([join(out, ra!.variant.id), '--model', a, '--rescore', '--llm-judge', a], self.io)).toBe(2);
+    expect(self.lines.join('\n')).toMatch(/never judges its own outputs/);
   }, 600_000);
 
   it('rejects unknown models and bad quantization types before running anything', async () => {
