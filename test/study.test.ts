@@ -77,6 +77,14 @@ describe('emosteer study on synthetic models', () => {
     expect(statSync(evalFile).mtimeMs).toBe(before);
     expect(second.lines.join('\n')).not.toMatch(/steering experiment took/);
     expect(existsSync(join(cache, 'models', 'quantized'))).toBe(true);
+    // --report-only runs nothing and writes the same rows.
+    const again = quiet();
+    expect(await runStudy([...args, '--report-only'], again.io)).toBe(1);
+    const reported = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8')) as StudyResult;
+    expect(reported.rows.map((r) => r.methods)).toEqual(study.rows.map((r) => r.methods));
+    expect(reported.rows[3]!.error).toEqual(rx!.error);
+    expect(reported.quantization.find((q) => q.method === 'comprehension')!.bitsPerWeight).toBe(comp.bitsPerWeight);
+    expect(again.lines.join('\n')).not.toMatch(/took/);
     // A model never judges its own outputs.
     const self = quiet();
     expect(await runSteer([join(out, ra!.variant.id), '--model', a, '--rescore', '--llm-judge', a], self.io)).toBe(2);

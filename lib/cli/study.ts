@@ -9,7 +9,7 @@
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import { EMOSTEER_VERSION } from '../extract/common.js';
@@ -53,6 +53,8 @@ Options:
       --strengths <a,..>        steering strengths (default those of emosteer steer)
       --sampling <m,..>         greedy,sampled (default both)
       --no-steer                extraction and evaluation only
+      --report-only             run nothing: write study.json, the report and the claims from
+                                what the model folders hold now (e.g. while a long study runs)
   -h, --help                    show this help`;
 
 interface PlannedVariant extends StudyVariant {
@@ -93,6 +95,7 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
     strengths: { type: 'string' },
     sampling: { type: 'string' },
     'no-steer': { type: 'boolean' },
+    'report-only': { type: 'boolean' },
   }, STUDY_USAGE, io);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
@@ -169,6 +172,8 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
         await writeAtomic(`${target}.json`, `${JSON.stringify({ quantization: q.quantization, bitsPerWeight: q.bitsPerWeight, fallbackTensors: q.fallbackTensors, tensors: q.tensors, tensorTypes: q.tensorTypes, bytes: q.bytesOut, seconds: q.seconds }, null, 2)}\n`);
       }
       quantInfo.set(v.id, JSON.parse(await readFile(`${target}.json`, 'utf8')) as QuantizationInfo);
+      await mkdir(join(out, v.id), { recursive: true });
+      await writeAtomic(join(out, v.id, 'quantization.json'), await readFile(`${target}.json`, 'utf8'));
       p = target;
     }
     paths.set(v.id, p);
@@ -189,9 +194,11 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
       let lastError = '';
       const vio: CliIo = { out: (l) => io.err(l), err: (l) => { if (/^emosteer \w/.test(l)) lastError = l; io.err(l); } };
       try {
-        const path = await modelPath(v);
+        const path = values['report-only'] ? '' : await modelPath(v);
         let steps: MainJobStep[];
-        if (phase === 'protocol') {
+        if (values['report-only']) {
+          steps = [];
+        } else if (phase === 'protocol') {
           steps = mainJobSteps(path, dir, { quick: Boolean(values.quick), noSteer: Boolean(values['no-steer']), methods, steerArgs }, vio);
         } else {
           const judge = judgeFor(v);
@@ -219,8 +226,16 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
           if (code !== 0) throw new EmosteerError('STUDY_STEP_FAILED', lastError || `${s.name} exited with ${code}`);
         }
         const row = await readRow(v, dir, v.entry, times);
-        const qi = quantInfo.get(v.id);
+        const qPath = join(dir, 'quantization.json');
+        const qi = quantInfo.get(v.id) ?? (existsSync(qPath) ? (JSON.parse(await readFile(qPath, 'utf8')) as QuantizationInfo) : undefined);
         if (qi) row.quantization = qi;
+        const errPath = join(dir, 'study-error.json');
+        if (values['report-only'] && existsSync(errPath)) {
+          row.error = JSON.parse(await readFile(errPath, 'utf8')) as NonNullable<StudyRow['error']>;
+          failedIds.add(v.id);
+        } else if (!values['report-only']) {
+          await rm(errPath, { force: true });
+        }
         rows.set(v.id, row);
       } catch (e) {
         failedIds.add(v.id);
@@ -228,6 +243,8 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
         io.err(`[${label}] ${step} failed: ${err.message} — recorded in the study, going on with the next model`);
         const row = await readRow(v, dir, v.entry, times).catch((): StudyRow => ({ variant: v, methods: {}, seconds: times }));
         row.error = { step, code: err.code, message: err.message };
+        // Kept in the model's folder, so that a report written later still shows it.
+        await writeAtomic(join(dir, 'study-error.json'), `${JSON.stringify(row.error, null, 2)}\n`);
         rows.set(v.id, row);
       }
       await writeStudy(plan.filter((p) => rows.has(p.id)).map((p) => rows.get(p.id)!));
