@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { EmosteerError } from '../errors.js';
 import { findSets } from '../evaluate/evaluate.js';
@@ -110,7 +110,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       const modes = ((values['llm-judge-sampling'] as string | undefined) ?? 'greedy').split(',');
       const arms = ((values['llm-judge-arms'] as string | undefined) ?? 'emotion,random,other-emotion').split(',');
       judges.push({ judge: new LlmJudge(judgeCtx), margin: 0.02, applies: (r) => modes.includes(r.sampling) && arms.includes(r.arm) && (!strengths || strengths.includes(r.strength)) });
-      llmJudge = { model: judgeModel.info.description, sha256: judgeSha, sampling: modes, arms, ...(strengths ? { strengths } : {}) };
+      llmJudge = { model: judgeModel.info.description, file: basename(judgePath), sha256: judgeSha, sampling: modes, arms, ...(strengths ? { strengths } : {}) };
     }
     if (values.rescore) {
       const saved = JSON.parse(await readFile(join(runDir, 'steering.json'), 'utf8')) as SteeringReportData;

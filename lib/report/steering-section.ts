@@ -13,7 +13,7 @@ export interface SteeringReportData extends SteeringResult {
   logitLens?: LensResult[];
   meterLayer?: number;
   /** The model behind the LLM judge (never the steered one) and the runs it judged. */
-  llmJudge?: { model: string; sha256: string; sampling: string[]; arms?: string[]; strengths?: number[] };
+  llmJudge?: { model: string; file?: string; sha256: string; sampling: string[]; arms?: string[]; strengths?: number[] };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -95,7 +95,7 @@ function controlTables(data: SteeringReportData): string {
     parts.push('</tbody></table>');
   }
   if (data.judgeAgreement?.length) {
-    parts.push(`<p>Agreement of the judges on the same runs (Cohen's kappa of their success verdicts, 95% bootstrap interval over runs)${data.llmJudge ? `; the LLM judge is ${escapeHtml(data.llmJudge.model)}, a different model from the steered one, on ${escapeHtml(data.llmJudge.sampling.join(', '))} runs${data.llmJudge.strengths ? ` at strengths ${escapeHtml(data.llmJudge.strengths.join(', '))}` : ''}` : ''}:</p>`);
+    parts.push(`<p>Agreement of the judges on the same runs (Cohen's kappa of their success verdicts, 95% bootstrap interval over runs)${data.llmJudge ? `; the LLM judge is ${escapeHtml(data.llmJudge.file ?? data.llmJudge.model)} (${escapeHtml(data.llmJudge.model)}), a different model from the steered one, on ${escapeHtml(data.llmJudge.sampling.join(', '))} runs${data.llmJudge.strengths ? ` at strengths ${escapeHtml(data.llmJudge.strengths.join(', '))}` : ''}` : ''}:</p>`);
     parts.push('<table data-table="judge-agreement"><thead><tr><th>judges</th><th>runs</th><th>observed agreement</th><th>kappa</th><th>95% CI</th></tr></thead><tbody>');
     for (const a of data.judgeAgreement) {
       parts.push(`<tr><td>${escapeHtml(a.judges.join(' vs '))}</td><td>${a.runs}</td><td>${pct(a.observed)}</td><td>${Number.isFinite(a.kappa) ? a.kappa.toFixed(2) : 'undefined'}</td><td>${a.ci95 ? a.ci95.map((x) => (Number.isFinite(x) ? x.toFixed(2) : '?')).join(' to ') : ''}</td></tr>`);

@@ -57,7 +57,7 @@ export function steeringRow(s: SteeringReportData): StudySteeringRow {
     runs: s.runs.length,
     logitLensNonLatin: nonLatin.length ? nonLatin.reduce((a, b) => a + b, 0) / nonLatin.length : Number.NaN,
     judgeAgreement: (s.judgeAgreement ?? []).map((a) => ({ judges: a.judges, runs: a.runs, kappa: a.kappa, ...(a.ci95 ? { ci95: a.ci95 } : {}) })),
-    ...(s.llmJudge ? { llmJudge: s.llmJudge.model } : {}),
+    ...(s.llmJudge ? { llmJudge: s.llmJudge.file ?? s.llmJudge.model } : {}),
   };
 }
 
