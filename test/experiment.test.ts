@@ -170,3 +170,18 @@ describe('steering controls', () => {
     }
   });
 });
+
+describe('steered minus control over the same sampling modes', () => {
+  it('leaves out emotion-arm runs of modes the control never ran under', async () => {
+    const { controlContrasts } = await import('../lib/steer/controls.js');
+    const outcomes = [];
+    for (let s = 0; s < 10; s++) {
+      outcomes.push({ scenario: `s${s}`, arm: 'emotion' as const, strength: 1, sampling: 'greedy', seed: 0, success: s < 5 });
+      outcomes.push({ scenario: `s${s}`, arm: 'emotion' as const, strength: 1, sampling: 'sampled', seed: 0, success: true });
+      outcomes.push({ scenario: `s${s}`, arm: 'random' as const, strength: 1, sampling: 'greedy', seed: 0, success: false });
+    }
+    const c = controlContrasts({ j: outcomes }, [1], 'greedy', { resamples: 100 }).find((x) => x.strength === 1)!;
+    expect(c.steeredRate).toBeCloseTo(0.5, 9); // greedy only; with the sampled runs it would be 0.75
+    expect(c.controlRate).toBe(0);
+  });
+});

@@ -11,7 +11,8 @@
  *   scenario's own target (a vector that is specific to its emotion should not move a judge
  *   of a different emotion as often).
  * The contrast "steered minus control" is estimated per strength with a bootstrap that
- * resamples whole scenarios (runs of one scenario are not independent).
+ * resamples whole scenarios (runs of one scenario are not independent), both arms taken over
+ * the sampling modes the control ran under.
  *
  * @module
  */
@@ -129,9 +130,13 @@ export function controlContrasts(outcomes: Record<string, readonly ArmOutcome[]>
   for (const [judge, list] of Object.entries(outcomes)) {
     for (const control of ['random', 'other-emotion'] as const) {
       if (!list.some((o) => o.arm === control)) continue;
+      // Both arms over the sampling modes the control ran under (greedy only by default), so
+      // that the steered rate is not averaged over modes the control never saw.
+      const modes = new Set(list.filter((o) => o.arm === control).map((o) => o.sampling));
+      const same = list.filter((o) => modes.has(o.sampling));
       for (const strength of [...strengths, 'any' as const]) {
-        const a = scenarioRates(list, 'emotion', strength, firstMode);
-        const b = scenarioRates(list, control, strength, firstMode);
+        const a = scenarioRates(same, 'emotion', strength, firstMode);
+        const b = scenarioRates(same, control, strength, firstMode);
         const both = [...a.keys()].filter((k) => b.has(k));
         if (both.length === 0) continue;
         const x = both.map((k) => a.get(k)!);

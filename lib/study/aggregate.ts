@@ -13,6 +13,8 @@ import type { EvaluationResult, MethodEvaluation } from '../evaluate/types.js';
 import { findSets } from '../evaluate/evaluate.js';
 import type { ModelEntry } from '../models/registry.js';
 import type { SteeringReportData } from '../report/steering-section.js';
+import { DEFAULT_SAMPLING_MODES, summarize } from '../steer/experiment.js';
+import { SCENARIOS } from '../steer/scenarios.js';
 import { cosine } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import type { CrossModelComparison, QuantizationCurve, StudyMethodRow, StudyRow, StudySteeringRow, StudyVariant } from './types.js';
@@ -65,6 +67,20 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   return existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as T) : undefined;
 }
 
+/**
+ * The summary of a saved steering run recomputed from its runs with this version's rules
+ * (success rates, contrasts, agreement), so that a study compares every model alike even
+ * when their steering.json files were written by different versions.
+ */
+export function resummarize(saved: SteeringReportData): SteeringReportData {
+  const ids = new Set(saved.runs.map((r) => r.scenario));
+  const modes = DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name));
+  if (modes.length === 0) return saved;
+  const judges = Object.keys(saved.judges);
+  const fresh = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => ids.has(x.id)), saved.strengths, modes, saved.runs, judges, { controlRuns: saved.controlRuns ?? [], ...(saved.controls ? { controls: saved.controls } : {}) });
+  return { ...saved, ...fresh };
+}
+
 /** Reads a run folder of the study into its row (what exists of it). */
 export async function readRow(variant: StudyVariant, dir: string, entry: ModelEntry | undefined, seconds: Record<string, number>): Promise<StudyRow> {
   const evaluation = await readJson<EvaluationResult>(join(dir, 'evaluation.json'));
@@ -87,7 +103,7 @@ export async function readRow(variant: StudyVariant, dir: string, entry: ModelEn
     };
   }
   if (evaluation?.anisotropy.length) row.anisotropyMean = evaluation.anisotropy.reduce((a, l) => a + l.value, 0) / evaluation.anisotropy.length;
-  if (steering) row.steering = steeringRow(steering);
+  if (steering) row.steering = steeringRow(resummarize(steering));
   return row;
 }
 
