@@ -11,6 +11,12 @@ const run = promisify(execFile);
 const cli = (...args: string[]) => run(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
 
 describe('the emosteer command line (built dist/)', () => {
+  it('ends quietly when the reader of its output goes away (EPIPE)', async () => {
+    // `true` exits without reading: the command's first write finds the pipe closed.
+    const r = await run('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" dist/cli/main.js models list | true`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+  });
+
   it('synth -> info -> extract -> export-gguf -> import-gguf', async () => {
     const model = tempPath('cli.gguf');
     const synth = await cli('synth', '--out', model, '--layers', '3', '--embd', '64', '--seed', '5', '--json');
