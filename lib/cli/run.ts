@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runEvaluate } from './evaluate.js';
 import { runExtract } from './extract.js';
@@ -68,7 +68,7 @@ export function mainJobSteps(model: string, out: string, options: MainJobOptions
     { name: 'comprehension extraction', done: () => existsSync(join(out, 'comprehension', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'comprehension', '--out', join(out, 'comprehension'), ...quick], io) },
     { name: 'generation extraction', done: () => existsSync(join(out, 'generation', 'manifest.json')), run: () => runExtract(['--model', model, '--method', 'generation', '--out', join(out, 'generation'), ...quick, ...(options.quick ? ['--max-tokens', '48'] : [])], io) },
   ].filter((s) => methods.some((m) => s.name.startsWith(m))).concat([
-    { name: 'evaluation', done: () => existsSync(join(out, 'evaluation.json')), run: () => runEvaluate([out, '--model', model], io) },
+    { name: 'evaluation', done: () => evaluated(out, methods), run: () => runEvaluate([out, '--model', model], io) },
     ...(options.noSteer ? [] : [{ name: 'steering experiment', done: () => existsSync(join(out, 'steering.json')), run: () => runSteer([out, '--model', model, ...(options.quick ? ['--scenarios', '10', '--strengths', '0.01,0.03', '--sampling', 'greedy', '--random-seeds', '1'] : []), ...(options.steerArgs ?? [])], io) }]),
     ...(options.noReport ? [] : [{ name: 'report', done: () => false, run: () => runReport([out, '--out', join(out, 'report.html')], io) }]),
   ]);
@@ -116,4 +116,16 @@ export async function runRun(argv: string[], io: CliIo = defaultIo): Promise<num
   if (code !== 0) return code;
   io.err(`[run] done: open ${join(out, 'report.html')}`);
   return 0;
+}
+
+/** True when <out>/evaluation.json exists and covers every method asked for (a set extracted later makes it stale). */
+function evaluated(out: string, methods: readonly string[]): boolean {
+  const p = join(out, 'evaluation.json');
+  if (!existsSync(p)) return false;
+  try {
+    const e = JSON.parse(readFileSync(p, 'utf8')) as { methods?: Record<string, unknown> };
+    return methods.every((m) => e.methods?.[m] !== undefined);
+  } catch {
+    return false;
+  }
 }
