@@ -50,8 +50,6 @@ export interface MainJobOptions {
   noSteer?: boolean;
   /** Extra arguments of `emosteer steer`. */
   steerArgs?: readonly string[];
-  /** Leave out the per-run report (the study writes its own). */
-  noReport?: boolean;
   /** Extraction methods to run (default both). */
   methods?: readonly ('comprehension' | 'generation')[];
 }
@@ -70,7 +68,7 @@ export function mainJobSteps(model: string, out: string, options: MainJobOptions
   ].filter((s) => methods.some((m) => s.name.startsWith(m))).concat([
     { name: 'evaluation', done: () => evaluated(out, methods), run: () => runEvaluate([out, '--model', model], io) },
     ...(options.noSteer ? [] : [{ name: 'steering experiment', done: () => existsSync(join(out, 'steering.json')), run: () => runSteer([out, '--model', model, ...(options.quick ? ['--scenarios', '10', '--strengths', '0.01,0.03', '--sampling', 'greedy', '--random-seeds', '1'] : []), ...(options.steerArgs ?? [])], io) }]),
-    ...(options.noReport ? [] : [{ name: 'report', done: () => false, run: () => runReport([out, '--out', join(out, 'report.html')], io) }]),
+    { name: 'report', done: () => false, run: () => runReport([out, '--out', join(out, 'report.html')], io) },
   ]);
 }
 
