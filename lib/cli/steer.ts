@@ -17,7 +17,6 @@ import { loadModel, type Model } from '../model.js';
 import type { SteeringReportData } from '../report/steering-section.js';
 import { EmotionMeter } from '../steer/emotion-meter.js';
 import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, rescoreRuns, runSteeringExperiment, summarize, type JudgeSpec } from '../steer/experiment.js';
-import type { Judge } from '../steer/judges/judge.js';
 import { LexiconJudge } from '../steer/judges/lexicon.js';
 import { LlmJudge } from '../steer/judges/llm-judge.js';
 import { ValenceJudge } from '../steer/judges/valence.js';
