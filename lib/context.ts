@@ -24,11 +24,14 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
 }
 import { TextDecoder } from 'node:util';
 import { Activations, type Pooling } from './activations.js';
+import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { EmosteerError, fromNativeError } from './errors.js';
 import type { ChatMessage, Model } from './model.js';
 import { addon, type NativeContext, type NativeSampler, type NativeStepItem, type NativeStepResult } from './native.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
+import { compileSteering, flattenVectors, SteeringResolver, type Steering, type SteeringOption } from './steering.js';
 import { Mutex } from './util/mutex.js';
+import { SequenceLocks } from './util/sequence-locks.js';
 
 /** Options of {@link Model.createContext}. */
 export interface ContextOptions {
@@ -92,6 +95,8 @@ export interface EvaluateOptions {
   addSpecial?: boolean;
   /** For text input: parse special tokens written in the text (default false; true for chat messages). */
   parseSpecial?: boolean;
+  /** Steering of this call's tokens only (see {@link Steering}); every token counts as prompt. */
+  steering?: Steering | null;
   /** Cancels the operation. */
   signal?: AbortSignal;
 }
@@ -125,8 +130,24 @@ export interface GenerateOptions extends SamplingOptions {
   capture?: { layers?: readonly number[] | 'all'; tensor?: string; prompt?: Pooling };
   addSpecial?: boolean;
   parseSpecial?: boolean;
+  /**
+   * Steering of this generation's sequence only, for this call only: fixed, or a schedule
+   * asked before every token (see {@link SteeringOption}). Other sequences decoded in the
+   * same batch are not touched; context-wide steering (setSteering) adds to it.
+   */
+  steering?: SteeringOption;
   /** Cancels generation; stops within one token. */
   signal?: AbortSignal;
+}
+
+/** Options of {@link Context.generateBatch}. */
+export interface GenerateBatchOptions extends GenerateOptions {
+  /** Seed of prompt i (default: options.seed for all). */
+  seeds?: readonly number[];
+  /** Steering of prompt i (default: options.steering for all). */
+  steerings?: readonly SteeringOption[];
+  /** Called with every token as it is generated. */
+  onToken?: (sequence: number, token: GeneratedToken) => void;
 }
 
 /** One generated token. */
@@ -187,6 +208,7 @@ export interface LogProbResult {
 interface SeqState {
   seq: number;
   sampler: NativeSampler;
+  steering: SteeringResolver;
   pending: number;
   eog: boolean;
   count: number;
@@ -194,6 +216,18 @@ interface SeqState {
   decoder: TextDecoder;
   text: string;
 }
+
+/** What a dropped generation still holds, released when its generator is garbage collected. */
+interface Reservation {
+  release?: () => void;
+}
+
+/**
+ * Releases the sequences of generators dropped without `return()` (an abandoned
+ * `for await` that never finished nor broke out): they are collectable while suspended, and
+ * their reservation goes with them.
+ */
+const abandoned = new FinalizationRegistry<Reservation>((r) => r.release?.());
 
 /** An inference context on a {@link Model}. */
 export class Context {
@@ -203,8 +237,12 @@ export class Context {
   readonly options: Readonly<Required<Omit<ContextOptions, 'flashAttention'>>>;
   readonly #seed: number;
   readonly #native: NativeContext;
+  /** Taken for each native operation (one step, one synchronous call), never across a yield. */
   readonly #mutex = new Mutex();
+  /** Sequences reserved by running calls. */
+  readonly #sequences = new SequenceLocks();
   #disposed = false;
+  #disposing = false;
 
   private constructor(model: Model, native: NativeContext, seed: number) {
     this.model = model;
@@ -252,8 +290,33 @@ export class Context {
   get disposed(): boolean { return this.#disposed; }
 
   #check(): NativeContext {
-    if (this.#disposed) throw new EmosteerError('DISPOSED', 'the context was disposed; create a new one');
+    if (this.#disposed || this.#disposing) throw disposedError();
     return this.#native;
+  }
+
+  /** Runs `fn` on the native context while no other operation runs on it. */
+  #exclusive<T>(fn: (native: NativeContext) => T | Promise<T>): Promise<T> {
+    return this.#mutex.run(() => fn(this.#check()));
+  }
+
+  /** Reserves sequences for the length of `fn`. */
+  async #reserved<T>(seqs: readonly number[], fn: () => Promise<T>): Promise<T> {
+    this.#checkSequences(seqs);
+    const release = await this.#sequences.acquire(seqs);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  #checkSequences(seqs: readonly number[]): void {
+    this.#check();
+    for (const s of seqs) {
+      if (!Number.isInteger(s) || s < 0 || s >= this.options.sequences) {
+        throw new EmosteerError('INVALID_ARGUMENT', `sequence ${s} is outside 0..${this.options.sequences - 1} (create the context with more sequences)`);
+      }
+    }
   }
 
   /** Resolves a prompt to token ids. */
@@ -304,18 +367,35 @@ export class Context {
     return p === 'all' ? n : 1;
   }
 
-  async #step(items: NativeStepItem[], layers?: Int32Array, tensor?: string, signal?: AbortSignal): Promise<NativeStepResult[]> {
-    const native = this.#check();
+  /** The steering item field of a fixed per-call steering on prompt tokens. */
+  #promptSteering(steering: Steering | null | undefined): Pick<NativeStepItem, 'steering'> {
+    if (steering === null || steering === undefined) return {};
+    const c = compileSteering(this.model, steering);
+    return c.positions === 'generated' ? {} : { steering: c.native };
+  }
+
+  /** One native step under the context's mutex (optionally after a synchronous preparation). */
+  async #step(items: NativeStepItem[], layers?: Int32Array, tensor?: string, signal?: AbortSignal, before?: (native: NativeContext) => void): Promise<NativeStepResult[]> {
     if (signal?.aborted) throw abortError(signal);
-    const onAbort = () => native.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await native.step(items, layers, tensor);
-    } catch (err) {
-      throw fromNativeError(err);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return this.#exclusive(async (native) => {
+      if (before) call(() => before(native));
+      if (signal?.aborted) throw abortError(signal);
+      const onAbort = () => native.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await native.step(items, layers, tensor);
+      } catch (err) {
+        if (this.#disposing) throw disposedError(err);
+        throw fromNativeError(err);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /** A synchronous native call under the mutex. */
+  #sync<T>(fn: (native: NativeContext) => T): Promise<T> {
+    return this.#exclusive((native) => call(() => fn(native)));
   }
 
   /**
@@ -327,15 +407,14 @@ export class Context {
    * activations!.get(5); // Float32Array(nEmbd), block 5's output at the last token
    */
   async evaluate(input: PromptInput, options: EvaluateOptions = {}): Promise<EvaluateResult> {
-    return this.#mutex.run(async () => {
-      const native = this.#check();
-      const seq = options.sequence ?? 0;
+    const seq = options.sequence ?? 0;
+    return this.#reserved([seq], async () => {
       const tokens = this.tokenizePrompt(input, { addSpecial: options.addSpecial ?? !options.append, parseSpecial: options.parseSpecial });
       if (tokens.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'the prompt is empty');
       const layers = options.capture ? this.#layers(options.capture.layers) : undefined;
       const pool = options.capture ? this.#pool(options.capture.pooling, tokens.length) : { pool: 'none' as const };
-      if (!options.append) call(() => native.clearSequence(seq));
-      const [r] = await this.#step([{ seq, tokens, logits: options.logits ?? false, ...pool }], layers, options.capture?.tensor, options.signal);
+      const item: NativeStepItem = { seq, tokens, logits: options.logits ?? false, ...pool, ...this.#promptSteering(options.steering) };
+      const [r] = await this.#step([item], layers, options.capture?.tensor, options.signal, options.append ? undefined : (n) => n.clearSequence(seq));
       const out: EvaluateResult = { tokens };
       if (r!.logits) out.logits = r!.logits;
       if (layers && r!.activations) {
@@ -348,15 +427,15 @@ export class Context {
   /**
    * Decodes several prompts in one batch (sequences 0..n-1, each started afresh) and captures
    * the same blocks and pooling for each: the fast path for reading many short passages.
-   * Needs a context with `sequences >= inputs.length`.
+   * Needs a context with `sequences >= inputs.length`. `steerings[i]` steers prompt i only.
    */
-  async evaluateBatch(inputs: PromptInput[], options: Omit<EvaluateOptions, 'sequence' | 'append'> = {}): Promise<EvaluateResult[]> {
+  async evaluateBatch(inputs: PromptInput[], options: Omit<EvaluateOptions, 'sequence' | 'append'> & { steerings?: readonly (Steering | null | undefined)[] } = {}): Promise<EvaluateResult[]> {
     if (inputs.length === 0) return [];
     if (inputs.length > this.options.sequences) {
       throw new EmosteerError('INVALID_ARGUMENT', `${inputs.length} prompts but the context has ${this.options.sequences} sequences; create it with { sequences: ${inputs.length} }`);
     }
-    return this.#mutex.run(async () => {
-      const native = this.#check();
+    const seqs = inputs.map((_, i) => i);
+    return this.#reserved(seqs, async () => {
       const all = inputs.map((inp) => this.tokenizePrompt(inp, { addSpecial: options.addSpecial ?? true, parseSpecial: options.parseSpecial }));
       all.forEach((t, i) => { if (t.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `prompt ${i} is empty`); });
       const layers = options.capture ? this.#layers(options.capture.layers) : undefined;
@@ -365,10 +444,10 @@ export class Context {
         tokens,
         logits: options.logits ?? false,
         ...(options.capture ? this.#pool(options.capture.pooling, tokens.length) : { pool: 'none' as const }),
+        ...this.#promptSteering(options.steerings?.[seq] ?? options.steering),
       }));
-      for (let seq = 0; seq < all.length; seq++) call(() => native.clearSequence(seq));
       try {
-        const res = await this.#step(items, layers, options.capture?.tensor, options.signal);
+        const res = await this.#step(items, layers, options.capture?.tensor, options.signal, (n) => { for (const seq of seqs) n.clearSequence(seq); });
         return res.map((r, i) => {
           const out: EvaluateResult = { tokens: all[i]! };
           if (r.logits) out.logits = r.logits;
@@ -376,8 +455,17 @@ export class Context {
           return out;
         });
       } finally {
-        if (!this.#disposed) for (let seq = 0; seq < all.length; seq++) call(() => native.clearSequence(seq));
+        await this.#clearQuietly(seqs);
       }
+    });
+  }
+
+  /** Clears sequences after a call that must leave them empty (skipped once disposed). */
+  async #clearQuietly(seqs: readonly number[]): Promise<void> {
+    if (this.#disposed || this.#disposing) return;
+    await this.#mutex.run(() => {
+      if (this.#disposed || this.#disposing) return;
+      call(() => { for (const s of seqs) this.#native.clearSequence(s); });
     });
   }
 
@@ -385,25 +473,20 @@ export class Context {
    * Log-probabilities of `continuation` after `prompt` (one pass), e.g. for perplexity or for
    * scoring labels. Uses sequence `options.sequence` (default 0) and leaves it cleared.
    */
-  async logProbs(prompt: PromptInput, continuation: string | ArrayLike<number>, options: { sequence?: number; signal?: AbortSignal } = {}): Promise<LogProbResult> {
-    return this.#mutex.run(async () => {
-      const native = this.#check();
-      const seq = options.sequence ?? 0;
+  async logProbs(prompt: PromptInput, continuation: string | ArrayLike<number>, options: { sequence?: number; steering?: Steering | null; signal?: AbortSignal } = {}): Promise<LogProbResult> {
+    const seq = options.sequence ?? 0;
+    return this.#reserved([seq], async () => {
       const p = this.tokenizePrompt(prompt);
       const c = typeof continuation === 'string' ? this.model.tokenize(continuation, { addSpecial: false }) : Int32Array.from(continuation);
       if (p.length === 0 || c.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'logProbs needs a non-empty prompt and continuation');
       const tokens = new Int32Array(p.length + c.length);
       tokens.set(p, 0);
       tokens.set(c, p.length);
-      call(() => native.clearSequence(seq));
       try {
-        const [r] = await this.#step([{ seq, tokens, scoreFrom: p.length }], undefined, undefined, options.signal);
-        const logProbs = r!.scores!;
-        let total = 0;
-        for (const v of logProbs) total += v;
-        return { tokens: c, logProbs, total, perplexity: Math.exp(-total / logProbs.length) };
+        const [r] = await this.#step([{ seq, tokens, scoreFrom: p.length, ...this.#promptSteering(options.steering) }], undefined, undefined, options.signal, (n) => n.clearSequence(seq));
+        return logProbResult(c, r!.scores!);
       } finally {
-        if (!this.#disposed) call(() => native.clearSequence(seq));
+        await this.#clearQuietly([seq]);
       }
     });
   }
@@ -416,50 +499,57 @@ export class Context {
    * (default 0) and leaves it cleared. Equal to {@link logProbs} per continuation up to
    * float rounding (tested to 1e-3).
    */
-  async logProbsMany(prompt: PromptInput, continuations: readonly (string | ArrayLike<number>)[], options: { sequence?: number; signal?: AbortSignal } = {}): Promise<LogProbResult[]> {
-    return this.#mutex.run(async () => {
-      const native = this.#check();
-      const seq = options.sequence ?? 0;
+  async logProbsMany(prompt: PromptInput, continuations: readonly (string | ArrayLike<number>)[], options: { sequence?: number; steering?: Steering | null; signal?: AbortSignal } = {}): Promise<LogProbResult[]> {
+    const seq = options.sequence ?? 0;
+    return this.#reserved([seq], async () => {
       const p = this.tokenizePrompt(prompt);
       const cs = continuations.map((c) => (typeof c === 'string' ? this.model.tokenize(c, { addSpecial: false }) : Int32Array.from(c)));
       if (p.length === 0 || cs.some((c) => c.length === 0)) throw new EmosteerError('INVALID_ARGUMENT', 'logProbsMany needs a non-empty prompt and non-empty continuations');
-      call(() => native.clearSequence(seq));
+      const steer = this.#promptSteering(options.steering);
       try {
         // All of the prompt but its last token stays in the cache; the last token is decoded
         // with each continuation, so that its logits score the continuation's first token.
         const keep = p.length - 1;
-        if (keep > 0) await this.#step([{ seq, tokens: p.subarray(0, keep) }], undefined, undefined, options.signal);
+        await this.#sync((n) => n.clearSequence(seq));
+        if (keep > 0) await this.#step([{ seq, tokens: p.subarray(0, keep), ...steer }], undefined, undefined, options.signal);
         const out: LogProbResult[] = [];
         for (const c of cs) {
           const tokens = new Int32Array(1 + c.length);
           tokens[0] = p[keep]!;
           tokens.set(c, 1);
-          const [r] = await this.#step([{ seq, tokens, scoreFrom: 1 }], undefined, undefined, options.signal);
-          call(() => native.clearSequence(seq, keep));
-          const logProbs = r!.scores!;
-          let total = 0;
-          for (const v of logProbs) total += v;
-          out.push({ tokens: c, logProbs, total, perplexity: Math.exp(-total / logProbs.length) });
+          const [r] = await this.#step([{ seq, tokens, scoreFrom: 1, ...steer }], undefined, undefined, options.signal);
+          await this.#sync((n) => n.clearSequence(seq, keep));
+          out.push(logProbResult(c, r!.scores!));
         }
         return out;
       } finally {
-        if (!this.#disposed) call(() => native.clearSequence(seq));
+        await this.#clearQuietly([seq]);
       }
     });
   }
 
   /**
    * Streams generated tokens. Capture (optional) yields each token's own activations without
-   * a second forward pass.
+   * a second forward pass. The context is free between tokens: other calls, `setSteering`
+   * and `dispose` may run while a generation is suspended at a token (dispose ends it with a
+   * DISPOSED error). Its sequence stays reserved until it finishes, is returned from (`break`
+   * in `for await`) or is garbage collected.
    *
    * @example
    * for await (const t of ctx.generate({ messages: [{ role: 'user', content: 'Hi' }] }, { maxTokens: 32 })) {
    *   process.stdout.write(t.text);
    * }
    */
-  async *generate(input: PromptInput, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken, GenerationResult, undefined> {
+  generate(input: PromptInput, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken, GenerationResult, undefined> {
+    const reservation: Reservation = {};
+    const it = this.#streamOne(input, options, reservation);
+    abandoned.register(it, reservation);
+    return it;
+  }
+
+  async *#streamOne(input: PromptInput, options: GenerateOptions, reservation: Reservation): AsyncGenerator<GeneratedToken, GenerationResult, undefined> {
     const results: GenerationResult[] = [];
-    const gen = this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? this.#seed], results);
+    const gen = this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? this.#seed], [options.steering], results, reservation);
     for await (const ev of gen) yield ev.token;
     return results[0]!;
   }
@@ -467,23 +557,28 @@ export class Context {
   /** Generates to the end and returns the whole result. */
   async generateText(input: PromptInput, options: GenerateOptions = {}): Promise<GenerationResult> {
     const results: GenerationResult[] = [];
-    for await (const _ of this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? this.#seed], results)) { /* drain */ }
+    for await (const _ of this.#generateMany([input], [options.sequence ?? 0], options, [options.seed ?? this.#seed], [options.steering], results, {})) { /* drain */ }
     return results[0]!;
   }
 
   /**
    * Generates for several prompts at once, decoding all sequences together in each step
    * (needs a context with `sequences >= inputs.length`). Sequence i uses seed `seeds[i]`
-   * (default: options.seed for all), so results equal one-at-a-time runs with those seeds.
+   * (default: options.seed for all) and steering `steerings[i]` (default: options.steering),
+   * so results equal one-at-a-time runs with those seeds and steerings.
    */
-  async generateBatch(inputs: PromptInput[], options: GenerateOptions & { seeds?: readonly number[]; onToken?: (sequence: number, token: GeneratedToken) => void } = {}): Promise<GenerationResult[]> {
+  async generateBatch(inputs: PromptInput[], options: GenerateBatchOptions = {}): Promise<GenerationResult[]> {
     if (inputs.length === 0) return [];
     if (inputs.length > this.options.sequences) {
       throw new EmosteerError('INVALID_ARGUMENT', `${inputs.length} prompts but the context has ${this.options.sequences} sequences; create it with { sequences: ${inputs.length} }`);
     }
+    if (options.steerings !== undefined && options.steerings.length !== inputs.length) {
+      throw new EmosteerError('INVALID_ARGUMENT', `${options.steerings.length} steerings for ${inputs.length} prompts`);
+    }
     const seeds = inputs.map((_, i) => options.seeds?.[i] ?? options.seed ?? this.#seed);
+    const steerings = inputs.map((_, i) => (options.steerings ? options.steerings[i] : options.steering));
     const results: GenerationResult[] = [];
-    for await (const ev of this.#generateMany(inputs, inputs.map((_, i) => i), options, seeds, results)) {
+    for await (const ev of this.#generateMany(inputs, inputs.map((_, i) => i), options, seeds, steerings, results, {})) {
       options.onToken?.(ev.index, ev.token);
     }
     return results;
@@ -494,23 +589,29 @@ export class Context {
     seqs: number[],
     options: GenerateOptions,
     seeds: number[],
+    steerings: SteeringOption[],
     results: GenerationResult[],
+    reservation: Reservation,
   ): AsyncGenerator<{ index: number; token: GeneratedToken }> {
     const maxTokens = options.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EmosteerError('INVALID_ARGUMENT', 'maxTokens must be a non-negative integer');
     const stopOnEog = options.stopOnEog ?? true;
     const stops = options.stop ?? [];
-    const release = await this.#mutex.lock();
+    this.#checkSequences(seqs);
+    const release = await this.#sequences.acquire(seqs);
+    reservation.release = release;
     try {
-      const native = this.#check();
+      this.#check();
       const prompts = inputs.map((inp) => this.tokenizePrompt(inp, { addSpecial: options.addSpecial ?? !options.append, parseSpecial: options.parseSpecial }));
       prompts.forEach((p, i) => { if (p.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `prompt ${i} is empty`); });
       const capture = options.capture;
       const layers = capture ? this.#layers(capture.layers) : undefined;
       const sampling = { ...DEFAULT_SAMPLING, ...definedOnly(options) };
+      delete (sampling as { steering?: unknown }).steering;
       const states: SeqState[] = seqs.map((seq, i) => ({
         seq,
         sampler: call(() => new (addon().NativeSampler)(this.model.checkNative(), { ...sampling, seed: seeds[i] })),
+        steering: new SteeringResolver(this.model, steerings[i]),
         pending: -1,
         eog: false,
         count: 0,
@@ -521,7 +622,10 @@ export class Context {
       const tokenActs: Activations[][] = states.map(() => []);
       const generated: number[][] = states.map(() => []);
       const stopReason: StopReason[] = states.map(() => 'maxTokens');
-      if (!options.append) for (const s of states) call(() => native.clearSequence(s.seq));
+      const steerAt = (s: SeqState, prompt: boolean): Pick<NativeStepItem, 'steering'> => {
+        const n = s.steering.at(prompt, { index: s.count, text: s.text });
+        return n ? { steering: n } : {};
+      };
 
       // Prompt: all sequences in one step.
       const promptPool = capture?.prompt;
@@ -532,10 +636,12 @@ export class Context {
           sampler: states[i]!.sampler,
           acceptTokens: true,
           ...(capture && promptPool !== undefined ? this.#pool(promptPool, tokens.length) : { pool: 'none' as const }),
+          ...steerAt(states[i]!, true),
         })),
         capture && promptPool !== undefined ? layers : undefined,
         capture?.tensor,
         options.signal,
+        options.append ? undefined : (n) => { for (const s of states) n.clearSequence(s.seq); },
       );
       const promptActs = first.map((r, i) =>
         layers && r.activations ? new Activations([...layers], this.nEmbd, this.#rows(promptPool, prompts[i]!.length), r.activations) : undefined);
@@ -578,11 +684,16 @@ export class Context {
           }
           if (toDecode.length === 0) continue;
           if (options.signal?.aborted) throw abortError(options.signal);
-          const res = await this.#step(toDecode.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler })), undefined, undefined, options.signal);
+          const res = await this.#step(
+            toDecode.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler, ...steerAt(states[i]!, false) })),
+            undefined,
+            undefined,
+            options.signal,
+          );
           toDecode.forEach((i, k) => { states[i]!.pending = res[k]!.sampled!; states[i]!.eog = res[k]!.eog!; });
         } else {
           const res = await this.#step(
-            active.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler, pool: 'last' as const })),
+            active.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler, pool: 'last' as const, ...steerAt(states[i]!, false) })),
             layers,
             capture?.tensor,
             options.signal,
@@ -616,64 +727,61 @@ export class Context {
   /**
    * Adds vectors to the residual stream from now on (every token of every sequence), via
    * llama.cpp's control-vector mechanism: `vectors[i]` is added to the output of block i.
+   * It may be called while a generation is suspended at a token: the next token is decoded
+   * with the new steering. For steering of one call or one sequence, use the `steering` option
+   * of that call instead.
    *
    * @param vectors nLayer x nEmbd floats (row i = block i), an array of per-block rows, or a
    *   map block -> vector (blocks not given get zeros)
    * @throws EmosteerError VECTOR_WIDTH_MISMATCH, LAYER_OUT_OF_RANGE (block 0, or outside the model), NON_FINITE_VECTOR
    */
   async setSteering(vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>, options: SteeringOptions = {}): Promise<void> {
-    const flat = this.#flattenVectors(vectors);
+    const flat = flattenVectors(vectors, this.nLayer, this.nEmbd);
     const [start, end] = options.layers ?? [1, this.nLayer - 1];
     const scale = options.scale ?? 1;
     if (!Number.isFinite(scale)) throw new EmosteerError('NON_FINITE_VECTOR', `steering scale ${scale} is not finite`);
-    await this.#mutex.run(() => call(() => this.#check().setSteering(flat, scale, start, end)));
+    await this.#sync((n) => n.setSteering(flat, scale, start, end));
   }
 
   /** Removes steering; the next decode is exactly unsteered again. */
   async clearSteering(): Promise<void> {
-    await this.#mutex.run(() => call(() => this.#check().clearSteering()));
+    await this.#sync((n) => n.clearSteering());
   }
 
-  /** The steering currently applied, or null. */
+  /** The context-wide steering currently applied, or null. */
   get steering(): SteeringState | null {
     const s = call(() => this.#check().getSteering());
     return s ? { vectors: s.vectors, scale: s.scale, layers: [s.start, s.end] } : null;
   }
 
-  #flattenVectors(vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>): Float32Array {
-    const { nLayer, nEmbd } = this;
-    if (vectors instanceof Float32Array) return vectors;
-    const flat = new Float32Array(nLayer * nEmbd);
-    const put = (layer: number, v: Float32Array) => {
-      if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) throw new EmosteerError('LAYER_OUT_OF_RANGE', `block ${layer} does not exist: the model has blocks 0..${nLayer - 1}`);
-      if (!(v instanceof Float32Array) || v.length !== nEmbd) {
-        throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector for block ${layer} has ${v?.length} values; the model's residual stream has ${nEmbd}`);
-      }
-      flat.set(v, layer * nEmbd);
-    };
-    if (vectors instanceof Map) {
-      for (const [l, v] of vectors) put(l, v);
-    } else {
-      const arr = vectors as readonly (Float32Array | null | undefined)[];
-      if (arr.length > nLayer) throw new EmosteerError('LAYER_OUT_OF_RANGE', `${arr.length} per-block vectors given; the model has ${nLayer} blocks`);
-      arr.forEach((v, l) => { if (v) put(l, v); });
-    }
-    return flat;
+  /**
+   * A multi-turn chat on one sequence that keeps its KV cache between turns and decodes only
+   * the new messages of each turn, with steering per turn (see {@link ChatSession}).
+   */
+  chat(options: ChatSessionOptions = {}): ChatSession {
+    this.#checkSequences([options.sequence ?? 0]);
+    return new ChatSession(this, options);
   }
 
-  /** Forgets a sequence's tokens (all sequences when omitted). */
-  async clearSequence(sequence?: number): Promise<void> {
-    await this.#mutex.run(() => call(() => this.#check().clearSequence(sequence)));
+  /** Forgets a sequence's tokens (all sequences when omitted), from token `from` on when given. */
+  async clearSequence(sequence?: number, from?: number): Promise<void> {
+    await this.#sync((n) => n.clearSequence(sequence, from));
   }
 
   /** Tokens currently held by a sequence. */
   async sequenceLength(sequence = 0): Promise<number> {
-    return this.#mutex.run(() => call(() => this.#check().sequenceLength(sequence)));
+    return this.#sync((n) => n.sequenceLength(sequence));
   }
 
-  /** Frees the context (waits for a running operation to finish first). */
+  /**
+   * Frees the context. A step running now is aborted; a generation suspended between tokens,
+   * and every call waiting for the context, ends with a DISPOSED error.
+   */
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
+    if (this.#disposed || this.#disposing) return;
+    this.#disposing = true;
+    this.#native.abort();
+    this.#sequences.failAll(disposedError());
     await this.#mutex.run(() => {
       if (this.#disposed) return;
       this.#disposed = true;
@@ -688,6 +796,16 @@ export class Context {
 
   /** @internal direct access for tests of the native busy guard */
   get nativeHandle(): NativeContext { return this.#native; }
+}
+
+function logProbResult(tokens: Int32Array, logProbs: Float32Array): LogProbResult {
+  let total = 0;
+  for (const v of logProbs) total += v;
+  return { tokens, logProbs, total, perplexity: Math.exp(-total / logProbs.length) };
+}
+
+function disposedError(cause?: unknown): EmosteerError {
+  return new EmosteerError('DISPOSED', 'the context was disposed; create a new one', cause === undefined ? undefined : { cause });
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -26,6 +26,7 @@ export {
   type EvaluateOptions,
   type EvaluateResult,
   type GenerateOptions,
+  type GenerateBatchOptions,
   type GeneratedToken,
   type GenerationResult,
   type StopReason,
@@ -33,6 +34,8 @@ export {
   type SteeringState,
   type LogProbResult,
 } from './context.js';
+export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatSessionStats } from './chat-session.js';
+export type { Steering, VectorSteering, EmotionSteering, SteeringPositions, SteeringSchedule, SteeringStep, SteeringOption } from './steering.js';
 export { Activations, type Pooling } from './activations.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
 export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './native.js';

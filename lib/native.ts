@@ -75,6 +75,14 @@ export interface NativeStepItem {
   pool?: 'none' | 'all' | 'last' | 'mean' | 'index';
   start?: number;
   end?: number;
+  /** Per-sequence steering of this item's tokens. */
+  steering?: NativeSequenceSteering;
+}
+
+/** Validated, pre-scaled per-sequence steering (immutable). @internal */
+export interface NativeSequenceSteering {
+  readonly start: number;
+  readonly end: number;
 }
 
 /** @internal */
@@ -137,6 +145,7 @@ export interface NativeVersions {
 /** @internal */
 export interface NativeAddon {
   NativeSampler: new (model: NativeModel, options: object) => NativeSampler;
+  NativeSequenceSteering: new (model: NativeModel, vectors: Float32Array, scale: number, start: number, end: number) => NativeSequenceSteering;
   loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void }): Promise<NativeModel>;
   createContext(model: NativeModel, options: object): Promise<NativeContext>;
   versions(): NativeVersions;

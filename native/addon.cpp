@@ -10,6 +10,7 @@
 #include "model.h"
 #include "quantize.h"
 #include "sampler.h"
+#include "sequence_steering.h"
 
 #ifndef EMOSTEER_LLAMA_COMMIT
 #define EMOSTEER_LLAMA_COMMIT "unknown"
@@ -62,13 +63,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function model = Model::Define(env);
   Napi::Function context = Context::Define(env);
   Napi::Function sampler = Sampler::Define(env);
+  Napi::Function sequenceSteering = NativeSequenceSteering::Define(env);
   data->modelCtor = Napi::Persistent(model);
   data->contextCtor = Napi::Persistent(context);
   data->samplerCtor = Napi::Persistent(sampler);
+  data->sequenceSteeringCtor = Napi::Persistent(sequenceSteering);
+  data->decodeQueue = DecodeQueue::Create(env);
   env.SetInstanceData<AddonData>(data);
   exports.Set("NativeModel", model);
   exports.Set("NativeContext", context);
   exports.Set("NativeSampler", sampler);
+  exports.Set("NativeSequenceSteering", sequenceSteering);
   exports.Set("loadModel", Napi::Function::New<Model::Load>(env, "loadModel"));
   exports.Set("createContext", Napi::Function::New<Context::Create>(env, "createContext"));
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));

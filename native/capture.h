@@ -1,5 +1,7 @@
-// Activation capture: the eval callback that copies block outputs (`l_out-N`, the residual
-// stream after block N) out of llama.cpp's compute graph, and pools them per request.
+// The eval callback (the "block hook"): it copies block outputs (`l_out-N`, the residual
+// stream after block N) out of llama.cpp's compute graph and pools them per request
+// (activation capture), and it adds per-sequence steering vectors (sequence_steering.h) to the
+// rows of `l_out-N` in place, before the next block reads them and before capture sees them.
 //
 // Row bookkeeping: contexts are created with a unified KV cache, so llama.cpp splits every
 // llama_decode batch into consecutive ubatches of n_ubatch tokens in batch order
@@ -10,6 +12,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "sequence_steering.h"
 
 struct ggml_tensor;
 
@@ -38,6 +42,8 @@ struct RowTarget {
   int32_t item = -1;
   int32_t tok = -1;
   bool output = false;
+  /** Steering of this row's sequence (not owned; the step keeps it alive), or null. */
+  const SequenceSteering* steer = nullptr;
 };
 
 class CaptureHook {
@@ -52,8 +58,13 @@ class CaptureHook {
    * indices) into `items` (not owned).
    */
   void Begin(const std::vector<int32_t>& layers, std::vector<ItemCapture>* items, const std::string& tensor);
-  /** Describes the tokens of the next llama_decode call. */
+  /** Describes the tokens of the next llama_decode call (capture and steering). */
   void BeginChunk(std::vector<RowTarget> rows, int32_t nUbatch);
+  /**
+   * Ends a llama_decode call: returns "CODE:message" when a block that had to be steered never
+   * reached the callback (its architecture does not name `l_out-N`), else "".
+   */
+  std::string EndChunk();
   /** Ends the request: divides means, checks every layer was seen. Returns an error message or "". */
   std::string Finish();
   /** Stops capturing (the callback answers "no" to everything). */
@@ -66,6 +77,15 @@ class CaptureHook {
  private:
   bool OnTensor(ggml_tensor* t, bool ask);
   void Deliver(int32_t slot, const RowTarget& target, const float* row);
+  /** The block of a tensor named `<prefix>N`, or -1. */
+  int32_t BlockOf(const char* name, const std::string& prefix) const;
+  /**
+   * Chunk rows held by the tensor of micro-batch `ubatch` with `nRows` rows (all its tokens,
+   * or only its output tokens for the pruned last block), into rowIdx_. False on a mismatch.
+   */
+  bool MapRows(int32_t ubatch, int64_t nRows, const std::string& name);
+  /** Adds the rows' steering for `block` to the tensor data at `base`. Returns rows changed. */
+  int32_t Steer(int32_t block, char* base, size_t rowStride);
 
   int32_t nLayer_;
   int32_t nEmbd_;
@@ -83,6 +103,12 @@ class CaptureHook {
   std::vector<int32_t> ubatchSeen_;  // per slot
   std::vector<int32_t> callsPerSlot_;
   std::vector<float> staging_;  // device -> host copies
+  std::vector<int32_t> rowIdx_;  // MapRows' result
+
+  // steering of the current chunk
+  bool chunkSteers_ = false;
+  std::vector<char> steerBlock_;     // per block: some row of the chunk is steered there
+  std::vector<int32_t> steerSeen_;   // per block: l_out callbacks in this chunk
   std::string error_;
 };
 

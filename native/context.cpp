@@ -12,12 +12,13 @@
 #include "decode_thread.h"
 #include "errors.h"
 #include "sampler.h"
+#include "sequence_steering.h"
 
 namespace emosteer {
 
 namespace {
 
-bool AbortCallback(void* data) { return static_cast<std::atomic<bool>*>(data)->load(); }
+bool AbortCallback(void* data) { return static_cast<std::atomic<bool>*>(data)->load() || DecodeThread::ShuttingDown(); }
 
 uint32_t U32Or(const Napi::Object& o, const char* key, uint32_t fallback) {
   Napi::Value v = o.Get(key);
@@ -89,6 +90,7 @@ struct StepItem {
   bool acceptTokens = false;
   bool wantLogits = false;
   int32_t scoreFrom = -1;  // >= 1: log-probabilities of tokens[scoreFrom..]
+  SequenceSteeringPtr steer;  // per-sequence steering of these tokens, or null
   ItemCapture capture;
   // results
   int32_t pos0 = 0;
@@ -98,13 +100,12 @@ struct StepItem {
   std::vector<float> scores;
 };
 
-/** Decodes a set of items in as few llama_decode calls as n_batch allows. */
-class StepWorker : public Napi::AsyncWorker {
+/** Decodes a set of items in as few llama_decode calls as n_batch allows (a DecodeJob). */
+class StepJob : public DecodeJob {
  public:
-  StepWorker(Napi::Env env, Context* owner, Napi::Object self, std::vector<StepItem> items,
-             std::vector<int32_t> layers, std::string tensor, std::vector<Napi::ObjectReference> keepAlive)
-      : Napi::AsyncWorker(env, "emosteer.step"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+  StepJob(Napi::Env env, Context* owner, Napi::Object self, std::vector<StepItem> items,
+          std::vector<int32_t> layers, std::string tensor, std::vector<Napi::ObjectReference> keepAlive)
+      : deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
         core_(&owner->Core(env)),
         items_(std::move(items)),
@@ -116,18 +117,18 @@ class StepWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
-  void Execute() override {
+  void Run() override {
     try {
-      DecodeThread::Instance().Run([this] { Run(); });
+      Decode();
     } catch (const std::exception& e) {
       error_ = {"INTERNAL_ERROR", std::string("step failed: ") + e.what()};
     }
-    if (core_->hook->Active()) core_->hook->Stop();
+    core_->hook->Stop();
     if (!error_.empty()) Rollback();
+    core_->FinishRun();
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
+  void Complete(Napi::Env env) override {
     Napi::HandleScope scope(env);
     owner_->SetBusy(false);
     if (!error_.empty()) {
@@ -155,11 +156,6 @@ class StepWorker : public Napi::AsyncWorker {
     deferred_.Resolve(out);
   }
 
-  void OnError(const Napi::Error& e) override {
-    owner_->SetBusy(false);
-    deferred_.Reject(e.Value());
-  }
-
  private:
   static Napi::Float32Array ToFloat32(Napi::Env env, const std::vector<float>& v) {
     Napi::Float32Array a = Napi::Float32Array::New(env, v.size());
@@ -176,7 +172,7 @@ class StepWorker : public Napi::AsyncWorker {
     if (error_.empty()) error_ = {code, message};
   }
 
-  void Run() {
+  void Decode() {
     llama_context* ctx = core_->ctx.get();
     llama_memory_t mem = llama_get_memory(ctx);
     ClearLastLlamaError();
@@ -224,6 +220,7 @@ class StepWorker : public Napi::AsyncWorker {
         RowTarget r;
         r.item = static_cast<int32_t>(i);
         r.tok = t;
+        r.steer = it.steer.get();
         r.output = (t == n - 1 && (it.sampler != nullptr || it.wantLogits)) ||
                    (it.scoreFrom >= 1 && t >= it.scoreFrom - 1 && t <= n - 2) ||
                    (lastLayerCaptured && it.capture.Wants(t));
@@ -251,8 +248,14 @@ class StepWorker : public Napi::AsyncWorker {
         batch->seq_id[j][0] = it.seq;
         batch->logits[j] = r.output ? 1 : 0;
       }
-      if (capturing) core_->hook->BeginChunk(rows, static_cast<int32_t>(core_->nUbatch));
+      if (core_->hooks) core_->hook->BeginChunk(rows, static_cast<int32_t>(core_->nUbatch));
       const int32_t rc = llama_decode(ctx, *batch);
+      const std::string hookError = core_->hooks ? core_->hook->EndChunk() : std::string();
+      if (rc == 0 && !hookError.empty()) {
+        const size_t colon = hookError.find(':');
+        Fail(hookError.substr(0, colon), hookError.substr(colon + 1));
+        return;
+      }
       if (rc != 0) {
         if (rc == 2) Fail("ABORTED", "the operation was aborted");
         else if (rc == 1) Fail("PROMPT_TOO_LONG", "llama.cpp found no room in the KV cache for the batch; use a larger contextSize");
@@ -353,6 +356,33 @@ Napi::Function Context::Define(Napi::Env env) {
 }
 
 Context::Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(info) {}
+
+Context::~Context() {
+  // Finalized (garbage collected, or the environment is being torn down) while a step may
+  // still run on the decode thread: abort it and wait, so that it never touches freed memory.
+  if (core_) {
+    core_->abort.store(true);
+    core_->WaitIdle();
+  }
+}
+
+void ContextCore::BeginRun() {
+  std::lock_guard<std::mutex> lock(runMutex);
+  running = true;
+}
+
+void ContextCore::FinishRun() {
+  {
+    std::lock_guard<std::mutex> lock(runMutex);
+    running = false;
+  }
+  runCv.notify_all();
+}
+
+void ContextCore::WaitIdle() {
+  std::unique_lock<std::mutex> lock(runMutex);
+  runCv.wait(lock, [this] { return !running; });
+}
 
 ContextCore& Context::Core(Napi::Env env, bool allowBusy) {
   if (disposed_ || !core_) Throw(env, "DISPOSED", "the context was disposed; create a new one");
@@ -469,6 +499,19 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
     it.wantLogits = o.Get("logits").ToBoolean();
     it.scoreFrom = IntField(o, "scoreFrom", -1);
     if (it.scoreFrom != -1 && (it.scoreFrom < 1 || it.scoreFrom >= n)) Throw(env, "INVALID_ARGUMENT", "scoreFrom must be in 1..tokens.length-1");
+    Napi::Value stv = o.Get("steering");
+    if (stv.IsObject()) {
+      if (!core.hooks) {
+        Throw(env, "CAPTURE_DISABLED", "this context was created with activationHooks: false: per-call (per-sequence) steering needs the eval callback; use setSteering (context-wide) instead");
+      }
+      Napi::Object so = stv.As<Napi::Object>();
+      if (!so.InstanceOf(GetAddonData(env).sequenceSteeringCtor.Value())) Throw(env, "INVALID_ARGUMENT", "item.steering must be a NativeSequenceSteering");
+      it.steer = NativeSequenceSteering::Unwrap(so)->Get();
+      if (it.steer->nEmbd != core.nEmbd || it.steer->end >= core.nLayer) {
+        Throw(env, "VECTOR_WIDTH_MISMATCH", "the steering was built for a model with n_embd " + std::to_string(it.steer->nEmbd) + " and blocks up to " +
+                                               std::to_string(it.steer->end) + "; this context's model has n_embd " + std::to_string(core.nEmbd) + " and " + std::to_string(core.nLayer) + " blocks");
+      }
+    }
     Napi::Value pv = o.Get("pool");
     it.capture.pool = pv.IsString() ? ParsePool(env, pv.As<Napi::String>()) : Pool::None;
     if (layers.empty()) it.capture.pool = Pool::None;
@@ -484,10 +527,11 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
     items.push_back(std::move(it));
   }
   core.abort.store(false);
-  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(items), std::move(layers), std::move(tensor), std::move(keep));
+  auto job = std::make_unique<StepJob>(env, this, info.This().As<Napi::Object>(), std::move(items), std::move(layers), std::move(tensor), std::move(keep));
+  Napi::Promise promise = job->Promise();
   busy_ = true;
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
+  core.BeginRun();
+  GetAddonData(env).decodeQueue->Submit(env, std::move(job));
   return promise;
 }
 

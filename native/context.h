@@ -1,11 +1,15 @@
 // Context: one llama.cpp inference context on a shared model, with its own KV cache, capture
 // hook and steering vectors. All decoding runs off the JS thread through step(); a context
 // runs one operation at a time (a second one fails with CONTEXT_BUSY; lib/context.ts queues).
+// A step item may carry its own per-sequence steering (sequence_steering.h), applied by the
+// eval callback to that item's rows only; the context-wide steering (steering.h) applies to all.
 #pragma once
 #include <napi.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "capture.h"
 #include "llama.h"
@@ -45,6 +49,18 @@ struct ContextCore {
   /** The batch every step fills (nBatch tokens, one sequence id each), allocated once: one
    *  step runs at a time per context, and llama_batch_init costs nBatch + 4 allocations. */
   std::unique_ptr<llama_batch, BatchDeleter> batch;
+
+  /** JS thread, when a step is submitted. */
+  void BeginRun();
+  /** Decode thread, when the step has finished with the context. */
+  void FinishRun();
+  /** Blocks until no step runs (used when the context is finalized mid-step). */
+  void WaitIdle();
+
+ private:
+  std::mutex runMutex;
+  std::condition_variable runCv;
+  bool running = false;
 };
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -54,6 +70,7 @@ class Context : public Napi::ObjectWrap<Context> {
   static Napi::Value Create(const Napi::CallbackInfo& info);
 
   explicit Context(const Napi::CallbackInfo& info);
+  ~Context() override;
   void Adopt(std::unique_ptr<ContextCore> core) { core_ = std::move(core); }
 
   ContextCore& Core(Napi::Env env, bool allowBusy = false);

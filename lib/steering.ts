@@ -1,0 +1,197 @@
+/**
+ * Per-call steering: the `steering` option of {@link Context.generate}, `generateText`,
+ * `generateBatch`, `evaluate`, `logProbs` and chat sessions. It applies to that call's
+ * sequence only (other sequences decoded in the same batch are untouched) and ends with the
+ * call: nothing to set and clear around it. Context-wide steering ({@link Context.setSteering})
+ * still exists and adds to it.
+ *
+ * @example
+ * // raw per-block vectors
+ * await ctx.generateText(prompt, { steering: { vectors: new Map([[6, v]]), scale: 4 } });
+ * // an emotion of a vector set, norm-scaled as in the paper
+ * await ctx.generateText(prompt, { steering: { set, emotion: 'calm', strength: 0.05 } });
+ * // changed while generating: called before every decoded token
+ * await ctx.generateText(prompt, { steering: ({ text }) => (text.includes('!') ? { set, emotion: 'calm', strength: 0.1 } : null) });
+ */
+import { EmosteerError, fromNativeError } from './errors.js';
+import type { Model } from './model.js';
+import { addon, type NativeSequenceSteering } from './native.js';
+import { steeringVectors, type SteeringComponent } from './steer/steering-vectors.js';
+import type { EmotionVectorSet } from './vectors/emotion-vector-set.js';
+
+/**
+ * Which tokens of the call are steered: every token (default, as the paper does), only the
+ * prompt's, or only the generated ones (the tokens fed back while generating; the first
+ * generated token is then sampled from the unsteered prompt).
+ */
+export type SteeringPositions = 'all' | 'prompt' | 'generated';
+
+/** Per-block vectors given directly. */
+export interface VectorSteering {
+  /** nLayer x nEmbd floats (row i = block i), an array of per-block rows, or a map block -> vector. */
+  vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>;
+  /** Multiplies every vector (default 1). */
+  scale?: number;
+  /** Inclusive block range (default [1, nLayer-1]; block 0 cannot be steered). */
+  layers?: [start: number, end: number];
+  positions?: SteeringPositions;
+}
+
+/** Emotions of a vector set, scaled as {@link steeringVectors} does. */
+export interface EmotionSteering {
+  set: EmotionVectorSet;
+  /** One emotion (with `strength`)... */
+  emotion?: string;
+  strength?: number;
+  /** ...or a mix of several (negative strength steers away). */
+  mix?: readonly SteeringComponent[];
+  /** 'norm' (default when the set has norms) or 'raw'. */
+  scaling?: 'norm' | 'raw';
+  /** Inclusive block range (default: the set's blocks from 1 up). */
+  layers?: [start: number, end: number];
+  positions?: SteeringPositions;
+}
+
+/** A steering of one call. */
+export type Steering = VectorSteering | EmotionSteering;
+
+/** What a {@link SteeringSchedule} sees before each decoded token. */
+export interface SteeringStep {
+  /** Generated tokens so far (0 for the prompt). */
+  index: number;
+  /** Text generated so far. */
+  text: string;
+}
+
+/**
+ * Steering that may change while generating: called before the prompt and before every
+ * generated token is decoded; return null for no steering at that step. Switching costs a
+ * validation of the vectors, no graph rebuild.
+ */
+export type SteeringSchedule = (step: SteeringStep) => Steering | null | undefined;
+
+/** The `steering` option of a call. */
+export type SteeringOption = Steering | SteeringSchedule | null | undefined;
+
+/** A steering validated for one model. @internal */
+export interface CompiledSteering {
+  native: NativeSequenceSteering;
+  positions: SteeringPositions;
+}
+
+/** Flattens per-block vectors to nLayer x nEmbd floats, checking blocks and widths. @internal */
+export function flattenVectors(
+  vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>,
+  nLayer: number,
+  nEmbd: number,
+): Float32Array {
+  if (vectors instanceof Float32Array) return vectors;
+  const flat = new Float32Array(nLayer * nEmbd);
+  const put = (layer: number, v: Float32Array) => {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) throw new EmosteerError('LAYER_OUT_OF_RANGE', `block ${layer} does not exist: the model has blocks 0..${nLayer - 1}`);
+    if (!(v instanceof Float32Array) || v.length !== nEmbd) {
+      throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector for block ${layer} has ${v?.length} values; the model's residual stream has ${nEmbd}`);
+    }
+    flat.set(v, layer * nEmbd);
+  };
+  if (vectors instanceof Map) {
+    for (const [l, v] of vectors) put(l, v);
+  } else if (Array.isArray(vectors)) {
+    const arr = vectors as readonly (Float32Array | null | undefined)[];
+    if (arr.length > nLayer) throw new EmosteerError('LAYER_OUT_OF_RANGE', `${arr.length} per-block vectors given; the model has ${nLayer} blocks`);
+    arr.forEach((v, l) => { if (v) put(l, v); });
+  } else {
+    throw new EmosteerError('INVALID_ARGUMENT', 'steering vectors must be a Float32Array, an array of per-block Float32Arrays or a Map block -> Float32Array');
+  }
+  return flat;
+}
+
+/** Validates a steering for `model` and builds its native form. @internal */
+export function compileSteering(model: Model, steering: Steering): CompiledSteering {
+  if (typeof steering !== 'object' || steering === null) throw new EmosteerError('INVALID_ARGUMENT', 'steering must be an object ({ vectors } or { set, emotion, strength })');
+  const { nLayer, nEmbd } = model.info;
+  const positions = steering.positions ?? 'all';
+  if (positions !== 'all' && positions !== 'prompt' && positions !== 'generated') {
+    throw new EmosteerError('INVALID_ARGUMENT', `steering positions must be 'all', 'prompt' or 'generated' (got ${String(positions)})`);
+  }
+  let flat: Float32Array;
+  let scale = 1;
+  let range: [number, number];
+  if ('set' in steering && steering.set !== undefined) {
+    const s = steering as EmotionSteering;
+    if (s.set.nEmbd !== nEmbd || s.set.meta.model.nLayer !== nLayer) {
+      throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector set was made on a model with ${s.set.meta.model.nLayer} blocks of width ${s.set.nEmbd}; this model has ${nLayer} of ${nEmbd}`);
+    }
+    let mix: readonly SteeringComponent[];
+    if (s.mix !== undefined) {
+      if (s.emotion !== undefined) throw new EmosteerError('INVALID_ARGUMENT', 'give either emotion + strength or mix, not both');
+      mix = s.mix;
+    } else {
+      if (typeof s.emotion !== 'string') throw new EmosteerError('INVALID_ARGUMENT', 'emotion steering needs an emotion name (or a mix)');
+      if (typeof s.strength !== 'number') throw new EmosteerError('INVALID_ARGUMENT', `emotion steering toward '${s.emotion}' needs a numeric strength`);
+      mix = [{ emotion: s.emotion, strength: s.strength }];
+    }
+    const built = steeringVectors(s.set, mix, { ...(s.scaling ? { scaling: s.scaling } : {}), ...(s.layers ? { layers: s.layers } : {}) });
+    flat = built.vectors;
+    range = built.layers;
+  } else if ('vectors' in steering) {
+    const v = steering as VectorSteering;
+    flat = flattenVectors(v.vectors, nLayer, nEmbd);
+    scale = v.scale ?? 1;
+    if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new EmosteerError('NON_FINITE_VECTOR', `steering scale ${String(scale)} is not finite`);
+    range = v.layers ?? [1, nLayer - 1];
+  } else {
+    throw new EmosteerError('INVALID_ARGUMENT', 'steering needs `vectors` or `set` with an emotion');
+  }
+  const [start, end] = range;
+  if (!Number.isInteger(start) || !Number.isInteger(end)) throw new EmosteerError('LAYER_OUT_OF_RANGE', `steering block range [${start}, ${end}] must be integers`);
+  try {
+    const native = new (addon().NativeSequenceSteering)(model.checkNative(), flat, scale, start, end);
+    return { native, positions };
+  } catch (err) {
+    throw fromNativeError(err);
+  }
+}
+
+/**
+ * Resolves a call's steering option step by step: a fixed steering is compiled once; a
+ * schedule is asked before every step and its answers are compiled once per distinct object.
+ * @internal
+ */
+export class SteeringResolver {
+  readonly #model: Model;
+  readonly #option: SteeringOption;
+  #fixed: CompiledSteering | null | undefined;
+  #lastSpec: Steering | null | undefined;
+  #last: CompiledSteering | null = null;
+
+  constructor(model: Model, option: SteeringOption) {
+    this.#model = model;
+    this.#option = option;
+    if (option !== null && option !== undefined && typeof option !== 'function') this.#fixed = compileSteering(model, option);
+    else if (option === null || option === undefined) this.#fixed = null;
+  }
+
+  /** True when the option is absent. */
+  get none(): boolean { return this.#fixed === null; }
+
+  /**
+   * The native steering for a step (`prompt`: the prompt, else a generated token), or undefined.
+   */
+  at(prompt: boolean, step: SteeringStep): NativeSequenceSteering | undefined {
+    let c: CompiledSteering | null;
+    if (this.#fixed !== undefined) {
+      c = this.#fixed;
+    } else {
+      const spec = (this.#option as SteeringSchedule)(step);
+      if (spec !== this.#lastSpec) {
+        this.#lastSpec = spec;
+        this.#last = spec === null || spec === undefined ? null : compileSteering(this.#model, spec);
+      }
+      c = this.#last;
+    }
+    if (!c) return undefined;
+    if (c.positions === 'all' || (c.positions === 'prompt') === prompt) return c.native;
+    return undefined;
+  }
+}
