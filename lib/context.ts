@@ -794,6 +794,20 @@ export class Context {
     await this.dispose();
   }
 
+  /**
+   * One native step with arbitrary items, under the context's mutex, for the request
+   * scheduler (which owns its context's sequences). @internal
+   */
+  async stepItems(items: NativeStepItem[], options: { layers?: Int32Array; tensor?: string; signal?: AbortSignal; before?: (native: NativeContext) => void } = {}): Promise<NativeStepResult[]> {
+    return this.#step(items, options.layers, options.tensor, options.signal, options.before);
+  }
+
+  /** A sampler chain for one generated sequence. @internal */
+  createSampler(options: SamplingOptions): NativeSampler {
+    const sampling = { ...DEFAULT_SAMPLING, ...definedOnly(options) };
+    return call(() => new (addon().NativeSampler)(this.model.checkNative(), { ...sampling, seed: sampling.seed ?? this.#seed }));
+  }
+
   /** @internal direct access for tests of the native busy guard */
   get nativeHandle(): NativeContext { return this.#native; }
 }

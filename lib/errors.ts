@@ -55,6 +55,8 @@ export type EmosteerErrorCode =
   | 'QUANTIZE_FAILED'
   /** A step of `emosteer study` failed for one model (the study records it and goes on). */
   | 'STUDY_STEP_FAILED'
+  /** The request scheduler's queue is full: retry later (HTTP 429 from `emosteer serve`). */
+  | 'QUEUE_FULL'
   /** A native allocation failed. */
   | 'OUT_OF_MEMORY'
   /** An unexpected native failure (a bug: please report it with the message). */
@@ -93,6 +95,7 @@ const KNOWN_CODES = new Set<string>([
   'CHAT_TEMPLATE_UNSUPPORTED', 'OUT_OF_MEMORY', 'INTERNAL_ERROR', 'VECTOR_SET_CORRUPT',
   'CAPTURE_DISABLED',
   'QUANTIZE_FAILED',
+  'QUEUE_FULL',
 ]);
 
 /**

@@ -34,6 +34,7 @@ export {
   type SteeringState,
   type LogProbResult,
 } from './context.js';
+export { RequestScheduler, ScheduledGeneration, type SchedulerOptions, type ScheduledRequest, type ScheduledToken, type ScheduledResult, type SchedulerStats } from './scheduler.js';
 export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatSessionStats } from './chat-session.js';
 export type { Steering, VectorSteering, EmotionSteering, SteeringPositions, SteeringSchedule, SteeringStep, SteeringOption } from './steering.js';
 export { Activations, type Pooling } from './activations.js';

@@ -1,0 +1,401 @@
+/**
+ * Continuous batching: concurrent generation requests share one multi-sequence context and
+ * one batched decode per step. Requests join (their prompt is decoded in the same step as the
+ * running requests' next tokens) and leave between steps, each with its own sampler, stop
+ * conditions, steering (per-sequence, so differently steered requests share the batch) and
+ * AbortSignal. Admission is first come, first served, and every running request advances by
+ * one token in every step, so none starves. Past `queueLimit` waiting requests, submit throws
+ * QUEUE_FULL.
+ *
+ * Each request's tokens equal those of `ctx.generate()` alone with the same prompt, sampling,
+ * seed and steering (tested; the batch composition does not change the arithmetic of a row on
+ * the CPU backend with flash attention off).
+ *
+ * @example
+ * const scheduler = await RequestScheduler.create(model, { parallel: 8 });
+ * const req = scheduler.submit({ prompt: 'Dear diary,', maxTokens: 40, steering: { set, emotion: 'joy', strength: 0.05 } });
+ * for await (const t of req) process.stdout.write(t.text);
+ * console.log((await req.result).stopReason);
+ */
+import { TextDecoder } from 'node:util';
+import type { Context, GeneratedToken, PromptInput, StopReason } from './context.js';
+import { EmosteerError } from './errors.js';
+import type { Model } from './model.js';
+import type { NativeSampler, NativeSequenceSteering, NativeStepItem } from './native.js';
+import type { SamplingOptions } from './sampling.js';
+import { SteeringResolver, type SteeringOption } from './steering.js';
+import type { EmotionMeter, EmotionReading } from './steer/emotion-meter.js';
+
+/** Options of {@link RequestScheduler.create}. */
+export interface SchedulerOptions {
+  /** Requests decoded together (sequences of the context; default 4). */
+  parallel?: number;
+  /** Tokens of KV cache per request (prompt + generated; default 2048). */
+  contextPerRequest?: number;
+  /** Requests that may wait for a free sequence (default 64); more fail with QUEUE_FULL. */
+  queueLimit?: number;
+  /** Threads of the context (default: as createContext). */
+  threads?: number;
+  /** Batch size of the context (default 512). */
+  batchSize?: number;
+}
+
+/** One generation request. */
+export interface ScheduledRequest extends SamplingOptions {
+  prompt: PromptInput;
+  /** Most new tokens (default 256). */
+  maxTokens?: number;
+  /** Stop strings (cut off the text). */
+  stop?: readonly string[];
+  /** Stop at end-of-generation tokens (default true). */
+  stopOnEog?: boolean;
+  /** Steering of this request only. */
+  steering?: SteeringOption;
+  /** Reads the emotion meter for every token (its block is captured; one extra split per step). */
+  meter?: EmotionMeter;
+  addSpecial?: boolean;
+  parseSpecial?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A generated token of a scheduled request, with its meter reading when asked for. */
+export interface ScheduledToken extends GeneratedToken {
+  emotions?: EmotionReading;
+}
+
+/** The end of a scheduled request. */
+export interface ScheduledResult {
+  text: string;
+  tokens: number[];
+  promptTokens: number;
+  stopReason: StopReason;
+  /** Milliseconds from submit to the first token. */
+  timeToFirstTokenMs: number | null;
+}
+
+/** Counters of a scheduler since it started. */
+export interface SchedulerStats {
+  running: number;
+  queued: number;
+  requests: number;
+  completed: number;
+  failed: number;
+  generatedTokens: number;
+  promptTokens: number;
+  steps: number;
+  /** Seconds spent in native steps. */
+  decodeSeconds: number;
+}
+
+/** A submitted request: iterate for its tokens; `result` settles when it ends. */
+export class ScheduledGeneration implements AsyncIterable<ScheduledToken> {
+  /** Resolves with the result, rejects with the request's error. */
+  readonly result: Promise<ScheduledResult>;
+  readonly #buffer: ScheduledToken[] = [];
+  #waiter: (() => void) | null = null;
+  #ended = false;
+  #error: unknown;
+  #settle!: { resolve: (r: ScheduledResult) => void; reject: (e: unknown) => void };
+
+  /** @internal */
+  constructor() {
+    this.result = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
+    this.result.catch(() => { /* observed through iteration or result */ });
+  }
+
+  /** @internal */
+  push(t: ScheduledToken): void {
+    this.#buffer.push(t);
+    this.#wake();
+  }
+
+  /** @internal */
+  end(r: ScheduledResult): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#settle.resolve(r);
+    this.#wake();
+  }
+
+  /** @internal */
+  fail(err: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = err;
+    this.#settle.reject(err);
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<ScheduledToken> {
+    for (;;) {
+      if (this.#buffer.length > 0) { yield this.#buffer.shift()!; continue; }
+      if (this.#ended) {
+        if (this.#error !== undefined) throw this.#error;
+        return;
+      }
+      await new Promise<void>((r) => { this.#waiter = r; });
+    }
+  }
+}
+
+interface Running {
+  req: ScheduledRequest;
+  out: ScheduledGeneration;
+  seq: number;
+  prompt: Int32Array;
+  sampler: NativeSampler;
+  steering: SteeringResolver;
+  started: boolean;
+  pending: number;
+  eog: boolean;
+  count: number;
+  text: string;
+  tokens: number[];
+  decoder: TextDecoder;
+  submittedAt: number;
+  firstTokenAt: number | null;
+  maxTokens: number;
+}
+
+/** See the module comment. */
+export class RequestScheduler {
+  /** The context the requests share. */
+  readonly context: Context;
+  readonly parallel: number;
+  readonly contextPerRequest: number;
+  readonly queueLimit: number;
+  readonly #queue: Running[] = [];
+  readonly #running = new Map<number, Running>();
+  readonly #free: number[];
+  #loop: Promise<void> | null = null;
+  #closing = false;
+  #stats = { requests: 0, completed: 0, failed: 0, generatedTokens: 0, promptTokens: 0, steps: 0, decodeSeconds: 0 };
+
+  private constructor(context: Context, parallel: number, perRequest: number, queueLimit: number) {
+    this.context = context;
+    this.parallel = parallel;
+    this.contextPerRequest = perRequest;
+    this.queueLimit = queueLimit;
+    this.#free = Array.from({ length: parallel }, (_, i) => i);
+  }
+
+  /** Creates the shared context and the scheduler. */
+  static async create(model: Model, options: SchedulerOptions = {}): Promise<RequestScheduler> {
+    const parallel = options.parallel ?? 4;
+    const per = options.contextPerRequest ?? 2048;
+    const queueLimit = options.queueLimit ?? 64;
+    for (const [k, v] of [['parallel', parallel], ['contextPerRequest', per]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a positive integer (got ${v})`);
+    }
+    if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new EmosteerError('INVALID_ARGUMENT', `queueLimit must be a non-negative integer (got ${queueLimit})`);
+    const context = await model.createContext({
+      sequences: parallel,
+      contextSize: per * parallel,
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    });
+    return new RequestScheduler(context, parallel, per, queueLimit);
+  }
+
+  /** Counters (requests, tokens, queue depth). */
+  get stats(): SchedulerStats {
+    return { ...this.#stats, running: this.#running.size, queued: this.#queue.length };
+  }
+
+  /**
+   * Queues a request. Validation (prompt, steering, sampling) happens here, so bad input
+   * throws at once; decoding errors reject the request's stream and result.
+   * @throws EmosteerError QUEUE_FULL, PROMPT_TOO_LONG, INVALID_ARGUMENT, steering errors
+   */
+  submit(req: ScheduledRequest): ScheduledGeneration {
+    if (this.#closing) throw new EmosteerError('DISPOSED', 'the scheduler is closing');
+    const maxTokens = req.maxTokens ?? 256;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new EmosteerError('INVALID_ARGUMENT', `maxTokens must be a positive integer (got ${maxTokens})`);
+    const prompt = this.context.tokenizePrompt(req.prompt, { addSpecial: req.addSpecial ?? true, ...(req.parseSpecial !== undefined ? { parseSpecial: req.parseSpecial } : {}) });
+    if (prompt.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'the prompt is empty');
+    if (prompt.length + maxTokens > this.contextPerRequest) {
+      throw new EmosteerError('PROMPT_TOO_LONG', `the prompt has ${prompt.length} tokens and ${maxTokens} more are asked for, but a request may hold ${this.contextPerRequest}`);
+    }
+    const steering = new SteeringResolver(this.context.model, req.steering);
+    if (this.#queue.length >= this.queueLimit && this.#free.length === 0) {
+      throw new EmosteerError('QUEUE_FULL', `${this.#running.size} requests are running and ${this.#queue.length} waiting (the limit); retry later`);
+    }
+
+    const sampler = this.context.createSampler(req);
+    const out = new ScheduledGeneration();
+    const r: Running = {
+      req, out, seq: -1, prompt, sampler, steering, started: false, pending: -1, eog: false, count: 0, text: '', tokens: [],
+      decoder: new TextDecoder('utf-8'), submittedAt: performance.now(), firstTokenAt: null, maxTokens,
+    };
+    if (req.signal?.aborted) {
+      out.fail(new EmosteerError('ABORTED', 'the request was aborted', { cause: req.signal.reason }));
+      return out;
+    }
+    this.#stats.requests++;
+    this.#queue.push(r);
+    this.#kick();
+    return out;
+  }
+
+  /**
+   * Stops taking requests; with `drain` (default) waits for queued and running ones to finish,
+   * else aborts them. Then disposes the context.
+   */
+  async close(options: { drain?: boolean } = {}): Promise<void> {
+    this.#closing = true;
+    if (options.drain === false) {
+      for (const r of this.#queue.splice(0)) this.#fail(r, new EmosteerError('ABORTED', 'the scheduler was closed'));
+      for (const r of this.#running.values()) this.#fail(r, new EmosteerError('ABORTED', 'the scheduler was closed'));
+    }
+    await this.#loop;
+    await this.context.dispose();
+  }
+
+  #kick(): void {
+    if (this.#loop) return;
+    this.#loop = this.#run().catch((err: unknown) => {
+      for (const r of [...this.#running.values(), ...this.#queue]) this.#fail(r, err);
+    }).finally(() => {
+      this.#loop = null;
+      if (this.#queue.length > 0 || this.#running.size > 0) this.#kick();
+    });
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      // Drop aborted requests; admit queued ones into free sequences.
+      for (const r of [...this.#running.values()]) {
+        if (r.req.signal?.aborted) this.#fail(r, new EmosteerError('ABORTED', 'the request was aborted', { cause: r.req.signal.reason }));
+      }
+      const cleared: number[] = [];
+      while (this.#free.length > 0 && this.#queue.length > 0) {
+        const r = this.#queue.shift()!;
+        if (r.req.signal?.aborted) { this.#fail(r, new EmosteerError('ABORTED', 'the request was aborted', { cause: r.req.signal.reason })); continue; }
+        r.seq = this.#free.shift()!;
+        this.#running.set(r.seq, r);
+        cleared.push(r.seq);
+      }
+      if (this.#running.size === 0) return;
+
+      const batch: Running[] = [];
+      const steerings = new Map<Running, NativeSequenceSteering | undefined>();
+      for (const r of this.#running.values()) {
+        try {
+          steerings.set(r, r.steering.at(!r.started, { index: r.count, text: r.text }));
+          batch.push(r);
+        } catch (err) {
+          this.#fail(r, err); // a steering schedule threw or returned bad steering
+        }
+      }
+      if (batch.length === 0) continue;
+      const meterLayers = [...new Set(batch.filter((r) => r.req.meter).map((r) => r.req.meter!.layer))].sort((a, b) => a - b);
+      const layers = meterLayers.length > 0 ? Int32Array.from(meterLayers) : undefined;
+      const items: NativeStepItem[] = batch.map((r) => {
+        const prompt = !r.started;
+        const n = steerings.get(r);
+        const item: NativeStepItem = prompt
+          ? { seq: r.seq, tokens: r.prompt, sampler: r.sampler, acceptTokens: true }
+          : { seq: r.seq, tokens: Int32Array.of(r.pending), sampler: r.sampler };
+        if (n) item.steering = n;
+        if (layers) item.pool = r.req.meter && !prompt ? 'last' : 'none';
+        return item;
+      });
+      const t0 = performance.now();
+      let res;
+      try {
+        res = await this.context.stepItems(items, { ...(layers ? { layers } : {}), before: (native) => { for (const s of cleared) native.clearSequence(s); } });
+      } catch (err) {
+        // A failed step fails every request in it (their KV cells were rolled back).
+        for (const r of batch) this.#fail(r, err);
+        if ((err as { code?: string }).code === 'DISPOSED') return;
+        continue;
+      } finally {
+        this.#stats.steps++;
+        this.#stats.decodeSeconds += (performance.now() - t0) / 1000;
+      }
+      batch.forEach((r, k) => {
+        if (!this.#running.has(r.seq) || this.#running.get(r.seq) !== r) return; // failed meanwhile
+        const out = res[k]!;
+        const fed = r.started ? r.pending : -1;
+        if (!r.started) { r.started = true; this.#stats.promptTokens += r.prompt.length; }
+        if (r.req.meter) {
+          // the token decoded in this step is emitted with its own reading
+          if (fed >= 0) this.#emit(r, fed, { emotions: r.req.meter.read(out.activations![meterLayers.indexOf(r.req.meter.layer)]!) });
+          r.pending = out.sampled!;
+          r.eog = out.eog!;
+          this.#done(r);
+        } else {
+          r.pending = out.sampled!;
+          r.eog = out.eog!;
+          if (this.#done(r)) return;
+          this.#emit(r, r.pending, {});
+          if (this.#running.get(r.seq) === r) this.#done(r, true);
+        }
+      });
+    }
+  }
+
+  /** Appends a token to a request's text and stream. */
+  #emit(r: Running, token: number, extra: { emotions?: EmotionReading }): void {
+    const text = r.decoder.decode(this.context.model.tokenToPiece(token), { stream: true });
+    r.text += text;
+    r.tokens.push(token);
+    if (r.firstTokenAt === null) r.firstTokenAt = performance.now();
+    const t: ScheduledToken = { token, text, index: r.count, ...extra };
+    r.count++;
+    this.#stats.generatedTokens++;
+    r.out.push(t);
+  }
+
+  /**
+   * Finishes a request when it is done; returns true if it ended. Before emitting: an
+   * end-of-generation token ends it (not emitted). After emitting (`emitted`): the token
+   * budget and stop strings.
+   */
+  #done(r: Running, emitted = false): boolean {
+    const stops = r.req.stop ?? [];
+    if (!emitted && r.eog && (r.req.stopOnEog ?? true)) return this.#finish(r, 'eog');
+    if (emitted || r.req.meter) {
+      if (stops.some((s) => s.length > 0 && r.text.includes(s))) return this.#finish(r, 'stop');
+      if (r.count >= r.maxTokens) return this.#finish(r, 'maxTokens');
+    }
+    return false;
+  }
+
+  #finish(r: Running, reason: StopReason): true {
+    let text = r.text + r.decoder.decode();
+    if (reason === 'stop') {
+      const stops = (r.req.stop ?? []).filter((s) => s.length > 0 && text.includes(s));
+      text = text.slice(0, Math.min(...stops.map((s) => text.indexOf(s))));
+    }
+    this.#release(r);
+    this.#stats.completed++;
+    r.out.end({
+      text, tokens: r.tokens, promptTokens: r.prompt.length, stopReason: reason,
+      timeToFirstTokenMs: r.firstTokenAt === null ? null : r.firstTokenAt - r.submittedAt,
+    });
+    return true;
+  }
+
+  #fail(r: Running, err: unknown): void {
+    const i = this.#queue.indexOf(r);
+    if (i >= 0) this.#queue.splice(i, 1);
+    this.#release(r);
+    this.#stats.failed++;
+    r.out.fail(err);
+  }
+
+  #release(r: Running): void {
+    if (r.seq >= 0 && this.#running.get(r.seq) === r) {
+      this.#running.delete(r.seq);
+      this.#free.push(r.seq);
+      this.#free.sort((a, b) => a - b);
+    }
+  }
+}
