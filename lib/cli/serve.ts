@@ -1,0 +1,109 @@
+/**
+ * `emosteer serve --model <gguf|name> [--vectors [name=]dir]... [--host 127.0.0.1] [--port 8080]
+ * [--parallel 4] [--ctx-per-request 2048] [--queue-limit 64] [--threads N] [--api-key k]`:
+ * the OpenAI-compatible server of lib/server/. Prints `emosteer serve listening on <url>` on
+ * stdout once it accepts connections (port 0 picks a free one). SIGINT/SIGTERM stop
+ * accepting, let in-flight requests finish, free the model and exit 0.
+ *
+ * @module
+ */
+import { EmosteerError } from '../errors.js';
+import { loadModel } from '../model.js';
+import { resolveModel } from '../models/fetch.js';
+import { createServer } from '../server/server.js';
+import { describeProgress } from './models.js';
+import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+
+/** Usage text of `emosteer serve`. */
+export const SERVE_USAGE = `Usage: emosteer serve --model <gguf|registry name> [options]
+
+An OpenAI-compatible HTTP server (docs/server.md): POST /v1/chat/completions, /v1/completions
+(streamed or not), GET /v1/models, GET /v1/steering, POST /v1/activations, GET /health,
+GET /metrics. Requests share one batched decode; each may carry its own steering
+(top-level field "steering": [{ "emotion": "calm", "strength": 0.05 }]) and "meter": true.
+
+Options:
+  -m, --model <m>          GGUF file or registry name (emosteer models list)
+      --vectors <[n=]dir>  an emotion vector set folder, optionally named (repeatable)
+      --host <h>           address to bind (default 127.0.0.1; anything else is reachable
+                           from the network: use --api-key)
+      --port <p>           port (default 8080; 0 = any free port)
+      --parallel <n>       requests decoded together (default 4)
+      --ctx-per-request <n> KV-cache tokens per request, prompt + generated (default 2048)
+      --queue-limit <n>    waiting requests before 429 (default 64)
+      --threads <n>        threads (default $EMOSTEER_THREADS or every core)
+      --api-key <k>        require "Authorization: Bearer <k>" (default $EMOSTEER_API_KEY)
+      --max-tokens <n>     default max_tokens (default 256)
+      --body-limit <bytes> largest request body (default 1048576)
+  -h, --help               show this help`;
+
+function int(values: Record<string, string | boolean | undefined>, key: string, fallback: number, min = 1): number {
+  const v = values[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new EmosteerError('INVALID_ARGUMENT', `--${key} must be an integer >= ${min} (got '${String(v)}')`);
+  return n;
+}
+
+/**
+ * Runs `emosteer serve` until SIGINT/SIGTERM (or `signal`).
+ * @returns exit code: 0 after a clean stop, 1 on a start-up failure, 2 on bad arguments
+ */
+export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: AbortSignal): Promise<number> {
+  const parsed = parseCommand('serve', argv, {
+    model: { type: 'string', short: 'm' },
+    vectors: { type: 'string', multiple: true },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    parallel: { type: 'string' },
+    'ctx-per-request': { type: 'string' },
+    'queue-limit': { type: 'string' },
+    threads: { type: 'string' },
+    'api-key': { type: 'string' },
+    'max-tokens': { type: 'string' },
+    'body-limit': { type: 'string' },
+  }, SERVE_USAGE, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  let stage = 'start';
+  try {
+    if (!values.model) throw new EmosteerError('INVALID_ARGUMENT', '--model is required');
+    const port = int(values, 'port', 8080, 0);
+    if (port > 65535) throw new EmosteerError('INVALID_ARGUMENT', `--port must be <= 65535 (got ${port})`);
+    const opts = {
+      parallel: int(values, 'parallel', 4),
+      contextPerRequest: int(values, 'ctx-per-request', 2048, 16),
+      queueLimit: int(values, 'queue-limit', 64, 0),
+      defaultMaxTokens: int(values, 'max-tokens', 256),
+      bodyLimit: int(values, 'body-limit', 1024 * 1024, 1024),
+      ...(values.threads !== undefined ? { threads: int(values, 'threads', 1) } : {}),
+      vectors: (values.vectors as unknown as string[] | undefined) ?? [],
+    };
+    const apiKey = (values['api-key'] as string | undefined) ?? process.env.EMOSTEER_API_KEY;
+    const host = (values.host as string | undefined) ?? '127.0.0.1';
+    stage = 'load';
+    const path = await resolveModel(values.model as string, { onProgress: (p) => io.err(describeProgress(p)) });
+    const model = await loadModel(path);
+    const server = await createServer(model, { ...opts, ...(apiKey ? { apiKey } : {}) });
+    stage = 'listen';
+    const url = await server.app.listen({ host, port });
+    if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !apiKey) {
+      io.err(`emosteer serve: warning: listening on ${host} without --api-key: anyone who can reach this address can use the model`);
+    }
+    io.err(`emosteer serve: ${model.info.description}, ${opts.parallel} parallel, ${server.scheduler.contextPerRequest} tokens per request, ${server.sets.sets.length} vector set(s): ${server.sets.sets.map((s) => s.name).join(', ') || 'none'}`);
+    io.out(`emosteer serve listening on ${url}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      signal?.addEventListener('abort', stop, { once: true });
+    });
+    io.err('emosteer serve: stopping: finishing in-flight requests');
+    await server.close();
+    model.dispose();
+    io.err('emosteer serve: stopped');
+    return 0;
+  } catch (e) {
+    return reportError(`serve (${stage})`, e, io);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The OpenAI error shape (`{ error: { message, type, code, param } }`) and the HTTP status of
+ * every error the server can meet: schema and JSON errors from Fastify, emosteer's typed
+ * errors, and anything else (500, message kept generic).
+ */
+import { EmosteerError, type EmosteerErrorCode } from '../errors.js';
+
+/** The body of an error response. */
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; code: string | null; param: string | null };
+}
+
+/** An error with its HTTP status, thrown by route handlers. */
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly type: string, readonly code: string, message: string, readonly param: string | null = null) {
+    super(message);
+  }
+}
+
+const STATUS: Partial<Record<EmosteerErrorCode, number>> = {
+  INVALID_ARGUMENT: 400,
+  VECTOR_WIDTH_MISMATCH: 400,
+  LAYER_OUT_OF_RANGE: 400,
+  NON_FINITE_VECTOR: 400,
+  PROMPT_TOO_LONG: 400,
+  NO_CHAT_TEMPLATE: 400,
+  CHAT_TEMPLATE_UNSUPPORTED: 400,
+  CAPTURE_DISABLED: 400,
+  QUEUE_FULL: 429,
+  ABORTED: 499,
+  DISPOSED: 503,
+};
+
+/** Status and body for any thrown value. */
+export function toHttpError(err: unknown): { status: number; body: OpenAiErrorBody } {
+  if (err instanceof HttpError) {
+    return { status: err.status, body: { error: { message: err.message, type: err.type, code: err.code, param: err.param } } };
+  }
+  if (err instanceof EmosteerError) {
+    const status = STATUS[err.code] ?? 500;
+    const type = status === 429 ? 'rate_limit_error' : status < 500 ? 'invalid_request_error' : 'server_error';
+    return { status, body: { error: { message: err.message, type, code: err.code.toLowerCase(), param: null } } };
+  }
+  const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown; validationContext?: string };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    // Fastify: schema validation, malformed JSON, body too large, unsupported media type
+    const code = e.validation ? 'invalid_request' : e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'invalid_json' : (e.code ?? 'invalid_request').toLowerCase();
+    return { status: e.statusCode, body: { error: { message: e.message ?? 'bad request', type: 'invalid_request_error', code, param: null } } };
+  }
+  return { status: 500, body: { error: { message: 'internal server error', type: 'server_error', code: 'internal_error', param: null } } };
+}
