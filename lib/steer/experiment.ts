@@ -60,9 +60,10 @@ export interface SteeringExperimentOptions {
    */
   controls?: ControlOptions | false;
   /**
-   * Continuations decoded together (default 8). Runs that steer with the same vector (all
-   * unsteered baselines, one random direction over all scenarios, one emotion at one strength)
-   * share a batch; the context-wide control vector is set once per such group.
+   * Continuations decoded together (default 8). Any runs of one sampling mode share a batch,
+   * each with its own steering (per-sequence steering inside the batched decode), so batches
+   * stay full even where only one scenario steers with a given vector. Unsteered baselines
+   * run first (every steered run is judged against its baseline).
    */
   batch?: number;
   /**
@@ -172,7 +173,7 @@ interface Job {
   strength: number;
   seed: number;
   steerEmotion?: string;
-  /** Runs with the same group steer with the same vector under the same sampling: one batch. */
+  /** Runs of one group are decoded in batches together: baselines, then steered runs, per sampling mode. */
   group: string;
   steering?: () => { vectors: Float32Array; layers: [number, number] };
 }
@@ -261,23 +262,23 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   const jobs: Job[] = [];
   scenarios.forEach((sc, si) => {
     for (const mode of modes) {
-      jobs.push({ key: runKey(sc.id, mode.name, 'baseline', 0, 0), scenario: sc, mode, arm: 'baseline', strength: 0, seed: 0, group: `none|${mode.name}` });
+      jobs.push({ key: runKey(sc.id, mode.name, 'baseline', 0, 0), scenario: sc, mode, arm: 'baseline', strength: 0, seed: 0, group: `baseline|${mode.name}` });
       const controlled = controls.sampling.includes(mode.name);
       for (const strength of strengths) {
         const signed = sc.direction === 'away' ? -strength : strength;
-        jobs.push({ key: runKey(sc.id, mode.name, 'emotion', strength, 0), scenario: sc, mode, arm: 'emotion', strength, seed: 0, group: `e:${sc.target}:${signed}|${mode.name}`, steering: emotionSteering(sc.target, signed) });
+        jobs.push({ key: runKey(sc.id, mode.name, 'emotion', strength, 0), scenario: sc, mode, arm: 'emotion', strength, seed: 0, group: `steered|${mode.name}`, steering: emotionSteering(sc.target, signed) });
         if (!controlled) continue;
         for (let seed = 0; seed < controls.randomSeeds; seed++) {
-          // The same direction for every scenario of a seed: all of them share one batch.
+          // The same direction for every scenario of a seed (and strength).
           const steering = () => {
             const like = steeringVectors(set, { emotion: set.emotions[0]!, strength }, range);
             return { vectors: randomDirectionLike(like.vectors, nEmbd, seed), layers: like.layers };
           };
-          jobs.push({ key: runKey(sc.id, mode.name, 'random', strength, seed), scenario: sc, mode, arm: 'random', strength, seed, group: `r:${seed}:${strength}|${mode.name}`, steering });
+          jobs.push({ key: runKey(sc.id, mode.name, 'random', strength, seed), scenario: sc, mode, arm: 'random', strength, seed, group: `steered|${mode.name}`, steering });
         }
         const other = controls.otherEmotion ? otherEmotionFor(sc.target, set.emotions, 1 + si) : undefined;
         if (other) {
-          jobs.push({ key: runKey(sc.id, mode.name, 'other-emotion', strength, 0), scenario: sc, mode, arm: 'other-emotion', strength, seed: 0, steerEmotion: other, group: `e:${other}:${signed}|${mode.name}`, steering: emotionSteering(other, signed) });
+          jobs.push({ key: runKey(sc.id, mode.name, 'other-emotion', strength, 0), scenario: sc, mode, arm: 'other-emotion', strength, seed: 0, steerEmotion: other, group: `steered|${mode.name}`, steering: emotionSteering(other, signed) });
         }
       }
     }
@@ -301,13 +302,14 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   try {
     for (const list of groups.values()) {
       const first = list[0]!;
-      const sv = first.steering?.();
-      if (sv) await steerCtx.setSteering(sv.vectors, { layers: sv.layers });
-      else await steerCtx.clearSteering();
       for (let k = 0; k < list.length; k += width) {
         if (options.signal?.aborted) throw new EmosteerError('ABORTED', `the steering experiment was aborted after ${done} of ${total} continuations; rerun with the same checkpoint to resume`);
         const chunk = list.slice(k, k + width);
         const outs = await steerCtx.generateBatch(chunk.map((j) => j.scenario.prompt), {
+          steerings: chunk.map((j) => {
+            const sv = j.steering?.();
+            return sv ? { vectors: sv.vectors, layers: sv.layers } : null;
+          }),
           maxTokens,
           temperature: first.mode.temperature,
           seeds: chunk.map((j) => j.mode.seed),
