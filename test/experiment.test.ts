@@ -149,6 +149,10 @@ describe('steering controls', () => {
       expect(resumed.runs.map((r) => r.text)).toEqual(full.runs.map((r) => r.text));
       expect(resumed.controlRuns!.map((r) => r.text)).toEqual(full.controlRuns!.map((r) => r.text));
       expect(resumed.contrasts).toEqual(full.contrasts);
+      // The context-wide path (one control vector per batch) gives the same continuations.
+      const wide = await runSteeringExperiment(model, set, { ...opts, steeringPath: 'context-wide' });
+      expect(wide.runs.map((r) => r.text)).toEqual(full.runs.map((r) => r.text));
+      expect(wide.controlRuns!.map((r) => r.text)).toEqual(full.controlRuns!.map((r) => r.text));
       // Other parameters against the same checkpoint: a typed error, not a mix.
       await expect(runSteeringExperiment(model, set, { ...opts, maxTokens: 7, checkpoint: join(dir, 'a.jsonl') })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       // The batched runs equal runs alone with the same steering.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmosteerError, loadModel, type Context, type Model } from '../lib/index.js';
-import { randomVector, relativeError, syntheticModel } from './helpers/models.js';
+import { gemmaModel, randomVector, relativeError, syntheticModel } from './helpers/models.js';
 
 const EMBD = 64;
 const LAYERS = 4;
@@ -126,4 +126,33 @@ describe('per-sequence steering inside one batched decode', () => {
     // the context is still usable
     expect((await solo.evaluate(A, { logits: true })).logits!.length).toBeGreaterThan(0);
   });
+});
+
+const gemma = gemmaModel();
+describe.skipIf(!gemma.path)('per-sequence steering on Gemma 3 270M Q4_K_M (real weights)', () => {
+  it('steering one sequence never reaches the others: their logits are bit-identical to the same batch unsteered; steered equals context-wide', async () => {
+    const m = await loadModel(gemma.path!);
+    const ctx = await m.createContext({ contextSize: 1024, sequences: 3, threads: 2 });
+    const solo1 = await m.createContext({ contextSize: 256, threads: 2 });
+    try {
+      const prompts = ['The weather today is', 'Once upon a time', 'Dear diary,'];
+      const v = randomVector(m.info.nEmbd, 9, 20);
+      const steering = { vectors: new Map([[9, v]]), layers: [9, 9] as [number, number] };
+      const plain = await ctx.evaluateBatch(prompts, { logits: true });
+      const steered = await ctx.evaluateBatch(prompts, { logits: true, steerings: [steering, null, null] });
+      expect(steered[1]!.logits).toEqual(plain[1]!.logits);
+      expect(steered[2]!.logits).toEqual(plain[2]!.logits);
+      expect(relativeError(plain[0]!.logits!, steered[0]!.logits!)).toBeGreaterThan(1e-3);
+      // the same prompt alone: per-sequence steering equals the context-wide control vector exactly
+      const a = await solo1.evaluate(prompts[0]!, { logits: true, steering });
+      await solo1.setSteering(steering.vectors, { layers: steering.layers });
+      const b = await solo1.evaluate(prompts[0]!, { logits: true });
+      await solo1.clearSteering();
+      expect(a.logits).toEqual(b.logits);
+    } finally {
+      await ctx.dispose();
+      await solo1.dispose();
+      m.dispose();
+    }
+  }, 120_000);
 });

@@ -46,6 +46,9 @@ Options:
       --control-sampling <m,..>  sampling modes the controls run under (default: the first mode)
       --no-controls         no control arms at all
       --batch <n>           continuations decoded together (default 8)
+      --steering-path <p>   per-sequence (default: any runs share a batch, each with its own
+                            steering) or context-wide (llama.cpp's control vector, one per batch;
+                            faster on GPUs)
       --rescore             re-judge the saved steering.json (judges, regimes, flags) without generating;
                             with --llm-judge, adds the LLM judge to the saved runs
       --json                print a JSON summary
@@ -69,6 +72,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     'control-sampling': { type: 'string' },
     'no-controls': { type: 'boolean' },
     batch: { type: 'string' },
+    'steering-path': { type: 'string' },
     rescore: { type: 'boolean' },
     json: { type: 'boolean' },
   }, STEER_USAGE, io, true);
@@ -147,6 +151,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       judges,
       meter,
       batch,
+      ...(values['steering-path'] !== undefined ? { steeringPath: values['steering-path'] as 'per-sequence' | 'context-wide' } : {}),
       controls: values['no-controls'] ? false : { randomSeeds, otherEmotion: !values['no-other-emotion'], sampling: controlSampling },
       checkpoint: join(runDir, 'steering.partial.jsonl'),
       onProgress: (done, total, scenario) => {

@@ -60,12 +60,22 @@ export interface SteeringExperimentOptions {
    */
   controls?: ControlOptions | false;
   /**
-   * Continuations decoded together (default 8). Any runs of one sampling mode share a batch,
-   * each with its own steering (per-sequence steering inside the batched decode), so batches
-   * stay full even where only one scenario steers with a given vector. Unsteered baselines
-   * run first (every steered run is judged against its baseline).
+   * Continuations decoded together (default 8). With the default `steeringPath`, any runs of
+   * one sampling mode share a batch, each with its own steering, so batches stay full even
+   * where only one scenario steers with a given vector. Unsteered baselines run first (every
+   * steered run is judged against its baseline).
    */
   batch?: number;
+  /**
+   * How runs with different steering share a batch: 'per-sequence' (default; any runs of one
+   * sampling mode, each with its own steering applied by the eval callback) or 'context-wide'
+   * (only runs that steer with the same vector, through llama.cpp's control vector, set once
+   * per group: the faster path on GPUs, where every steered block observed by the callback
+   * costs a synchronisation). On exact (F32) models both give identical continuations
+   * (tested); on quantized ones a batch of another composition rounds differently, and some
+   * greedy continuations diverge (bench/steer-batching.mjs counts them).
+   */
+  steeringPath?: 'per-sequence' | 'context-wide';
   /**
    * JSONL file to which every finished continuation is appended as it completes; a rerun with
    * the same file and parameters skips those and gives the same result as an uninterrupted run.
@@ -257,6 +267,11 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   if (!Number.isInteger(controls.randomSeeds) || controls.randomSeeds < 0) throw new EmosteerError('INVALID_ARGUMENT', 'controls.randomSeeds must be a non-negative integer');
   const range = options.layers ? { layers: options.layers } : {};
   const emotionSteering = (emotion: string, signed: number) => () => steeringVectors(set, { emotion, strength: signed }, range);
+  const path = options.steeringPath ?? 'per-sequence';
+  if (path !== 'per-sequence' && path !== 'context-wide') throw new EmosteerError('INVALID_ARGUMENT', `steeringPath must be 'per-sequence' or 'context-wide', got ${String(path)}`);
+  const perSeq = path === 'per-sequence';
+  /** The batch group of a steered run: its sampling mode, or (context-wide) also its vector. */
+  const steeredGroup = (vectorKey: string, mode: string) => (perSeq ? `steered|${mode}` : `${vectorKey}|${mode}`);
   const nEmbd = set.nEmbd;
 
   const jobs: Job[] = [];
@@ -266,7 +281,7 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
       const controlled = controls.sampling.includes(mode.name);
       for (const strength of strengths) {
         const signed = sc.direction === 'away' ? -strength : strength;
-        jobs.push({ key: runKey(sc.id, mode.name, 'emotion', strength, 0), scenario: sc, mode, arm: 'emotion', strength, seed: 0, group: `steered|${mode.name}`, steering: emotionSteering(sc.target, signed) });
+        jobs.push({ key: runKey(sc.id, mode.name, 'emotion', strength, 0), scenario: sc, mode, arm: 'emotion', strength, seed: 0, group: steeredGroup(`e:${sc.target}:${signed}`, mode.name), steering: emotionSteering(sc.target, signed) });
         if (!controlled) continue;
         for (let seed = 0; seed < controls.randomSeeds; seed++) {
           // The same direction for every scenario of a seed (and strength).
@@ -274,11 +289,11 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
             const like = steeringVectors(set, { emotion: set.emotions[0]!, strength }, range);
             return { vectors: randomDirectionLike(like.vectors, nEmbd, seed), layers: like.layers };
           };
-          jobs.push({ key: runKey(sc.id, mode.name, 'random', strength, seed), scenario: sc, mode, arm: 'random', strength, seed, group: `steered|${mode.name}`, steering });
+          jobs.push({ key: runKey(sc.id, mode.name, 'random', strength, seed), scenario: sc, mode, arm: 'random', strength, seed, group: steeredGroup(`r:${seed}:${strength}`, mode.name), steering });
         }
         const other = controls.otherEmotion ? otherEmotionFor(sc.target, set.emotions, 1 + si) : undefined;
         if (other) {
-          jobs.push({ key: runKey(sc.id, mode.name, 'other-emotion', strength, 0), scenario: sc, mode, arm: 'other-emotion', strength, seed: 0, steerEmotion: other, group: `steered|${mode.name}`, steering: emotionSteering(other, signed) });
+          jobs.push({ key: runKey(sc.id, mode.name, 'other-emotion', strength, 0), scenario: sc, mode, arm: 'other-emotion', strength, seed: 0, steerEmotion: other, group: steeredGroup(`e:${other}:${signed}`, mode.name), steering: emotionSteering(other, signed) });
         }
       }
     }
@@ -302,14 +317,21 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   try {
     for (const list of groups.values()) {
       const first = list[0]!;
+      if (!perSeq) {
+        const sv = first.steering?.();
+        if (sv) await steerCtx.setSteering(sv.vectors, { layers: sv.layers });
+        else await steerCtx.clearSteering();
+      }
       for (let k = 0; k < list.length; k += width) {
         if (options.signal?.aborted) throw new EmosteerError('ABORTED', `the steering experiment was aborted after ${done} of ${total} continuations; rerun with the same checkpoint to resume`);
         const chunk = list.slice(k, k + width);
         const outs = await steerCtx.generateBatch(chunk.map((j) => j.scenario.prompt), {
-          steerings: chunk.map((j) => {
-            const sv = j.steering?.();
-            return sv ? { vectors: sv.vectors, layers: sv.layers } : null;
-          }),
+          ...(perSeq ? {
+            steerings: chunk.map((j) => {
+              const sv = j.steering?.();
+              return sv ? { vectors: sv.vectors, layers: sv.layers } : null;
+            }),
+          } : {}),
           maxTokens,
           temperature: first.mode.temperature,
           seeds: chunk.map((j) => j.mode.seed),
