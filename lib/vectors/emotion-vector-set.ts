@@ -258,25 +258,34 @@ export class EmotionVectorSet {
    * @param options.activations false skips the per-sample activations (the largest array)
    */
   static async load(dir: string, options: { activations?: boolean } = {}): Promise<EmotionVectorSet> {
-    let manifest: Record<string, unknown>;
+    let text: string;
     try {
-      manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+      text = await readFile(join(dir, 'manifest.json'), 'utf8');
     } catch (err) {
       throw new EmosteerError('FILE_NOT_FOUND', `${dir} holds no readable manifest.json: not an emosteer vector set (${(err as Error).message})`, { cause: err });
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new EmosteerError('VECTOR_SET_CORRUPT', `${dir}/manifest.json is not valid JSON (${(err as Error).message})`, { cause: err });
+    }
+    if (!isRecord(parsed)) throw new EmosteerError('VECTOR_SET_CORRUPT', `${dir}/manifest.json is not a JSON object`);
+    const manifest = parsed;
     if (manifest.format !== FORMAT) throw new EmosteerError('VECTOR_SET_CORRUPT', `${dir}/manifest.json is not an emosteer vector set (format ${String(manifest.format)})`);
     if (manifest.formatVersion !== FORMAT_VERSION) throw new EmosteerError('INVALID_ARGUMENT', `vector set format version ${String(manifest.formatVersion)} is not supported (expected ${FORMAT_VERSION})`);
+    const shapes = validateManifest(dir, manifest);
     const { format: _f, formatVersion: _v, endianness: _e, dtype: _d, arrays, ...meta } = manifest as unknown as EmotionVectorSetMeta & {
       format: string; formatVersion: number; endianness: string; dtype: string; arrays: Record<string, ArrayEntry>;
     };
     const read = async (name: string): Promise<Float32Array> => {
       const entry = arrays[name];
-      if (!entry) throw new EmosteerError('INVALID_ARGUMENT', `manifest lists no '${name}' array`);
+      if (!entry) throw new EmosteerError('VECTOR_SET_CORRUPT', `${dir}/manifest.json lists no '${name}' array`);
       const buf = await readFile(join(dir, entry.file)).catch((err) => {
         throw new EmosteerError('FILE_NOT_FOUND', `${join(dir, entry.file)} is missing`, { cause: err });
       });
       if (sha256(buf) !== entry.sha256) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} does not match its sha256 in manifest.json`);
-      const expected = entry.shape.reduce((a, b) => a * b, 1);
+      const expected = shapes[name]!.reduce((a, b) => a * b, 1);
       if (buf.byteLength !== expected * 4) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} has ${buf.byteLength} bytes, expected ${expected * 4}`);
       const out = new Float32Array(expected);
       new Uint8Array(out.buffer).set(buf);
@@ -285,6 +294,48 @@ export class EmotionVectorSet {
     const wantActs = options.activations !== false && arrays.activations !== undefined;
     return new EmotionVectorSet(meta, await read('vectors'), await read('unit'), await read('means'), wantActs ? await read('activations') : null);
   }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Checks the fields of a manifest that loading relies on, so that an edited or damaged manifest
+ * fails with VECTOR_SET_CORRUPT instead of a TypeError, and never makes the loader read a file
+ * outside the set's folder. Returns the shape each listed array must have.
+ */
+function validateManifest(dir: string, m: Record<string, unknown>): Record<string, number[]> {
+  const bad = (what: string) => new EmosteerError('VECTOR_SET_CORRUPT', `${dir}/manifest.json is damaged: ${what}`);
+  const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const strings = (k: string) => { const v = m[k]; if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad(`'${k}' is not a list of strings`); return v.length; };
+  const nEmotions = strings('emotions');
+  const nCategories = strings('categories');
+  const layers = m.layers;
+  if (!Array.isArray(layers) || !layers.every(isCount)) throw bad("'layers' is not a list of block indices");
+  if (!isCount(m.nEmbd) || m.nEmbd === 0) throw bad(`'nEmbd' is ${JSON.stringify(m.nEmbd)}`);
+  if (!Array.isArray(m.samples)) throw bad("'samples' is not a list");
+  if (!isRecord(m.model)) throw bad("'model' is not an object");
+  if (m.residualNorms !== undefined && !(Array.isArray(m.residualNorms) && m.residualNorms.every((x) => typeof x === 'number'))) throw bad("'residualNorms' is not a list of numbers");
+  const arrays = m.arrays;
+  if (!isRecord(arrays)) throw bad("'arrays' is not an object");
+  const L = layers.length;
+  const E = m.nEmbd;
+  const want: Record<string, number[]> = { vectors: [nEmotions, L, E], unit: [nEmotions, L, E], means: [nCategories, L, E], activations: [m.samples.length, L, E] };
+  const shapes: Record<string, number[]> = {};
+  for (const [name, shape] of Object.entries(want)) {
+    const entry = arrays[name];
+    if (entry === undefined && name === 'activations') continue;
+    if (!isRecord(entry)) throw bad(`array '${name}' is not listed`);
+    const { file, sha256: hash } = entry;
+    if (typeof file !== 'string' || file === '' || file === '.' || file === '..' || /[/\\]/.test(file)) throw bad(`array '${name}' names the file ${JSON.stringify(file)} (must be a file inside the set's folder)`);
+    if (typeof hash !== 'string') throw bad(`array '${name}' has no sha256`);
+    if (!Array.isArray(entry.shape) || entry.shape.length !== 3 || !entry.shape.every((x, i) => x === shape[i])) {
+      throw bad(`array '${name}' has shape ${JSON.stringify(entry.shape)}, but the manifest's emotions, categories, samples, layers and nEmbd make it [${shape.join(', ')}]`);
+    }
+    shapes[name] = shape;
+  }
+  return shapes;
 }
 
 function check(cond: boolean, message: string): asserts cond {
