@@ -44,7 +44,8 @@ export const GGUF_MAX_COUNT = 1 << 24;
 
 const CHUNK = 1 << 20;
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
-const textDecoder = new TextDecoder('utf-8');
+// ignoreBOM: keep a leading U+FEFF (Gemma has tokens that start with one; stripping it made them collide).
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Formats bytes the way a C string literal would: printable ASCII as is, the rest as \xNN. */
 function showBytes(bytes: Uint8Array): string {
@@ -280,6 +281,76 @@ async function readValue(c: Cursor, path: string, key: string, type: number): Pr
   }
 }
 
+/** Most blocks llama.cpp accepts (`LLAMA_MAX_LAYERS`). */
+const LLAMA_MAX_LAYERS = 512;
+/** Most experts llama.cpp accepts (`LLAMA_MAX_EXPERTS`). */
+const LLAMA_MAX_EXPERTS = 1024;
+
+/**
+ * Metadata values that llama.cpp does not reject but asserts on (GGML_ASSERT aborts the whole
+ * process) while loading or decoding: found by scripts/fuzz-gguf-load.mjs. Checked here, before
+ * llama.cpp sees the file, so they give GGUF_CORRUPT instead of a crash:
+ * - `<arch>.block_count` outside 1..512, `<arch>.nextn_predict_layers` above it;
+ * - `<arch>.expert_count` above 1024, `<arch>.expert_used_count` above `expert_count`;
+ * - more key/value heads (`attention.head_count_kv`) than attention heads;
+ * - a layer-norm epsilon that is negative or not finite (asserted at the first decode);
+ * - two equal strings in `tokenizer.ggml.tokens` (llama.cpp's vocabulary map needs them unique);
+ * - a `*.weight` tensor of an integer type (I8..I64) or of Q8_1/Q8_K in a model file: llama.cpp
+ *   loads it and then crashes in the first matrix product or row lookup (no model stores them).
+ */
+function checkLlamaLimits(path: string, kv: ReadonlyMap<string, GgufValue>, tensors: readonly GgufTensorInfo[]): void {
+  const archValue = kv.get('general.architecture');
+  const arch = archValue?.type === GgufValueType.STRING ? archValue.value : undefined;
+  const num = (key: string): number | bigint | undefined => {
+    const v = kv.get(key);
+    return v && (typeof v.value === 'number' || typeof v.value === 'bigint') ? v.value : undefined;
+  };
+  const maxOf = (key: string): number | bigint | undefined => {
+    const v = kv.get(key);
+    if (v?.type !== GgufValueType.ARRAY || v.itemType === GgufValueType.STRING) return num(key);
+    let m: number | bigint | undefined;
+    for (const x of v.value as readonly unknown[]) if ((typeof x === 'number' || typeof x === 'bigint') && (m === undefined || x > m)) m = x;
+    return m;
+  };
+  if (arch !== undefined) {
+    const blocks = num(`${arch}.block_count`);
+    if (blocks !== undefined && !(blocks >= 1 && blocks <= LLAMA_MAX_LAYERS)) {
+      throw corrupt(path, `'${arch}.block_count' is ${blocks} (llama.cpp allows 1..${LLAMA_MAX_LAYERS})`);
+    }
+    const nextn = num(`${arch}.nextn_predict_layers`);
+    if (nextn !== undefined && blocks !== undefined && nextn > blocks) throw corrupt(path, `'${arch}.nextn_predict_layers' is ${nextn}, more than the ${blocks} blocks`);
+    const experts = num(`${arch}.expert_count`);
+    if (experts !== undefined && !(experts >= 0 && experts <= LLAMA_MAX_EXPERTS)) throw corrupt(path, `'${arch}.expert_count' is ${experts} (llama.cpp allows 0..${LLAMA_MAX_EXPERTS})`);
+    const used = maxOf(`${arch}.expert_used_count`);
+    if (used !== undefined && used > (experts ?? 0)) throw corrupt(path, `'${arch}.expert_used_count' is ${used}, more than the ${experts ?? 0} experts`);
+    const heads = maxOf(`${arch}.attention.head_count`);
+    const kvHeads = maxOf(`${arch}.attention.head_count_kv`);
+    if (heads !== undefined && kvHeads !== undefined && kvHeads > heads) throw corrupt(path, `'${arch}.attention.head_count_kv' is ${kvHeads}, more than the ${heads} attention heads`);
+    if (arch !== 'controlvector') {
+      // integer types, and Q8_1/Q8_K (ggml's intermediate types for dot products, never stored weights)
+      const unusable: number[] = [GgmlType.I8, GgmlType.I16, GgmlType.I32, GgmlType.I64, GgmlType.Q8_1, GgmlType.Q8_K];
+      const t = tensors.find((x) => x.name.endsWith('.weight') && unusable.includes(x.type));
+      if (t) throw corrupt(path, `weight tensor '${t.name}' has the type ${ggmlTypeName(t.type)}, which llama.cpp cannot compute with`);
+    }
+  }
+  for (const [key, v] of kv) {
+    if (!/\.layer_norm(?:_rms)?_epsilon$/.test(key)) continue;
+    if (typeof v.value === 'number' && !(Number.isFinite(v.value) && v.value >= 0)) throw corrupt(path, `'${key}' is ${v.value} (a norm epsilon must be finite and >= 0)`);
+  }
+  const tokens = kv.get('tokenizer.ggml.tokens');
+  if (tokens?.type === GgufValueType.ARRAY && tokens.itemType === GgufValueType.STRING) {
+    const list = tokens.value as readonly string[];
+    const seen = new Set<string>();
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i] || `[EMPTY_${i}]`; // llama.cpp names empty tokens so
+      // Invalid UTF-8 decodes to U+FFFD, so distinct byte strings can meet here (Gemma's do): skip them.
+      if (t.includes('\uFFFD')) continue;
+      if (seen.has(t)) throw corrupt(path, `token ${i} of 'tokenizer.ggml.tokens' (${JSON.stringify(t.slice(0, 40))}) appears twice`);
+      seen.add(t);
+    }
+  }
+}
+
 /**
  * Reads the header, metadata and tensor directory of a GGUF file. Tensor data is not
  * read (only its bounds are checked against the file size), so this is fast on
@@ -291,7 +362,9 @@ async function readValue(c: Cursor, path: string, key: string, type: number): Pr
  *   NOT_GGUF when it does not start with `GGUF`; GGUF_TRUNCATED when it ends inside the
  *   header, metadata or tensor infos, or tensor data extends past its end; GGUF_CORRUPT
  *   for an unsupported version, unknown value or tensor type, absurd lengths/counts,
- *   bad alignment or misaligned tensor offsets
+ *   bad alignment or misaligned tensor offsets, and for metadata llama.cpp would abort on
+ *   (block count outside 1..512, a negative or non-finite norm epsilon, duplicate vocabulary
+ *   tokens, more experts used than exist)
  * @example
  * const f = await readGguf('model.gguf');
  * const arch = f.kv.get('general.architecture')?.value; // 'llama'
@@ -410,6 +483,7 @@ export async function readGguf(path: string): Promise<GgufFile> {
       }
     }
 
+    checkLlamaLimits(path, kv, tensors);
     return { path, version, kv, tensors, dataOffset, alignment, fileSize: st.size };
   } finally {
     await fh.close();

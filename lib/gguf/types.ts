@@ -218,7 +218,7 @@ export const GGML_TYPE_TRAITS: Readonly<Record<GgmlType, GgmlTypeTraits>> = {
   6: { name: 'Q5_0', blockSize: 32, typeSize: 2 + 4 + 16 },
   7: { name: 'Q5_1', blockSize: 32, typeSize: 2 + 2 + 4 + 16 },
   8: { name: 'Q8_0', blockSize: 32, typeSize: 2 + 32 },
-  9: { name: 'Q8_1', blockSize: 32, typeSize: 4 + 4 + 32 },
+  9: { name: 'Q8_1', blockSize: 32, typeSize: 2 + 2 + 32 }, // ggml_half d, s; int8 qs[32] (36 bytes)
   10: { name: 'Q2_K', blockSize: QK_K, typeSize: 2 + 2 + QK_K / 16 + QK_K / 4 },
   11: { name: 'Q3_K', blockSize: QK_K, typeSize: 2 + QK_K / 4 + QK_K / 8 + 12 },
   12: { name: 'Q4_K', blockSize: QK_K, typeSize: 2 + 2 + QK_K / 2 + 12 },
