@@ -242,6 +242,7 @@ function judge(c, run) {
       else if (!r.threw) problems.push('did not throw');
       else if (!r.isEmosteerError) problems.push(`threw an untyped ${r.name}: ${r.message}`);
       else if (r.code !== c.expect.code) problems.push(`code ${r.code}, expected ${c.expect.code}: ${r.message}`);
+      else if (c.expect.message && !r.message.includes(c.expect.message)) problems.push(`message lacks '${c.expect.message}': ${r.message}`);
       if (run.code !== 0) problems.push(`child exited ${run.code}`);
     } else {
       const err = r.body?.error;

@@ -5,7 +5,7 @@
  * ended without a signal, that no fixture file changed and that no output was left half-written.
  *
  * A case is `{ id, surface, what, expect, setup?, api? | cli? | http?, outputs? }`:
- * - `expect`: `{ code }` (API: the EmosteerError code), `{ exit, code?, stderr? }` (CLI: exit code,
+ * - `expect`: `{ code, message? }` (API: the EmosteerError code, and a part of its message), `{ exit, code?, stderr? }` (CLI: exit code,
  *   `[CODE]` in stderr, or a regex for usage errors), `{ status, error? }` (HTTP: status and the
  *   OpenAI-shaped `error.code`), `{ status, ok: true }` for inputs that must be accepted.
  * - `setup(fx, dir, lib)` runs in the runner before the child starts and writes the case's bad
@@ -23,6 +23,7 @@
  */
 import { copyFileSync, cpSync, mkdirSync, readFileSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { ggufFields, writeField } from '../fuzz/gguf-mutate.mjs';
 
 const W = 64; // width of fx.model
 const vec = (n, x = 0.5) => new Float32Array(n).fill(x);
@@ -48,6 +49,14 @@ function patchAt(src, dir, name, at, bytes) {
 
 const i64 = (v) => { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(v)); return b; };
 const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+
+/** A copy of the model with the header field `pick(fields)` set to `value`. */
+function withField(src, dir, name, pick, value) {
+  const b = Buffer.from(readFileSync(src));
+  const f = pick(ggufFields(b).fields);
+  if (typeof value === 'function') value(b, f); else writeField(b, f.at, f.size, value);
+  writeFileSync(join(dir, name), b);
+}
 
 /** A copy of a vector set with its manifest edited by `edit(manifest)`. */
 function editedSet(fx, dir, edit) {
@@ -255,6 +264,16 @@ export const CASES = [
   { id: 'file-model-control-vector', surface: 'file', what: 'model GGUF: a control-vector file given as the model', expect: { code: 'MODEL_LOAD_FAILED' },
     api: (lib, fx) => lib.loadModel(fx.cv) },
 
+  { id: 'file-model-block-count-0', surface: 'file', what: 'model GGUF: llama.block_count 0 (llama.cpp used to abort)', expect: { code: 'GGUF_CORRUPT', message: 'block_count' },
+    setup: (fx, dir) => withField(fx.model, dir, 'm.gguf', (fs) => fs.find((f) => f.kind === 'value' && f.key === 'llama.block_count'), 0), api: (lib, fx, dir) => lib.loadModel(join(dir, 'm.gguf')) },
+  { id: 'file-model-eps-nan', surface: 'file', what: 'model GGUF: a NaN norm epsilon (llama.cpp used to abort at the first decode)', expect: { code: 'GGUF_CORRUPT', message: 'epsilon' },
+    setup: (fx, dir) => withField(fx.model, dir, 'm.gguf', (fs) => fs.find((f) => f.kind === 'value' && f.key === 'llama.attention.layer_norm_rms_epsilon'), (b, f) => b.writeFloatLE(Number.NaN, f.at)),
+    api: (lib, fx, dir) => lib.loadModel(join(dir, 'm.gguf')) },
+  { id: 'file-model-int-weight', surface: 'file', what: 'model GGUF: an F32 weight retyped I32 (llama.cpp used to crash in the first matmul)', expect: { code: 'GGUF_CORRUPT', message: 'cannot compute with' },
+    setup: (fx, dir) => withField(fx.model, dir, 'm.gguf', (fs) => fs.filter((f) => f.kind === 'ggmlType').at(-1), 26), api: (lib, fx, dir) => lib.loadModel(join(dir, 'm.gguf')) },
+  { id: 'file-model-kv-heads', surface: 'file', what: 'model GGUF: head_count_kv 2^29 (llama.cpp used to abort in a reshape)', expect: { code: 'GGUF_CORRUPT', message: 'head_count_kv' },
+    setup: (fx, dir) => withField(fx.model, dir, 'm.gguf', (fs) => fs.find((f) => f.kind === 'value' && f.key === 'llama.attention.head_count_kv'), 2 ** 29), api: (lib, fx, dir) => lib.loadModel(join(dir, 'm.gguf')) },
+
   // ---------------------------------------------------------------- files: control-vector GGUF
   { id: 'file-cv-is-model', surface: 'file', what: 'readControlVector of a model GGUF', expect: { code: 'INVALID_ARGUMENT' },
     api: (lib, fx) => lib.readControlVector(fx.model) },
@@ -411,6 +430,12 @@ export const CASES = [
   { id: 'cli-serve-corrupt-vectors', surface: 'cli', what: 'serve --vectors of a set with a wrong sha256', expect: { exit: 1, code: 'VECTOR_SET_CORRUPT' },
     setup: (fx, dir) => editedSet(fx, dir, (m, out) => { const f = join(out, m.arrays.vectors.file); const b = readFileSync(f); b[9] ^= 2; writeFileSync(f, b); }),
     cli: (fx, dir) => ['serve', '--model', fx.model, '--vectors', join(dir, 'set'), '--port', '0', '--threads', '1'] },
+  { id: 'cli-doctor-no-model', surface: 'cli', what: 'doctor without --model', expect: { exit: 2, stderr: '--model is required' }, cli: () => ['doctor'] },
+  { id: 'cli-doctor-garbage', surface: 'cli', what: 'doctor --model of a text file', expect: { exit: 1, code: 'NOT_GGUF' },
+    setup: (fx, dir) => writeFileSync(join(dir, 'x.gguf'), 'not a model'), cli: (fx, dir) => ['doctor', '--model', join(dir, 'x.gguf')] },
+  { id: 'cli-doctor-bad-layer', surface: 'cli', what: 'doctor --layer x', expect: { exit: 2, code: 'INVALID_ARGUMENT' }, cli: (fx) => ['doctor', '--model', fx.model, '--layer', 'x'] },
+  { id: 'cli-doctor-layer-0', surface: 'cli', what: 'doctor --layer 0 (block 0 cannot be steered: a failed check)', expect: { exit: 1, stderr: '' },
+    cli: (fx) => ['doctor', '--model', fx.model, '--layer', '0'] },
   { id: 'cli-quantize-no-type', surface: 'cli', what: 'quantize without --type', expect: { exit: 2 },
     cli: (fx, dir) => ['quantize', fx.model, '--out', join(dir, 'q.gguf')], outputs: (fx, dir) => [join(dir, 'q.gguf')] },
   { id: 'cli-quantize-bad-type', surface: 'cli', what: 'quantize --type q9_9', expect: { exit: 2, code: 'INVALID_ARGUMENT' },
