@@ -28,7 +28,7 @@ import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { EmosteerError, fromNativeError } from './errors.js';
 import type { ChatMessage, Model } from './model.js';
 import { addon, type NativeContext, type NativeSampler, type NativeStepItem, type NativeStepResult } from './native.js';
-import { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
+import { checkSampling, DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
 import { compileSteering, flattenVectors, SteeringResolver, type Steering, type SteeringOption } from './steering.js';
 import { Mutex } from './util/mutex.js';
 import { SequenceLocks } from './util/sequence-locks.js';
@@ -324,10 +324,15 @@ export class Context {
     if (typeof input === 'string') {
       return this.model.tokenize(input, { addSpecial: options.addSpecial ?? true, parseSpecial: options.parseSpecial ?? false });
     }
-    if (input && typeof input === 'object' && 'messages' in input) {
+    if (input === null || input === undefined || (typeof input !== 'object' && typeof input !== 'string')) {
+      throw new EmosteerError('INVALID_ARGUMENT', `a prompt must be a string, token ids or { messages } (got ${input === null ? 'null' : typeof input})`);
+    }
+    if (typeof input === 'object' && 'messages' in input) {
+      if (!Array.isArray(input.messages)) throw new EmosteerError('INVALID_ARGUMENT', 'prompt.messages must be an array of { role, content }');
       const text = this.model.applyChatTemplate(input.messages, { addAssistant: true });
       return this.model.tokenize(text, { addSpecial: options.addSpecial ?? true, parseSpecial: options.parseSpecial ?? true });
     }
+    if (typeof (input as ArrayLike<number>).length !== 'number') throw new EmosteerError('INVALID_ARGUMENT', 'a prompt object must be token ids (an array) or { messages }');
     const arr = Int32Array.from(input as ArrayLike<number>);
     return arr;
   }
@@ -597,6 +602,8 @@ export class Context {
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EmosteerError('INVALID_ARGUMENT', 'maxTokens must be a non-negative integer');
     const stopOnEog = options.stopOnEog ?? true;
     const stops = options.stop ?? [];
+    if (!Array.isArray(stops) || stops.some((x) => typeof x !== 'string')) throw new EmosteerError('INVALID_ARGUMENT', 'stop must be an array of strings');
+    checkSampling(options);
     this.#checkSequences(seqs);
     const release = await this.#sequences.acquire(seqs);
     reservation.release = release;
@@ -736,7 +743,7 @@ export class Context {
    * @throws EmosteerError VECTOR_WIDTH_MISMATCH, LAYER_OUT_OF_RANGE (block 0, or outside the model), NON_FINITE_VECTOR
    */
   async setSteering(vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>, options: SteeringOptions = {}): Promise<void> {
-    const flat = flattenVectors(vectors, this.nLayer, this.nEmbd);
+    const flat = flattenVectors(vectors, this.nLayer, this.nEmbd, options.layers === undefined);
     const [start, end] = options.layers ?? [1, this.nLayer - 1];
     const scale = options.scale ?? 1;
     if (!Number.isFinite(scale)) throw new EmosteerError('NON_FINITE_VECTOR', `steering scale ${scale} is not finite`);
@@ -804,6 +811,7 @@ export class Context {
 
   /** A sampler chain for one generated sequence. @internal */
   createSampler(options: SamplingOptions): NativeSampler {
+    checkSampling(options);
     const sampling = { ...DEFAULT_SAMPLING, ...definedOnly(options) };
     return call(() => new (addon().NativeSampler)(this.model.checkNative(), { ...sampling, seed: sampling.seed ?? this.#seed }));
   }

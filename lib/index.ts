@@ -92,6 +92,7 @@ export { quantizeModel, parseQuantizationType, QUANTIZATION_TYPES, QUANTIZATION_
 export { defaultThreads } from './context.js';
 export { cohensKappa, fleissKappa, type KappaResult } from './evaluate/statistics.js';
 export { checkClaims } from './study/claims.js';
+export { runDoctor, type DoctorReport, type DoctorCheck, type DoctorStatus, type DoctorOptions } from './doctor.js';
 export { crossModelComparisons, quantizationCurves, readRow as readStudyRow } from './study/aggregate.js';
 export { renderStudyReport } from './report/study-report.js';
 export type { StudyResult, StudyRow, StudyVariant, StudyMethodRow, StudySteeringRow, CrossModelComparison, QuantizationCurve, QuantizationInfo, ClaimVerdict } from './study/types.js';

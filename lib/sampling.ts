@@ -1,3 +1,5 @@
+import { EmosteerError } from './errors.js';
+
 /** Sampling options shared by every generation call. */
 export interface SamplingOptions {
   /** 0 (default) = greedy; otherwise softmax temperature. */
@@ -18,6 +20,20 @@ export interface SamplingOptions {
   presencePenalty?: number;
   /** Seed of the random draw (default 0): the same seed gives the same text. */
   seed?: number;
+}
+
+/**
+ * Checks that every sampling option given is a finite number (NaN and Infinity would reach
+ * llama.cpp's sampler chain unchecked); ranges are checked by the native sampler.
+ * @throws EmosteerError INVALID_ARGUMENT
+ */
+export function checkSampling(options: SamplingOptions): void {
+  for (const key of ['temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN', 'frequencyPenalty', 'presencePenalty', 'seed'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new EmosteerError('INVALID_ARGUMENT', `sampling option ${key} must be a finite number (got ${String(v)})`);
+    }
+  }
 }
 
 /** The defaults of {@link SamplingOptions}, resolved. */

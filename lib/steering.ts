@@ -79,16 +79,24 @@ export interface CompiledSteering {
   positions: SteeringPositions;
 }
 
-/** Flattens per-block vectors to nLayer x nEmbd floats, checking blocks and widths. @internal */
+/**
+ * Flattens per-block vectors to nLayer x nEmbd floats, checking blocks and widths. With
+ * `rejectBlock0` (no explicit block range given), a vector given for block 0 is an error
+ * rather than silently dropped: llama.cpp cannot steer block 0. @internal
+ */
 export function flattenVectors(
   vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>,
   nLayer: number,
   nEmbd: number,
+  rejectBlock0 = false,
 ): Float32Array {
   if (vectors instanceof Float32Array) return vectors;
   const flat = new Float32Array(nLayer * nEmbd);
   const put = (layer: number, v: Float32Array) => {
     if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) throw new EmosteerError('LAYER_OUT_OF_RANGE', `block ${layer} does not exist: the model has blocks 0..${nLayer - 1}`);
+    if (layer === 0 && rejectBlock0 && v instanceof Float32Array && v.some((x) => x !== 0)) {
+      throw new EmosteerError('LAYER_OUT_OF_RANGE', "block 0 cannot be steered: llama.cpp's control vectors start at block 1 (give vectors for blocks 1.., or an explicit layers range)");
+    }
     if (!(v instanceof Float32Array) || v.length !== nEmbd) {
       throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector for block ${layer} has ${v?.length} values; the model's residual stream has ${nEmbd}`);
     }
@@ -136,7 +144,7 @@ export function compileSteering(model: Model, steering: Steering): CompiledSteer
     range = built.layers;
   } else if ('vectors' in steering) {
     const v = steering as VectorSteering;
-    flat = flattenVectors(v.vectors, nLayer, nEmbd);
+    flat = flattenVectors(v.vectors, nLayer, nEmbd, v.layers === undefined);
     scale = v.scale ?? 1;
     if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new EmosteerError('NON_FINITE_VECTOR', `steering scale ${String(scale)} is not finite`);
     range = v.layers ?? [1, nLayer - 1];

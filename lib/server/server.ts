@@ -44,6 +44,8 @@ export interface ServerOptions {
   modelId?: string;
   /** Default max_tokens (default 256). */
   defaultMaxTokens?: number;
+  /** Milliseconds a client has to send its whole request (default 30,000). */
+  requestTimeoutMs?: number;
 }
 
 /** A created server: the Fastify app and what it owns. */
@@ -89,6 +91,9 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
 
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // A client must send its whole request within this time (a stalled upload is cut off);
+    // streamed answers are not limited by it.
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
     logger: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
