@@ -39,6 +39,14 @@ import { buildLlamaBench, LLAMA_BENCH_BIN } from '../scripts/build-llama-bench.m
 import { median, resolveModel, resolveThreads, runJson } from './parts/util.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The error line of a part's output (and its emosteer code), without the stack trace. */
+function failureLine(message) {
+  const lines = String(message).split('\n');
+  const err = lines.find((l) => /^\w*Error: /.test(l));
+  const code = /code: '([A-Z_]+)'/.exec(message)?.[1];
+  return err ? `${err}${code ? ` [${code}]` : ''}` : lines[0];
+}
 const { values } = parseArgs({
   options: {
     model: { type: 'string', short: 'm' },
@@ -119,7 +127,7 @@ async function measure() {
         results[part.name].push(await runJson(process.execPath, part.args(round), { cwd: root }));
       } catch (e) {
         failures.push({ part: part.name, round, error: e.message });
-        log(`${part.name} failed: ${e.message}`);
+        log(`${part.name} failed: ${failureLine(e.message)}`);
       }
     }
   }
@@ -241,6 +249,8 @@ async function measure() {
     pytorch,
     targets,
     failures,
+    // runs that produced a result, per part (0 everywhere = nothing was measured)
+    partRuns: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.length])),
     // every repetition behind the medians above, pooled over the rounds (tokens/s)
     samples: {
       core: core.length ? Object.fromEntries(Object.keys(core[0].samples).map((k) => [k, core.flatMap((r) => r.samples[k])])) : null,
@@ -316,4 +326,10 @@ if (values.json) {
   for (const t of targets) console.log(`  ${t.status === 'met' ? 'met    ' : t.status === 'missed' ? 'MISSED ' : '-      '} ${t.name.padEnd(34)} ${f(t.value, 3).padStart(6)} (>= ${t.min})${t.why ? `  ${t.why}` : ''}`);
   for (const x of failures) console.log(`failed: ${x.part}${x.round !== undefined ? ` (round ${x.round + 1})` : ''}: ${x.error.split('\n')[0]}`);
   console.log(`${f(result.seconds, 0)} s in all`);
+}
+// Nothing measured at all (every run of every part failed, e.g. a file that is not a model):
+// that is a failure of the command, not a table of dashes.
+if (failures.length > 0 && result.partRuns && Object.values(result.partRuns).every((n) => n === 0)) {
+  console.error(`[bench] every part failed: ${failureLine(failures[0].error)}`);
+  process.exitCode = 1;
 }
