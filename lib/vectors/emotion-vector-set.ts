@@ -12,7 +12,7 @@
  * All arrays are little-endian float32, so a saved set loads back bit for bit.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import { meanOf, norm, normalize, sub } from '../util/vec.js';
@@ -234,23 +234,42 @@ export class EmotionVectorSet {
     }, raw, unit, raw.slice(), null);
   }
 
-  /** Writes the set into `dir` (created if needed); see the module comment for the layout. */
+  /**
+   * Writes the set into `dir` (created if needed); see the module comment for the layout.
+   *
+   * Overwriting a set is all or nothing, even if the process is killed or the disk fills up:
+   * every array is first written as `<file>.next`, then `manifest.next.json` (the commit
+   * point), then the files are renamed into place and `manifest.next.json` becomes
+   * `manifest.json`. Before the commit point the folder holds the previous set (a failed save
+   * removes its `.next` files); after it, {@link load} reads the new set from whichever of
+   * `<file>.next` and `<file>` holds each array, and the next save finishes the renames.
+   */
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
+    await finishInterruptedSave(dir);
     const L = this.meta.layers.length;
     const E = this.meta.nEmbd;
     const arrays: Record<string, ArrayEntry> = {};
+    const written: string[] = [];
     const put = async (name: string, file: string, data: Float32Array, shape: number[]) => {
       const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      await atomicWrite(join(dir, file), buf);
+      written.push(join(dir, `${file}${NEXT}`));
+      await writeFile(join(dir, `${file}${NEXT}`), buf);
       arrays[name] = { file, shape, sha256: sha256(buf) };
     };
-    await put('vectors', 'vectors.f32', this.#raw, [this.meta.emotions.length, L, E]);
-    await put('unit', 'unit.f32', this.#unit, [this.meta.emotions.length, L, E]);
-    await put('means', 'means.f32', this.#means, [this.meta.categories.length, L, E]);
-    if (this.#activations) await put('activations', 'activations.f32', this.#activations, [this.meta.samples.length, L, E]);
-    const manifest = { format: FORMAT, formatVersion: FORMAT_VERSION, endianness: 'little', dtype: 'float32', arrays, ...this.meta };
-    await atomicWrite(join(dir, 'manifest.json'), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    const manifestNext = join(dir, `manifest${NEXT}.json`);
+    try {
+      await put('vectors', 'vectors.f32', this.#raw, [this.meta.emotions.length, L, E]);
+      await put('unit', 'unit.f32', this.#unit, [this.meta.emotions.length, L, E]);
+      await put('means', 'means.f32', this.#means, [this.meta.categories.length, L, E]);
+      if (this.#activations) await put('activations', 'activations.f32', this.#activations, [this.meta.samples.length, L, E]);
+      const manifest = { format: FORMAT, formatVersion: FORMAT_VERSION, endianness: 'little', dtype: 'float32', arrays, ...this.meta };
+      await atomicWrite(manifestNext, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    } catch (err) {
+      await Promise.all(written.map((f) => rm(f, { force: true })));
+      throw err;
+    }
+    await finishInterruptedSave(dir);
   }
 
   /**
@@ -259,8 +278,10 @@ export class EmotionVectorSet {
    */
   static async load(dir: string, options: { activations?: boolean } = {}): Promise<EmotionVectorSet> {
     let text: string;
+    // A save killed after its commit point: its manifest.next.json is the set (see save).
+    const next = await readFile(join(dir, `manifest${NEXT}.json`), 'utf8').catch(() => null);
     try {
-      text = await readFile(join(dir, 'manifest.json'), 'utf8');
+      text = next ?? await readFile(join(dir, 'manifest.json'), 'utf8');
     } catch (err) {
       throw new EmosteerError('FILE_NOT_FOUND', `${dir} holds no readable manifest.json: not an emosteer vector set (${(err as Error).message})`, { cause: err });
     }
@@ -281,7 +302,7 @@ export class EmotionVectorSet {
     const read = async (name: string): Promise<Float32Array> => {
       const entry = arrays[name];
       if (!entry) throw new EmosteerError('VECTOR_SET_CORRUPT', `${dir}/manifest.json lists no '${name}' array`);
-      const buf = await readFile(join(dir, entry.file)).catch((err) => {
+      const buf = await (next === null ? Promise.reject(new Error('no save in progress')) : readFile(join(dir, `${entry.file}${NEXT}`))).catch(() => readFile(join(dir, entry.file))).catch((err) => {
         throw new EmosteerError('FILE_NOT_FOUND', `${join(dir, entry.file)} is missing`, { cause: err });
       });
       if (sha256(buf) !== entry.sha256) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} does not match its sha256 in manifest.json`);
@@ -346,8 +367,40 @@ function sha256(buf: Uint8Array): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
+/** Suffix of the files of a save that has not finished its renames (see EmotionVectorSet.save). */
+const NEXT = '.next';
+
+/**
+ * Finishes a save that passed its commit point (`manifest.next.json` exists): renames the
+ * `<file>.next` files it lists and then the manifest into place. Leftover `.next` array files
+ * of a save killed before its commit point are not listed anywhere and are simply overwritten.
+ */
+async function finishInterruptedSave(dir: string): Promise<void> {
+  const manifestNext = join(dir, `manifest${NEXT}.json`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(manifestNext, 'utf8'));
+  } catch {
+    return; // no save to finish (atomicWrite never leaves a half-written manifest.next.json)
+  }
+  const arrays = isRecord(parsed) && isRecord(parsed.arrays) ? Object.values(parsed.arrays) : [];
+  for (const entry of arrays) {
+    const file = isRecord(entry) ? entry.file : undefined;
+    if (typeof file !== 'string' || file === '' || /[/\\]/.test(file) || file === '.' || file === '..') continue;
+    await rename(join(dir, `${file}${NEXT}`), join(dir, file)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err; // ENOENT: renamed already
+    });
+  }
+  await rename(manifestNext, join(dir, 'manifest.json'));
+}
+
 async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
+  try {
+    await writeFile(tmp, data);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
   await rename(tmp, path);
 }
