@@ -526,6 +526,17 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
     }
     items.push_back(std::move(it));
   }
+  // Row attribution (capture, per-sequence steering) relies on llama.cpp splitting a batch into
+  // micro-batches in batch order. Recurrent and hybrid memories never do that for several
+  // sequences (they split by sequence), so rows could be given to the wrong sequence: refuse.
+  if (items.size() > 1) {
+    bool rowsMatter = !layers.empty();
+    for (const StepItem& it : items) rowsMatter = rowsMatter || it.steer != nullptr;
+    const llama_model* m = core.model.get();
+    if (rowsMatter && (llama_model_is_recurrent(m) || llama_model_is_hybrid(m))) {
+      Throw(env, "INVALID_ARGUMENT", "this model's memory is recurrent or hybrid: llama.cpp reorders several sequences of one batch by sequence, so capture and per-sequence steering need one sequence per call (use evaluate/generate per prompt, or setSteering)");
+    }
+  }
   core.abort.store(false);
   auto job = std::make_unique<StepJob>(env, this, info.This().As<Napi::Object>(), std::move(items), std::move(layers), std::move(tensor), std::move(keep));
   Napi::Promise promise = job->Promise();
