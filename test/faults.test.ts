@@ -283,6 +283,34 @@ describe('kill -9 of a set save', () => {
     }
     console.log(`[faults] save: ${JSON.stringify(outcomes)}`);
   }, 120_000);
+  it('a save killed after its commit point (manifest.next.json written, renames half done) loads as the new set; the next save finishes it', async () => {
+    const make = (value: number) => EmotionVectorSet.fromVectors(
+      { method: 'comprehension', model: { description: `v${value}` } as never, params: { value } },
+      new Map(['happy', 'sad'].map((e) => [e, new Map([0, 1].map((l) => [l, new Float32Array(32).fill(value)]))])),
+    );
+    const dir = fresh('save-commit');
+    await make(1).save(dir);
+    // The state a kill leaves between the renames: save B into another folder and move its
+    // files over as save() would have, stopping after the first rename.
+    const staged = fresh('save-staged');
+    await make(2).save(staged);
+    for (const f of ['unit.f32', 'means.f32']) cpSync(join(staged, f), join(dir, `${f}.next`));
+    cpSync(join(staged, 'vectors.f32'), join(dir, 'vectors.f32'));
+    cpSync(join(staged, 'manifest.json'), join(dir, 'manifest.next.json'));
+    const mid = await EmotionVectorSet.load(dir);
+    expect(mid.meta.params).toEqual({ value: 2 });
+    expect(mid.vectorsAt(1, { unit: false })[0]![0]).toBe(2);
+    // A save killed before its commit point (only .next array files, no manifest.next.json)
+    // leaves the previous set as it was.
+    const before = fresh('save-precommit');
+    await make(1).save(before);
+    writeFileSync(join(before, 'vectors.f32.next'), Buffer.alloc(100, 7));
+    expect((await EmotionVectorSet.load(before)).meta.params).toEqual({ value: 1 });
+    // The next save into the half-renamed folder finishes the old one, then writes its own.
+    await make(3).save(dir);
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'means.f32', 'unit.f32', 'vectors.f32']);
+    expect((await EmotionVectorSet.load(dir)).meta.params).toEqual({ value: 3 });
+  });
 });
 
 describe('a full disk (tmpfs of a few KiB)', () => {
