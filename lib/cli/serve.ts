@@ -92,16 +92,29 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
     }
     io.err(`emosteer serve: ${model.info.description}, ${opts.parallel} parallel, ${server.scheduler.contextPerRequest} tokens per request, ${server.sets.sets.length} vector set(s): ${server.sets.sets.map((s) => s.name).join(', ') || 'none'}`);
     io.out(`emosteer serve listening on ${url}`);
+    // The first SIGINT/SIGTERM drains. Under `npx`, npm forwards the same Ctrl-C to this
+    // process a moment later: signals within a second of the first are that echo and ignored;
+    // a later one (a second Ctrl-C) stops at once without draining.
+    let stoppingSince = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stoppingSince === 0) { stoppingSince = Date.now(); stopNow(); return; }
+      if (Date.now() - stoppingSince < 1000) return;
+      io.err(`emosteer serve: ${sig} again: exiting without finishing in-flight requests`);
+      process.exit(130);
+    };
+    let stopNow = () => {};
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      signal?.addEventListener('abort', stop, { once: true });
+      stopNow = resolve;
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      signal?.addEventListener('abort', () => onSignal('SIGTERM'), { once: true });
     });
     io.err('emosteer serve: stopping: finishing in-flight requests');
     await server.close();
     model.dispose();
     io.err('emosteer serve: stopped');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     return 0;
   } catch (e) {
     return reportError(`serve (${stage})`, e, io);
