@@ -603,7 +603,6 @@ export class Context {
     const stopOnEog = options.stopOnEog ?? true;
     const stops = options.stop ?? [];
     if (!Array.isArray(stops) || stops.some((x) => typeof x !== 'string')) throw new EmosteerError('INVALID_ARGUMENT', 'stop must be an array of strings');
-    checkSampling(options);
     this.#checkSequences(seqs);
     const release = await this.#sequences.acquire(seqs);
     reservation.release = release;
@@ -613,11 +612,9 @@ export class Context {
       prompts.forEach((p, i) => { if (p.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `prompt ${i} is empty`); });
       const capture = options.capture;
       const layers = capture ? this.#layers(capture.layers) : undefined;
-      const sampling = { ...DEFAULT_SAMPLING, ...definedOnly(options) };
-      delete (sampling as { steering?: unknown }).steering;
       const states: SeqState[] = seqs.map((seq, i) => ({
         seq,
-        sampler: call(() => new (addon().NativeSampler)(this.model.checkNative(), { ...sampling, seed: seeds[i] })),
+        sampler: this.createSampler({ ...options, seed: seeds[i] }),
         steering: new SteeringResolver(this.model, steerings[i]),
         pending: -1,
         eog: false,

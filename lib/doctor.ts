@@ -10,6 +10,7 @@
 import type { Context } from './context.js';
 import { EmosteerError } from './errors.js';
 import { loadModel, type Model } from './model.js';
+import { relativeError } from './util/vec.js';
 
 /** Outcome of one check: `warn` and `absent` do not fail the doctor, `fail` does. */
 export type DoctorStatus = 'pass' | 'fail' | 'warn' | 'absent';
@@ -59,17 +60,6 @@ export interface DoctorOptions {
 }
 
 const PROMPT = 'The quick brown fox jumps over the lazy dog, and then it rests.';
-
-/** max |a - b| / max |b| (|a - b| when b is zero). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return den === 0 ? num : num / den;
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -170,7 +160,7 @@ export async function runDoctor(model: string | Model, options: DoctorOptions = 
       const hs = s.activations!.get(L);
       steered = { h: hs, logits: s.logits! };
       const delta = hs.map((x, i) => x - h[i]!);
-      const err = relErr(delta, v);
+      const err = relativeError(delta, v);
       const beforeDiff = base.before ? maxAbsDiff(s.activations!.get(L - 1), base.before) : 0;
       const logitChange = maxAbsDiff(s.logits!, b.logits!);
       const values = { relativeError: err, blockBeforeMaxChange: beforeDiff, logitsMaxChange: logitChange };
@@ -195,9 +185,9 @@ export async function runDoctor(model: string | Model, options: DoctorOptions = 
       if (!base || !v || !steered) return { status: 'fail', detail: 'no context-wide result to compare with (the steering check failed first)' };
       const s = await c.evaluate(prompt, { capture: { layers: [L], pooling: 'last' }, logits: true, steering: { vectors: new Map([[L, v]]), layers: [L, L] } });
       const hs = s.activations!.get(L);
-      const hErr = relErr(hs, steered.h);
-      const lErr = relErr(s.logits!, steered.logits);
-      const moved = relErr(hs.map((x, i) => x - base!.h[i]!), v);
+      const hErr = relativeError(hs, steered.h);
+      const lErr = relativeError(s.logits!, steered.logits);
+      const moved = relativeError(hs.map((x, i) => x - base!.h[i]!), v);
       const values = { blockRelativeError: hErr, logitsRelativeError: lErr, vectorRelativeError: moved };
       const ok = hErr < tol && lErr < tol && moved < tol;
       return ok

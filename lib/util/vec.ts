@@ -54,3 +54,14 @@ export function meanPairwiseCosine(vectors: readonly ArrayLike<number>[]): numbe
   }
   return n === 0 ? Number.NaN : s / n;
 }
+
+/** max |a - reference| / max |reference| (the absolute difference when the reference is zero). */
+export function relativeError(a: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < reference.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - reference[i]!));
+    den = Math.max(den, Math.abs(reference[i]!));
+  }
+  return den === 0 ? num : num / den;
+}

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { seededRandom } from '../../dist/evaluate/statistics.js';
+
 const FIXED_SIZE = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 const STRING = 8;
 const ARRAY = 9;
@@ -48,17 +50,6 @@ export function ggufFields(b) {
   return { fields, headerEnd: o };
 }
 
-/** mulberry32: a small seeded PRNG, returns floats in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values worth writing into a field of `size` bytes of a file of `fileSize` bytes. */
 export function interestingValues(size, fileSize) {
@@ -83,7 +74,7 @@ const STRATEGIES = ['truncate', 'truncateHeader', 'flipHeader', 'flipAnywhere', 
  * @returns {{ bytes: Buffer, how: string }}
  */
 export function mutant(base, map, seed, index) {
-  const r = prng((seed * 0x9e3779b1) ^ (index * 0x85ebca77) ^ 0x1234567);
+  const r = seededRandom((seed * 0x9e3779b1) ^ (index * 0x85ebca77) ^ 0x1234567);
   const int = (n) => Math.floor(r() * n);
   const pick = (xs) => xs[int(xs.length)];
   const strategy = pick(STRATEGIES);

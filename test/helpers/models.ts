@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeSyntheticModel, type SyntheticModelOptions } from '../../lib/synth/synthetic-model.js';
+import { relativeError as libRelativeError } from '../../lib/util/vec.js';
 
 const dir = join(tmpdir(), 'emosteer-test-models');
 
@@ -86,13 +87,7 @@ export function smollm2Model(): RealModel {
 /** max |a-b| / max |a| (0 when both are zero). */
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(a[i]!));
-  }
-  return den === 0 ? num : num / den;
+  return libRelativeError(b, a);
 }
 
 /** A deterministic pseudo-random vector. */
