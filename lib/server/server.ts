@@ -13,7 +13,6 @@ import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Context, StopReason } from '../context.js';
-import { EmosteerError } from '../errors.js';
 import type { Model } from '../model.js';
 import { RequestScheduler, type ScheduledRequest, type ScheduledResult, type ScheduledToken } from '../scheduler.js';
 import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
