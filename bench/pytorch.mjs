@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EmotionVectorSet } from '../dist/index.js';
 import { resolveModel, resolveThreads, runJson } from './parts/util.mjs';
@@ -159,7 +159,7 @@ export function printPytorch(r) {
   for (const l of r.cosine.perLayer) console.log(`  ${String(l.layer).padStart(5)}  ${f(l.vectorCosineMean, 4)} / ${f(l.vectorCosineMin, 4)}${' '.repeat(27)}${f(l.activationCosineMean, 5)}  ${f(l.vectorShareOfActivation, 4)}  ${f(l.activationRelativeDifference, 4)}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' },

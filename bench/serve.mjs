@@ -30,7 +30,7 @@
 // --model defaults to the Gemma path `node scripts/fetch-gemma.mjs` prints. llama-server is
 // deps/llama-server-build/bin/llama-server (`node scripts/build-llama-server.mjs`, or pass
 // --build-llama-server to build it first), or the binary --llama-server names. emosteer is
-// `node dist/cli/main.js serve` (build with `npm run build` first), or the CLI entry
+// `node dist/cli/main.js serve` (build with `npm run build:ts` first), or the CLI entry
 // --emosteer-main names (another checkout's build). --request-timeout bounds each
 // request, --timeout the whole run (seconds); a server that does not come up within 180 s fails.
 import { spawn, spawnSync } from 'node:child_process';

@@ -4,9 +4,10 @@
  * @internal
  */
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmosteerError } from './errors.js';
+import { prebuildStatus } from './prebuild.js';
 
 /** Metadata the addon reports for a model (the fields of {@link ModelInfo}). */
 export interface NativeModelInfo {
@@ -139,6 +140,19 @@ export interface NativeVersions {
   systemInfo: string;
   gpuOffload: boolean;
   mmap: boolean;
+  /** Whether the RPC backend is built in (`loadModel(path, { rpcServers })`, docs/scale-out.md). */
+  rpc: boolean;
+  /** How the loaded binary was made. */
+  build: {
+    /** 'prebuilt' (shipped in prebuilds/ by `npm run prebuild`) or 'source' (built on this machine). */
+    kind: 'prebuilt' | 'source' | string;
+    /** The CPU baseline: 'native' (this machine's, `-march=native`) or e.g. 'x86-64-v3+AVX2+FMA+F16C+BMI2'. */
+    cpu: string;
+  };
+  /** The ggml backends registered in this process, e.g. ['CPU', 'RPC'] or ['CUDA', 'CPU']. */
+  backends: string[];
+  /** Absolute path of the loaded .node file. */
+  binaryPath: string;
   devices: { name: string; description: string; type: string; memoryTotal: number }[];
 }
 
@@ -148,11 +162,12 @@ export interface NativeAddon {
   NativeSequenceSteering: new (model: NativeModel, vectors: Float32Array, scale: number, start: number, end: number) => NativeSequenceSteering;
   loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void }): Promise<NativeModel>;
   createContext(model: NativeModel, options: object): Promise<NativeContext>;
-  versions(): NativeVersions;
+  versions(): Omit<NativeVersions, 'binaryPath'>;
   setLogLevel(level?: number): number;
 }
 
 let cached: NativeAddon | undefined;
+let cachedPath = '';
 
 /** The package root (one level above lib/ and dist/). @internal */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -163,16 +178,30 @@ const LOG_LEVELS: Record<string, number> = { none: 0, debug: 1, info: 2, warn: 3
 export function addon(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
+  const rebuild = 'Build it here with `npm run build:native` in the package folder, or reinstall with ' +
+    'EMOSTEER_BUILD_FROM_SOURCE=1 (needs cmake, git and a C++17 compiler).';
+  let file: string;
   try {
-    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    cached = load(packageRoot);
+    // node-gyp-build's order: build/Release (a build made here) first, then prebuilds/<platform>-<arch>.
+    const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    file = gypBuild.resolve(packageRoot);
   } catch (err) {
     throw new EmosteerError(
       'ADDON_NOT_BUILT',
-      `the emosteer native addon could not be loaded from ${packageRoot}/build/Release: ${(err as Error).message}. ` +
-        'Build it with `npm run build:native` (needs cmake, git and a C++17 compiler).',
+      `no emosteer native addon in ${packageRoot}/build/Release nor a prebuilt one for ${process.platform}-${process.arch}: ` +
+        `${(err as Error).message}. ${rebuild}`,
       { cause: err },
     );
+  }
+  if (file.startsWith(join(packageRoot, 'prebuilds'))) {
+    const status = prebuildStatus(packageRoot);
+    if (!status.usable) throw new EmosteerError('ADDON_NOT_BUILT', `the prebuilt addon ${file} cannot run here: ${status.reason}. ${rebuild}`);
+  }
+  try {
+    cached = require(file) as NativeAddon;
+    cachedPath = file;
+  } catch (err) {
+    throw new EmosteerError('ADDON_NOT_BUILT', `the emosteer native addon ${file} could not be loaded: ${(err as Error).message}. ${rebuild}`, { cause: err });
   }
   const level = (process.env.EMOSTEER_LOG ?? 'none').toLowerCase();
   cached.setLogLevel(LOG_LEVELS[level] ?? 0);
@@ -184,7 +213,8 @@ export function addon(): NativeAddon {
  * SIMD/system info and the compute devices it sees.
  */
 export function versions(): NativeVersions {
-  return addon().versions();
+  const v = addon().versions();
+  return { ...v, binaryPath: cachedPath };
 }
 
 /**

@@ -15,6 +15,12 @@
 #ifndef EMOSTEER_LLAMA_COMMIT
 #define EMOSTEER_LLAMA_COMMIT "unknown"
 #endif
+#ifndef EMOSTEER_BUILD_KIND
+#define EMOSTEER_BUILD_KIND "source"
+#endif
+#ifndef EMOSTEER_BUILD_CPU
+#define EMOSTEER_BUILD_CPU "unknown"
+#endif
 
 namespace emosteer {
 namespace {
@@ -28,6 +34,16 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   o.Set("systemInfo", llama_print_system_info());
   o.Set("gpuOffload", llama_supports_gpu_offload());
   o.Set("mmap", llama_supports_mmap());
+  o.Set("rpc", llama_supports_rpc());
+  Napi::Object build = Napi::Object::New(env);
+  build.Set("kind", EMOSTEER_BUILD_KIND);
+  build.Set("cpu", EMOSTEER_BUILD_CPU);
+  o.Set("build", build);
+  Napi::Array backends = Napi::Array::New(env);
+  for (size_t i = 0; i < ggml_backend_reg_count(); ++i) {
+    backends.Set(static_cast<uint32_t>(i), ggml_backend_reg_name(ggml_backend_reg_get(i)));
+  }
+  o.Set("backends", backends);
   Napi::Array devs = Napi::Array::New(env);
   for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
     ggml_backend_dev_t d = ggml_backend_dev_get(i);

@@ -10,6 +10,7 @@
 // EMOSTEER_TOOL_BUILD_JOBS / EMOSTEER_TOOL_BUILD_NICE: see scripts/llama-cpp-tool-build.mjs.
 import { join } from 'node:path';
 import { buildLlamaCppTool, ROOT, toolBinary, toolBuildMain } from './llama-cpp-tool-build.mjs';
+import { pathToFileURL } from 'node:url';
 
 export const LLAMA_BENCH_BUILD_DIR = join(ROOT, 'deps', 'llama-bench-build');
 export const LLAMA_BENCH_BIN = toolBinary(LLAMA_BENCH_BUILD_DIR, 'llama-bench');
@@ -19,4 +20,4 @@ export function buildLlamaBench({ force = false, jobs, nice } = {}) {
   return buildLlamaCppTool({ target: 'llama-bench', buildDir: LLAMA_BENCH_BUILD_DIR, force, jobs, nice });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) toolBuildMain('llama-bench', buildLlamaBench);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) toolBuildMain('llama-bench', buildLlamaBench);

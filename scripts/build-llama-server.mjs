@@ -11,6 +11,7 @@
 // EMOSTEER_TOOL_BUILD_JOBS / EMOSTEER_TOOL_BUILD_NICE: see scripts/llama-cpp-tool-build.mjs.
 import { join } from 'node:path';
 import { buildLlamaCppTool, ROOT, toolBinary, toolBuildMain } from './llama-cpp-tool-build.mjs';
+import { pathToFileURL } from 'node:url';
 
 export const LLAMA_SERVER_BUILD_DIR = join(ROOT, 'deps', 'llama-server-build');
 export const LLAMA_SERVER_BIN = toolBinary(LLAMA_SERVER_BUILD_DIR, 'llama-server');
@@ -27,4 +28,4 @@ export function buildLlamaServer({ force = false, jobs, nice } = {}) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) toolBuildMain('llama-server', buildLlamaServer);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) toolBuildMain('llama-server', buildLlamaServer);

@@ -1,97 +1,73 @@
 #!/usr/bin/env node
-// Builds the emosteer addon: fetches the pinned llama.cpp source (scripts/llama-cpp-source.mjs)
-// and runs cmake-js on CMakeLists.txt. Runs as the package's `install` script.
+// The package's `install` script, node-gyp-build style: use the prebuilt addon in
+// prebuilds/<platform>-<arch>/ when one ships and works on this machine; otherwise build from
+// source (fetch the pinned llama.cpp, cmake-js, CMakeLists.txt; scripts/addon-build.mjs).
+// `npm run build:native` (--force) always builds from source.
 //
 // Environment:
-//   EMOSTEER_GPU=cpu|cuda|metal|vulkan   backend (default: cpu; metal on macOS)
+//   EMOSTEER_BUILD_FROM_SOURCE=1         never use the prebuilt addon
+//   EMOSTEER_GPU=cpu|cuda|metal|vulkan   backend (default: cpu; metal on macOS); any GPU builds from source
+//   EMOSTEER_RPC=1                       build the RPC backend in (GGML_RPC, docs/scale-out.md); the prebuild has it
 //   EMOSTEER_CUDA_ARCHS="90"             CMAKE_CUDA_ARCHITECTURES for cuda (default: native)
 //   EMOSTEER_LLAMA_CPP_DIR=/path         use an existing llama.cpp checkout (offline)
-//   EMOSTEER_SKIP_BUILD=1                skip (e.g. when a prebuilt addon is supplied)
+//   EMOSTEER_SKIP_BUILD=1                do nothing (e.g. when the addon is supplied another way)
 //   EMOSTEER_BUILD_DIR=build             cmake-js output folder
 //   EMOSTEER_CMAKE_DEFS="A=1 B=OFF"      extra CMake definitions, space-separated (e.g.
-//                                        GGML_CUDA_FA=OFF, EMOSTEER_WITH_LLAMA_BENCH=ON)
-import { execFileSync, spawnSync } from 'node:child_process';
+//                                        GGML_CUDA_FA=OFF, EMOSTEER_WITH_LLAMA_BENCH=ON); implies a source build
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ensureLlamaCppSource } from './llama-cpp-source.mjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, backendDefinitions, buildAddon, extraDefinitions, log } from './addon-build.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const log = (m) => console.log(`[emosteer] ${m}`);
+const env = process.env;
+if (env.EMOSTEER_SKIP_BUILD === '1') { log('EMOSTEER_SKIP_BUILD=1: not building the addon'); process.exit(0); }
 const force = process.argv.includes('--force');
 
-function has(cmd, args = ['--version']) {
-  try { execFileSync(cmd, args, { stdio: 'ignore' }); return true; } catch { return false; }
+/** Why a source build is asked for, or null. */
+function sourceBuildReason() {
+  if (force) return 'asked to build (--force)';
+  if (env.EMOSTEER_BUILD_FROM_SOURCE === '1') return 'EMOSTEER_BUILD_FROM_SOURCE=1';
+  if (env.EMOSTEER_GPU && env.EMOSTEER_GPU.toLowerCase() !== 'cpu') return `EMOSTEER_GPU=${env.EMOSTEER_GPU}`;
+  if (env.EMOSTEER_CMAKE_DEFS) return 'EMOSTEER_CMAKE_DEFS is set';
+  if (env.EMOSTEER_LLAMA_CPP_DIR) return 'EMOSTEER_LLAMA_CPP_DIR is set';
+  return null;
 }
 
-function fail(msg) {
-  console.error(`\n[emosteer] build failed: ${msg}\n`);
-  process.exit(1);
+/**
+ * Whether the shipped prebuild fits this machine and loads (in a child process, so that a
+ * crash while loading cannot take the install down). Logs why not.
+ */
+async function prebuildWorks() {
+  if (!existsSync(join(ROOT, 'prebuilds'))) return false;
+  const checker = join(ROOT, 'dist', 'prebuild.js');
+  if (!existsSync(checker)) { log('prebuilds/ present but dist/ is not built yet: building from source'); return false; }
+  const { prebuildStatus } = await import(pathToFileURL(checker).href);
+  const status = prebuildStatus(ROOT);
+  if (!status.usable) { log(`not using the prebuilt addon: ${status.reason}`); return false; }
+  const probe = 'const v = require(process.argv[1]).versions(); if (v.build.kind !== "prebuilt") process.exit(3); console.log(v.build.cpu);';
+  const r = spawnSync(process.execPath, ['-e', probe, status.file], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    log(`the prebuilt addon ${status.file} does not load here (${r.signal ?? `exit ${r.status}`}: ${(r.stderr || '').trim().split('\n').pop()})`);
+    return false;
+  }
+  log(`using the prebuilt addon ${status.file} (CPU ${r.stdout.trim()}); set EMOSTEER_BUILD_FROM_SOURCE=1 to build for this machine instead`);
+  return true;
 }
 
-if (process.env.EMOSTEER_SKIP_BUILD === '1') { log('EMOSTEER_SKIP_BUILD=1: not building the addon'); process.exit(0); }
+const reason = sourceBuildReason();
+if (!reason && await prebuildWorks()) process.exit(0);
 
-const buildDir = process.env.EMOSTEER_BUILD_DIR || 'build';
-const addon = join(root, buildDir, 'Release', 'emosteer.node');
-if (!force && existsSync(addon) && process.env.npm_lifecycle_event === 'install' && process.env.EMOSTEER_REBUILD !== '1') {
+const buildDir = env.EMOSTEER_BUILD_DIR || 'build';
+const addon = join(ROOT, buildDir, 'Release', 'emosteer.node');
+if (!force && existsSync(addon) && env.npm_lifecycle_event === 'install' && env.EMOSTEER_REBUILD !== '1') {
   // cmake is incremental anyway, but skipping saves the configure step on repeated installs.
   log(`addon already built (${addon}); set EMOSTEER_REBUILD=1 or run \`npm run build:native\` to rebuild`);
   process.exit(0);
 }
 
-const missing = [];
-if (!has('cmake')) missing.push('cmake (>= 3.18)');
-if (!has('git')) missing.push('git');
-if (process.platform !== 'win32' && !has('c++') && !has('g++') && !has('clang++')) missing.push('a C++17 compiler (g++ or clang++)');
-if (missing.length) {
-  const hint = process.platform === 'darwin'
-    ? 'xcode-select --install && brew install cmake git'
-    : 'sudo apt-get install -y build-essential cmake git   (Debian/Ubuntu)';
-  fail(`missing ${missing.join(', ')}. Install with:\n  ${hint}`);
-}
-
-let llamaDir;
-try {
-  llamaDir = ensureLlamaCppSource(root, log);
-} catch (e) {
-  fail(`could not obtain the pinned llama.cpp source: ${e.message}\n` +
-       'It comes from the npm registry (package node-llama-cpp). Offline, point EMOSTEER_LLAMA_CPP_DIR at a llama.cpp checkout.');
-}
-
-const gpu = (process.env.EMOSTEER_GPU || (process.platform === 'darwin' ? 'metal' : 'cpu')).toLowerCase();
-const defs = [`LLAMA_CPP_DIR=${llamaDir}`];
-switch (gpu) {
-  case 'cpu':
-    if (process.platform === 'darwin') defs.push('GGML_METAL=OFF');
-    break;
-  case 'cuda':
-    if (!has('nvcc')) fail('EMOSTEER_GPU=cuda but nvcc was not found. Install the CUDA toolkit and put nvcc on PATH.');
-    defs.push('GGML_CUDA=ON', `CMAKE_CUDA_ARCHITECTURES=${process.env.EMOSTEER_CUDA_ARCHS || 'native'}`);
-    break;
-  case 'metal':
-    defs.push('GGML_METAL=ON', 'GGML_METAL_EMBED_LIBRARY=ON');
-    break;
-  case 'vulkan':
-    defs.push('GGML_VULKAN=ON');
-    break;
-  default:
-    fail(`EMOSTEER_GPU=${gpu} is not one of cpu, cuda, metal, vulkan`);
-}
-for (const d of (process.env.EMOSTEER_CMAKE_DEFS || '').split(/\s+/).filter(Boolean)) {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(d)) fail(`EMOSTEER_CMAKE_DEFS entry '${d}' is not NAME=VALUE`);
-  defs.push(d);
-}
-if (!has('ccache')) log('ccache not found: repeated builds will be slower (apt-get install ccache)');
-
-const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-const args = [cmakeJs, 'build', '--out', buildDir, '--log-level', 'warn', ...defs.map((d) => `--CD${d}`)];
-log(`building the addon (backend: ${gpu}); a cold build of llama.cpp takes several minutes on 2 cores`);
-const t0 = Date.now();
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-if (r.status !== 0) {
-  fail(`cmake-js exited with ${r.status}. Read the compiler output above; common causes: an old compiler ` +
-       '(need C++17), cmake < 3.18, or for CUDA a toolkit that does not support your GPU architecture.');
-}
-log(`addon built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${addon}`);
+const gpu = (env.EMOSTEER_GPU || (process.platform === 'darwin' ? 'metal' : 'cpu')).toLowerCase();
+const defs = [...backendDefinitions(gpu)];
+if (env.EMOSTEER_RPC === '1') defs.push('GGML_RPC=ON');
+defs.push(...extraDefinitions());
+buildAddon({ buildDir, defs, label: `backend: ${gpu}${env.EMOSTEER_RPC === '1' ? ', RPC' : ''}${reason ? `; ${reason}` : ''}` });

@@ -5,7 +5,7 @@
 // The one fetcher is the compiled registry in dist/ (`emosteer models fetch`); this script
 // only lets `npm run model:<name>` work before the package is linked.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const dist = new URL('../dist/cli/models.js', import.meta.url);
 
@@ -19,6 +19,6 @@ export async function fetchModelMain(argv) {
   return runModels(['fetch', ...argv]);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   fetchModelMain(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** The pin: change all four together. */
 export const LLAMA_CPP_PIN = Object.freeze({
@@ -39,8 +39,10 @@ function pinnedTarball(log) {
   log(`fetching ${npmPackage}@${npmVersion} (llama.cpp source bundle, ~35 MB) through npm`);
   const tmp = mkdtempSync(join(tmpdir(), 'emosteer-pack-'));
   try {
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const out = run(npm, ['pack', `${npmPackage}@${npmVersion}`, '--json', '--pack-destination', tmp]);
+    // Windows: npm is npm.cmd, which Node >= 20.12 spawns only through a shell.
+    const win = process.platform === 'win32';
+    const args = ['pack', `${npmPackage}@${npmVersion}`, '--json', '--pack-destination', tmp];
+    const out = run(win ? 'npm.cmd' : 'npm', win ? args.map((a) => `"${a}"`) : args, { shell: win });
     const packed = JSON.parse(out)[0];
     const got = join(tmp, packed.filename);
     const actual = sha512Integrity(got);
@@ -76,7 +78,8 @@ export function ensureLlamaCppSource(root, log = (m) => console.log(`[emosteer] 
   const tgz = pinnedTarball(log);
   const tmp = mkdtempSync(join(tmpdir(), 'emosteer-llama-'));
   try {
-    run('tar', ['-xzf', tgz, '-C', tmp, 'package/llama/gitRelease.bundle']);
+    // The archive by its bare name, from its folder: GNU tar reads 'C:\\...' as host:path.
+    run('tar', ['-xzf', basename(tgz), '-C', tmp, 'package/llama/gitRelease.bundle'], { cwd: dirname(tgz) });
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(root, 'deps'), { recursive: true });
     log(`cloning llama.cpp ${LLAMA_CPP_PIN.commit.slice(0, 12)} into deps/llama.cpp`);

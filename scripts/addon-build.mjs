@@ -1,0 +1,105 @@
+// Builds the emosteer addon from source with cmake-js: checks the tools, obtains the pinned
+// llama.cpp source (scripts/llama-cpp-source.mjs) and runs cmake-js on CMakeLists.txt.
+// Shared by scripts/build-native.mjs (the install script, `npm run build:native`) and
+// scripts/prebuild.mjs (the portable binary for prebuilds/).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureLlamaCppSource } from './llama-cpp-source.mjs';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+export const log = (m) => console.log(`[emosteer] ${m}`);
+
+/** Whether `cmd` runs (found on PATH and exits 0). */
+export function has(cmd, args = ['--version']) {
+  try {
+    // Windows: npm, cmake wrappers and the like are .cmd files, which Node >= 20.12 only spawns through a shell.
+    execFileSync(cmd, args, { stdio: 'ignore', shell: process.platform === 'win32' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Prints the reason and exits 1. */
+export function fail(msg) {
+  console.error(`\n[emosteer] build failed: ${msg}\n`);
+  process.exit(1);
+}
+
+/** The tools a source build needs that are missing here, with an install hint (or null). */
+export function missingBuildTools() {
+  const missing = [];
+  if (!has('cmake')) missing.push('cmake (>= 3.18)');
+  if (!has('git')) missing.push('git');
+  if (process.platform !== 'win32' && !has('c++') && !has('g++') && !has('clang++')) missing.push('a C++17 compiler (g++ or clang++)');
+  if (!missing.length) return null;
+  const hint = process.platform === 'darwin'
+    ? 'xcode-select --install && brew install cmake git'
+    : process.platform === 'win32'
+      ? 'install Visual Studio Build Tools (C++), CMake and Git'
+      : 'sudo apt-get install -y build-essential cmake git   (Debian/Ubuntu)';
+  return `missing ${missing.join(', ')}. Install with:\n  ${hint}`;
+}
+
+/**
+ * CMake definitions for a backend: 'cpu', 'cuda', 'metal' or 'vulkan'. Exits with a message for
+ * an unknown backend or a missing toolkit.
+ */
+export function backendDefinitions(gpu) {
+  switch (gpu) {
+    case 'cpu':
+      return process.platform === 'darwin' ? ['GGML_METAL=OFF'] : [];
+    case 'cuda':
+      if (!has('nvcc')) fail('EMOSTEER_GPU=cuda but nvcc was not found. Install the CUDA toolkit and put nvcc on PATH.');
+      return ['GGML_CUDA=ON', `CMAKE_CUDA_ARCHITECTURES=${process.env.EMOSTEER_CUDA_ARCHS || 'native'}`];
+    case 'metal':
+      return ['GGML_METAL=ON', 'GGML_METAL_EMBED_LIBRARY=ON'];
+    case 'vulkan':
+      return ['GGML_VULKAN=ON'];
+    default:
+      return fail(`EMOSTEER_GPU=${gpu} is not one of cpu, cuda, metal, vulkan`);
+  }
+}
+
+/** EMOSTEER_CMAKE_DEFS ("A=1 B=OFF") as a list, checked. */
+export function extraDefinitions() {
+  const defs = [];
+  for (const d of (process.env.EMOSTEER_CMAKE_DEFS || '').split(/\s+/).filter(Boolean)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(d)) fail(`EMOSTEER_CMAKE_DEFS entry '${d}' is not NAME=VALUE`);
+    defs.push(d);
+  }
+  return defs;
+}
+
+/**
+ * Runs cmake-js into `buildDir` (relative to the package root) with `defs` (NAME=VALUE) after
+ * LLAMA_CPP_DIR; returns the path of the built emosteer.node. Exits with a message on failure.
+ */
+export function buildAddon({ buildDir, defs, label }) {
+  const missing = missingBuildTools();
+  if (missing) fail(missing);
+  let llamaDir;
+  try {
+    llamaDir = ensureLlamaCppSource(ROOT, log);
+  } catch (e) {
+    fail(`could not obtain the pinned llama.cpp source: ${e.message}\n` +
+         'It comes from the npm registry (package node-llama-cpp). Offline, point EMOSTEER_LLAMA_CPP_DIR at a llama.cpp checkout.');
+  }
+  if (!has('ccache')) log('ccache not found: repeated builds will be slower (apt-get install ccache)');
+  const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+  const all = [`LLAMA_CPP_DIR=${llamaDir}`, ...defs];
+  const args = [cmakeJs, 'build', '--out', buildDir, '--log-level', 'warn', ...all.map((d) => `--CD${d}`)];
+  log(`building the addon (${label}); a cold build of llama.cpp takes several minutes on 2 cores`);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) {
+    fail(`cmake-js exited with ${r.status ?? r.signal}. Read the compiler output above; common causes: an old compiler ` +
+         '(need C++17), cmake < 3.18, or for CUDA a toolkit that does not support your GPU architecture.');
+  }
+  const addon = join(ROOT, buildDir, 'Release', 'emosteer.node');
+  log(`addon built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${addon}`);
+  return addon;
+}
