@@ -57,6 +57,10 @@ export type EmosteerErrorCode =
   | 'STUDY_STEP_FAILED'
   /** The request scheduler's queue is full: retry later (HTTP 429 from `emosteer serve`). */
   | 'QUEUE_FULL'
+  /** `rpcServers` was given to an addon built without llama.cpp's RPC backend (build with EMOSTEER_RPC=1). */
+  | 'RPC_NOT_BUILT'
+  /** An RPC server of `rpcServers` does not accept a connection or reports no devices. */
+  | 'RPC_UNREACHABLE'
   /** A native allocation failed. */
   | 'OUT_OF_MEMORY'
   /** An unexpected native failure (a bug: please report it with the message). */
@@ -96,6 +100,7 @@ const KNOWN_CODES = new Set<string>([
   'CAPTURE_DISABLED',
   'QUANTIZE_FAILED',
   'QUEUE_FULL',
+  'RPC_NOT_BUILT', 'RPC_UNREACHABLE',
 ]);
 
 /**

@@ -8,6 +8,7 @@ import { Context, type ContextOptions } from './context.js';
 import { EmosteerError, fromNativeError } from './errors.js';
 import { readGguf } from './gguf/reader.js';
 import { addon, type NativeModel, type NativeModelInfo } from './native.js';
+import { checkRpcServers } from './rpc-servers.js';
 
 /** Options of {@link loadModel}. Every field is optional; defaults are documented per field. */
 export interface LoadModelOptions {
@@ -17,6 +18,18 @@ export interface LoadModelOptions {
   mmap?: boolean;
   /** Called with the load progress in [0, 1]. */
   onProgress?: (progress: number) => void;
+  /**
+   * llama.cpp `rpc-server` endpoints, 'host:port', whose devices hold the offloaded layers
+   * (`gpuLayers` of them, default all; the rest stay on this machine's CPU). Needs an addon with
+   * the RPC backend (the prebuilt one, or a source build with EMOSTEER_RPC=1; see
+   * `versions().rpc`). Each endpoint must accept a connection when the model loads
+   * (RPC_UNREACHABLE otherwise). rpc-server has no authentication: never expose it to an open
+   * network. See docs/scale-out.md.
+   *
+   * @example
+   * const model = await loadModel('model.gguf', { rpcServers: ['10.0.0.2:50052'] });
+   */
+  rpcServers?: string[];
 }
 
 /** A chat message for {@link Model.applyChatTemplate}. */
@@ -65,9 +78,16 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   await readGguf(abs); // throws NOT_GGUF / GGUF_TRUNCATED / GGUF_CORRUPT with a precise message
   const gpuLayers = options.gpuLayers === undefined || options.gpuLayers === 'max' ? -1 : options.gpuLayers;
   if (!Number.isInteger(gpuLayers)) throw new EmosteerError('INVALID_ARGUMENT', "gpuLayers must be an integer or 'max'");
+  let rpcServers: string[] | undefined;
+  if (options.rpcServers !== undefined) {
+    if (!addon().versions().rpc) {
+      throw new EmosteerError('RPC_NOT_BUILT', 'rpcServers needs an addon with the RPC backend: rebuild with `EMOSTEER_RPC=1 npm run build:native`, or use the prebuilt addon');
+    }
+    rpcServers = await checkRpcServers(options.rpcServers);
+  }
   let native: NativeModel;
   try {
-    native = await addon().loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress });
+    native = await addon().loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress, rpcServers });
   } catch (err) {
     throw fromNativeError(err);
   }

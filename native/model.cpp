@@ -27,11 +27,13 @@ std::string MetaString(const llama_model* m, const char* key) {
 /** Loads a model off the JS thread, reporting progress through a thread-safe function. */
 class LoadWorker : public Napi::AsyncWorker {
  public:
-  LoadWorker(Napi::Env env, std::string path, llama_model_params params, Napi::Function onProgress)
+  LoadWorker(Napi::Env env, std::string path, llama_model_params params, Napi::Function onProgress,
+             std::vector<std::string> rpcServers)
       : Napi::AsyncWorker(env, "emosteer.loadModel"),
         deferred_(Napi::Promise::Deferred::New(env)),
         path_(std::move(path)),
-        params_(params) {
+        params_(params),
+        rpcServers_(std::move(rpcServers)) {
     if (!onProgress.IsEmpty()) {
       progress_ = Napi::ThreadSafeFunction::New(env, onProgress, "emosteer.loadProgress", 0, 1);
     }
@@ -47,6 +49,7 @@ class LoadWorker : public Napi::AsyncWorker {
       ClearLastLlamaError();
       params_.progress_callback = &LoadWorker::OnLoadProgress;
       params_.progress_callback_user_data = this;
+      if (!rpcServers_.empty() && !UseRpcDevices()) return;
       llama_model* raw = llama_model_load_from_file(path_.c_str(), params_);
       if (raw == nullptr) {
         std::string why = LastLlamaError();
@@ -90,9 +93,49 @@ class LoadWorker : public Napi::AsyncWorker {
     return true;
   }
 
+  /**
+   * Puts the devices of every RPC server first in the model's device list (llama.cpp's own order:
+   * fewer transfers), then this machine's GPUs; the CPU takes the layers not offloaded. The
+   * servers are connected here, off the JS thread (ggml's RPC client keeps one connection per
+   * endpoint for the process). lib/model.ts has checked that each endpoint accepts a connection,
+   * since ggml aborts the process when it cannot connect.
+   */
+  bool UseRpcDevices() {
+    ggml_backend_reg_t rpc = ggml_backend_reg_by_name("RPC");
+    if (rpc == nullptr) {
+      error_ = {"RPC_NOT_BUILT", "this addon was built without the RPC backend: rebuild with EMOSTEER_RPC=1 "
+                                 "(npm run build:native) or use the prebuilt addon"};
+      return false;
+    }
+    using AddServerFn = ggml_backend_reg_t (*)(const char*);
+    auto addServer = reinterpret_cast<AddServerFn>(ggml_backend_reg_get_proc_address(rpc, "ggml_backend_rpc_add_server"));
+    if (addServer == nullptr) {
+      error_ = {"RPC_NOT_BUILT", "the RPC backend of this addon has no ggml_backend_rpc_add_server"};
+      return false;
+    }
+    for (const std::string& endpoint : rpcServers_) {
+      ggml_backend_reg_t reg = addServer(endpoint.c_str());
+      if (reg == nullptr || ggml_backend_reg_dev_count(reg) == 0) {
+        error_ = {"RPC_UNREACHABLE", "the RPC server at " + endpoint + " reports no devices"};
+        return false;
+      }
+      for (size_t i = 0; i < ggml_backend_reg_dev_count(reg); ++i) devices_.push_back(ggml_backend_reg_dev_get(reg, i));
+    }
+    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+      ggml_backend_dev_t d = ggml_backend_dev_get(i);
+      auto type = ggml_backend_dev_type(d);
+      if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) devices_.push_back(d);
+    }
+    devices_.push_back(nullptr);
+    params_.devices = devices_.data();
+    return true;
+  }
+
   Napi::Promise::Deferred deferred_;
   std::string path_;
   llama_model_params params_;
+  std::vector<std::string> rpcServers_;
+  std::vector<ggml_backend_dev_t> devices_;
   std::optional<Napi::ThreadSafeFunction> progress_;
   float lastProgress_ = -1.0f;
   ModelPtr model_;
@@ -134,6 +177,7 @@ Napi::Value Model::Load(const Napi::CallbackInfo& info) {
     std::string path = info[0].As<Napi::String>();
     llama_model_params params = llama_model_default_params();
     Napi::Function onProgress;
+    std::vector<std::string> rpcServers;
     if (info.Length() > 1 && info[1].IsObject()) {
       Napi::Object o = info[1].As<Napi::Object>();
       if (o.Has("gpuLayers") && o.Get("gpuLayers").IsNumber()) params.n_gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
@@ -141,8 +185,16 @@ Napi::Value Model::Load(const Napi::CallbackInfo& info) {
         params.load_mode = o.Get("mmap").As<Napi::Boolean>() ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
       }
       if (o.Has("onProgress") && o.Get("onProgress").IsFunction()) onProgress = o.Get("onProgress").As<Napi::Function>();
+      if (o.Has("rpcServers") && o.Get("rpcServers").IsArray()) {
+        Napi::Array a = o.Get("rpcServers").As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); ++i) {
+          Napi::Value v = a.Get(i);
+          if (!v.IsString()) Throw(env, "INVALID_ARGUMENT", "rpcServers must be strings 'host:port'");
+          rpcServers.push_back(v.As<Napi::String>());
+        }
+      }
     }
-    auto* worker = new LoadWorker(env, path, params, onProgress);
+    auto* worker = new LoadWorker(env, path, params, onProgress, std::move(rpcServers));
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

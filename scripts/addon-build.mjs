@@ -45,20 +45,24 @@ export function missingBuildTools() {
 }
 
 /**
- * CMake definitions for a backend: 'cpu', 'cuda', 'metal' or 'vulkan'. Exits with a message for
- * an unknown backend or a missing toolkit.
+ * CMake definitions for a backend: 'cpu', 'cuda', 'metal' or 'vulkan'. The other GPU backends are
+ * switched off explicitly, so that reusing a build folder made for another backend cannot keep
+ * it (CMake remembers earlier definitions). Exits with a message for an unknown backend or a
+ * missing toolkit.
  */
 export function backendDefinitions(gpu) {
+  const off = { cuda: 'GGML_CUDA=OFF', metal: 'GGML_METAL=OFF', vulkan: 'GGML_VULKAN=OFF' };
+  const others = (keep) => Object.entries(off).filter(([k]) => k !== keep).map(([, v]) => v);
   switch (gpu) {
     case 'cpu':
-      return process.platform === 'darwin' ? ['GGML_METAL=OFF'] : [];
+      return others(null);
     case 'cuda':
       if (!has('nvcc')) fail('EMOSTEER_GPU=cuda but nvcc was not found. Install the CUDA toolkit and put nvcc on PATH.');
-      return ['GGML_CUDA=ON', `CMAKE_CUDA_ARCHITECTURES=${process.env.EMOSTEER_CUDA_ARCHS || 'native'}`];
+      return [...others('cuda'), 'GGML_CUDA=ON', `CMAKE_CUDA_ARCHITECTURES=${process.env.EMOSTEER_CUDA_ARCHS || 'native'}`];
     case 'metal':
-      return ['GGML_METAL=ON', 'GGML_METAL_EMBED_LIBRARY=ON'];
+      return [...others('metal'), 'GGML_METAL=ON', 'GGML_METAL_EMBED_LIBRARY=ON'];
     case 'vulkan':
-      return ['GGML_VULKAN=ON'];
+      return [...others('vulkan'), 'GGML_VULKAN=ON'];
     default:
       return fail(`EMOSTEER_GPU=${gpu} is not one of cpu, cuda, metal, vulkan`);
   }
@@ -91,10 +95,13 @@ export function buildAddon({ buildDir, defs, label }) {
   if (!has('ccache')) log('ccache not found: repeated builds will be slower (apt-get install ccache)');
   const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
   const all = [`LLAMA_CPP_DIR=${llamaDir}`, ...defs];
-  const args = [cmakeJs, 'build', '--out', buildDir, '--log-level', 'warn', ...all.map((d) => `--CD${d}`)];
+  const args = (command) => [cmakeJs, command, '--out', buildDir, '--log-level', 'warn', ...all.map((d) => `--CD${d}`)];
   log(`building the addon (${label}); a cold build of llama.cpp takes several minutes on 2 cores`);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  // Configure every time: `cmake-js build` alone keeps an existing CMakeCache.txt, so a changed
+  // backend or definition would silently not apply to an earlier build folder.
+  let r = spawnSync(process.execPath, args('configure'), { cwd: ROOT, stdio: 'inherit' });
+  if (r.status === 0) r = spawnSync(process.execPath, args('build'), { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) {
     fail(`cmake-js exited with ${r.status ?? r.signal}. Read the compiler output above; common causes: an old compiler ` +
          '(need C++17), cmake < 3.18, or for CUDA a toolkit that does not support your GPU architecture.');

@@ -68,6 +68,6 @@ if (!force && existsSync(addon) && env.npm_lifecycle_event === 'install' && env.
 
 const gpu = (env.EMOSTEER_GPU || (process.platform === 'darwin' ? 'metal' : 'cpu')).toLowerCase();
 const defs = [...backendDefinitions(gpu)];
-if (env.EMOSTEER_RPC === '1') defs.push('GGML_RPC=ON');
+defs.push(`GGML_RPC=${env.EMOSTEER_RPC === '1' ? 'ON' : 'OFF'}`);
 defs.push(...extraDefinitions());
 buildAddon({ buildDir, defs, label: `backend: ${gpu}${env.EMOSTEER_RPC === '1' ? ', RPC' : ''}${reason ? `; ${reason}` : ''}` });

@@ -41,7 +41,7 @@ if (arch === 'x64') {
   fail(`no prebuild recipe for ${platform}-${arch}; build from source instead (npm run build:native)`);
 }
 defs.push(`EMOSTEER_BUILD_CPU=${cpu}`);
-if (platform === 'darwin') defs.push(...backendDefinitions('metal'));
+defs.push(...backendDefinitions(platform === 'darwin' ? 'metal' : 'cpu'));
 
 rmSync(join(ROOT, buildDir), { recursive: true, force: true });
 const built = buildAddon({ buildDir, defs, label: `portable ${platform}-${arch}, CPU ${cpu}` });
