@@ -30,6 +30,13 @@ export interface LoadModelOptions {
    * const model = await loadModel('model.gguf', { rpcServers: ['10.0.0.2:50052'] });
    */
   rpcServers?: string[];
+  /**
+   * Let llama.cpp repack quantized weights into the interleaved layouts of its fastest CPU
+   * kernels (default true). Those kernels round differently from the plain ones, so a quantized
+   * model on an `rpcServers` device, which never repacks, gives slightly different logits than
+   * the same model in-process; `repack: false` makes the two agree (docs/scale-out.md).
+   */
+  repack?: boolean;
 }
 
 /** A chat message for {@link Model.applyChatTemplate}. */
@@ -87,7 +94,8 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   }
   let native: NativeModel;
   try {
-    native = await addon().loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress, rpcServers });
+    if (options.repack !== undefined && typeof options.repack !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', 'repack must be a boolean');
+    native = await addon().loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress, rpcServers, repack: options.repack });
   } catch (err) {
     throw fromNativeError(err);
   }

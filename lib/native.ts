@@ -160,7 +160,7 @@ export interface NativeVersions {
 export interface NativeAddon {
   NativeSampler: new (model: NativeModel, options: object) => NativeSampler;
   NativeSequenceSteering: new (model: NativeModel, vectors: Float32Array, scale: number, start: number, end: number) => NativeSequenceSteering;
-  loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void; rpcServers?: string[] }): Promise<NativeModel>;
+  loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void; rpcServers?: string[]; repack?: boolean }): Promise<NativeModel>;
   createContext(model: NativeModel, options: object): Promise<NativeContext>;
   versions(): Omit<NativeVersions, 'binaryPath'>;
   setLogLevel(level?: number): number;

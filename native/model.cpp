@@ -185,6 +185,7 @@ Napi::Value Model::Load(const Napi::CallbackInfo& info) {
         params.load_mode = o.Get("mmap").As<Napi::Boolean>() ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
       }
       if (o.Has("onProgress") && o.Get("onProgress").IsFunction()) onProgress = o.Get("onProgress").As<Napi::Function>();
+      if (o.Has("repack") && o.Get("repack").IsBoolean()) params.use_extra_bufts = o.Get("repack").As<Napi::Boolean>();
       if (o.Has("rpcServers") && o.Get("rpcServers").IsArray()) {
         Napi::Array a = o.Get("rpcServers").As<Napi::Array>();
         for (uint32_t i = 0; i < a.Length(); ++i) {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmosteerError, loadModel, versions, type Context, type Model } from '../lib/index.js';
 // @ts-expect-error plain .mjs helper without types
 import { rpcServerBinary, startRpcServer } from '../scripts/rpc-server-process.mjs';
-import { randomVector, relativeError, syntheticModel } from './helpers/models.js';
+import { gemmaModel, randomVector, relativeError, syntheticModel } from './helpers/models.js';
 
 const EMBD = 64;
 const LAYERS = 4;
@@ -108,6 +108,32 @@ describe.skipIf(missing !== null)('model layers on a loopback rpc-server', () =>
     }
   });
 
+  const gemma = gemmaModel();
+  it.skipIf(!gemma.path)('Gemma 3 270M (Q4_K_M) on the rpc-server is bit-identical to the local run with repack off: captures, steering, greedy tokens', async () => {
+    // The server's CPU backend never repacks weights; the local default does (other kernels,
+    // other rounding), so the exact comparison is against `repack: false` (bench/rpc-loopback.mjs
+    // measures both).
+    const lm = await loadModel(gemma.path!, { repack: false });
+    const rm = await loadModel(gemma.path!, { rpcServers: [server.endpoint] });
+    const lc = await lm.createContext({ contextSize: 256, threads: 1 });
+    const rc = await rm.createContext({ contextSize: 256, threads: 1 });
+    try {
+      const a = await lc.evaluate(PROMPT, { capture: { layers: [3, 9, 17], pooling: 'all' }, logits: true });
+      const b = await rc.evaluate(PROMPT, { capture: { layers: [3, 9, 17], pooling: 'all' }, logits: true });
+      expect(relativeError(a.logits!, b.logits!)).toBe(0);
+      for (const l of [3, 9, 17]) expect(relativeError(a.activations!.get(l), b.activations!.get(l))).toBe(0);
+      const steering = { vectors: new Map([[9, randomVector(lm.nEmbd, 5, 2)]]) };
+      const ga = await lc.generateText('Once upon a time', { maxTokens: 16, temperature: 0, steering });
+      const gb = await rc.generateText('Once upon a time', { maxTokens: 16, temperature: 0, steering });
+      expect(gb.tokens).toEqual(ga.tokens);
+    } finally {
+      await rc.dispose();
+      await lc.dispose();
+      rm.dispose();
+      lm.dispose();
+    }
+  });
+
   it('bad endpoints get typed errors before ggml sees them (it would abort the process)', async () => {
     const path = await syntheticModel({ layers: 2, embd: 32, seed: 1 });
     const code = async (rpcServers: unknown) => {
@@ -127,5 +153,6 @@ describe.skipIf(missing !== null)('model layers on a loopback rpc-server', () =>
     const { createServer } = await import('node:net');
     const port = await new Promise<number>((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
     expect(await code([`127.0.0.1:${port}`])).toBe('RPC_UNREACHABLE');
+    await expect(loadModel(path, { repack: 'no' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
