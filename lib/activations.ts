@@ -15,9 +15,15 @@ export type Pooling =
   /** mean over every token */
   | 'mean'
   /** mean over tokens [start, end) of the input */
-  | { mean: [start: number, end: number] }
+  | {
+      /** Token range [start, end) of the input to average. */
+      mean: [start: number, end: number];
+    }
   /** one token, by index into the input (negative counts from the end) */
-  | { index: number };
+  | {
+      /** Token index into the input; negative counts from the end (-1 = last). */
+      index: number;
+    };
 
 /** Captured vectors of several blocks for one input. */
 export class Activations {

@@ -32,6 +32,7 @@ export type ChatTurnOptions = Omit<GenerateOptions, 'sequence' | 'append' | 'add
 
 /** Token counts of the session so far. */
 export interface ChatSessionStats {
+  /** Turns completed so far. */
   turns: number;
   /** Prompt tokens of all turns (what decoding every turn from scratch would have cost). */
   promptTokens: number;

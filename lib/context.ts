@@ -79,7 +79,13 @@ export interface CaptureOptions {
 }
 
 /** Input of a decode: text, token ids, or chat messages (formatted with the chat template). */
-export type PromptInput = string | ArrayLike<number> | { messages: ChatMessage[] };
+export type PromptInput =
+  | string
+  | ArrayLike<number>
+  | {
+      /** The conversation, formatted with the model's chat template (assistant turn opened). */
+      messages: ChatMessage[];
+    };
 
 /** Options of {@link Context.evaluate}. */
 export interface EvaluateOptions {
@@ -127,8 +133,17 @@ export interface GenerateOptions extends SamplingOptions {
    * Capture activations while generating: every generated token's own vector (no second
    * pass), plus the prompt's pooled vectors when `prompt` is set.
    */
-  capture?: { layers?: readonly number[] | 'all'; tensor?: string; prompt?: Pooling };
+  capture?: {
+    /** Blocks to read (default 'all' = 0..nLayer-1). */
+    layers?: readonly number[] | 'all';
+    /** Base name of the per-block tensor (default 'l_out', the block output); see {@link CaptureOptions.tensor}. */
+    tensor?: string;
+    /** Also capture the prompt, reduced this way (default: the prompt is not captured). */
+    prompt?: Pooling;
+  };
+  /** For text input: add BOS as the tokenizer is configured to (default true, false when appending). */
   addSpecial?: boolean;
+  /** For text input: parse special tokens written in the text (default false; true for chat messages). */
   parseSpecial?: boolean;
   /**
    * Steering of this generation's sequence only, for this call only: fixed, or a schedule
@@ -167,9 +182,13 @@ export type StopReason = 'eog' | 'maxTokens' | 'stop';
 
 /** A finished generation. */
 export interface GenerationResult {
+  /** The generated text (a matched `stop` string is cut off). */
   text: string;
+  /** Generated token ids, in order (the prompt not included). */
   tokens: number[];
+  /** Number of prompt tokens decoded for this generation. */
   promptTokens: number;
+  /** Why generation ended. */
   stopReason: StopReason;
   /** Pooled prompt activations, when `capture.prompt` was set. */
   promptActivations?: Activations;
@@ -189,7 +208,9 @@ export interface SteeringOptions {
 export interface SteeringState {
   /** nLayer x nEmbd, row i = block i (before scaling). */
   vectors: Float32Array;
+  /** Factor every vector is multiplied by. */
   scale: number;
+  /** Inclusive block range steered. */
   layers: [number, number];
 }
 
@@ -738,6 +759,14 @@ export class Context {
    * @param vectors nLayer x nEmbd floats (row i = block i), an array of per-block rows, or a
    *   map block -> vector (blocks not given get zeros)
    * @throws EmosteerError VECTOR_WIDTH_MISMATCH, LAYER_OUT_OF_RANGE (block 0, or outside the model), NON_FINITE_VECTOR
+   *
+   * @example
+   * ```ts
+   * // block 9's output gets 0.5 x v for every token from now on
+   * await ctx.setSteering(new Map([[9, v]]), { scale: 0.5, layers: [9, 9] });
+   * const { text } = await ctx.generateText('The weather today is', { maxTokens: 40 });
+   * await ctx.clearSteering();
+   * ```
    */
   async setSteering(vectors: Float32Array | readonly (Float32Array | null | undefined)[] | ReadonlyMap<number, Float32Array>, options: SteeringOptions = {}): Promise<void> {
     const flat = flattenVectors(vectors, this.nLayer, this.nEmbd, options.layers === undefined);

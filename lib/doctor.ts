@@ -21,6 +21,7 @@ export interface DoctorCheck {
   id: string;
   /** What was checked, in words. */
   title: string;
+  /** Outcome of the check. */
   status: DoctorStatus;
   /** What was measured, or why it failed. */
   detail: string;
@@ -37,9 +38,23 @@ export interface DoctorReport {
   /** The model file. */
   path: string;
   /** Architecture, blocks, width and vocabulary, when the model loaded. */
-  model?: { arch: string; name: string; nLayer: number; nEmbd: number; nVocab: number; hasChatTemplate: boolean };
+  model?: {
+    /** `general.architecture`, e.g. 'llama'. */
+    arch: string;
+    /** `general.name` (may be empty). */
+    name: string;
+    /** Number of blocks. */
+    nLayer: number;
+    /** Width of the residual stream. */
+    nEmbd: number;
+    /** Vocabulary size. */
+    nVocab: number;
+    /** Whether the file carries a chat template. */
+    hasChatTemplate: boolean;
+  };
   /** The block steered. */
   layer?: number;
+  /** Every check, in the order run. */
   checks: DoctorCheck[];
   /** True when no check failed. */
   ok: boolean;

@@ -139,7 +139,15 @@ export interface QuantizeResult {
    * What the output holds, per ggml type ('Q8_0', 'Q4_K', 'F32', ...): tensors and bytes. With
    * fallbacks, a 'q3_k_m' file can be mostly Q4_0: read this before comparing rungs.
    */
-  tensorTypes: Record<string, { tensors: number; bytes: number }>;
+  tensorTypes: Record<
+    string,
+    {
+      /** Number of tensors of this type. */
+      tensors: number;
+      /** Bytes of tensor data of this type. */
+      bytes: number;
+    }
+  >;
 }
 
 /** @internal the native binding of native/quantize.cpp */

@@ -42,6 +42,7 @@ export interface SchedulerOptions {
 
 /** One generation request. */
 export interface ScheduledRequest extends SamplingOptions {
+  /** Text, token ids or chat messages to continue. */
   prompt: PromptInput;
   /** Most new tokens (default 256). */
   maxTokens?: number;
@@ -53,21 +54,29 @@ export interface ScheduledRequest extends SamplingOptions {
   steering?: SteeringOption;
   /** Reads the emotion meter for every token (its block is captured; one extra split per step). */
   meter?: EmotionMeter;
+  /** For text input: add BOS as the tokenizer is configured to (default true). */
   addSpecial?: boolean;
+  /** For text input: parse special tokens written in the text (default false; true for chat messages). */
   parseSpecial?: boolean;
+  /** Cancels the request, queued or running (it then fails with ABORTED). */
   signal?: AbortSignal;
 }
 
 /** A generated token of a scheduled request, with its meter reading when asked for. */
 export interface ScheduledToken extends GeneratedToken {
+  /** The meter's reading of this token, when the request has a `meter`. */
   emotions?: EmotionReading;
 }
 
 /** The end of a scheduled request. */
 export interface ScheduledResult {
+  /** The generated text (a matched stop string is cut off). */
   text: string;
+  /** Generated token ids, in order. */
   tokens: number[];
+  /** Number of prompt tokens decoded. */
   promptTokens: number;
+  /** Why generation ended. */
   stopReason: StopReason;
   /** Milliseconds from submit to the first token. */
   timeToFirstTokenMs: number | null;
@@ -75,13 +84,21 @@ export interface ScheduledResult {
 
 /** Counters of a scheduler since it started. */
 export interface SchedulerStats {
+  /** Requests decoding now. */
   running: number;
+  /** Requests waiting for a free sequence. */
   queued: number;
+  /** Requests submitted. */
   requests: number;
+  /** Requests that ended normally. */
   completed: number;
+  /** Requests that ended with an error (aborted ones included). */
   failed: number;
+  /** Tokens generated over all requests. */
   generatedTokens: number;
+  /** Prompt tokens decoded over all requests. */
   promptTokens: number;
+  /** Native decode steps (one batch each). */
   steps: number;
   /** Seconds spent in native steps. */
   decodeSeconds: number;
@@ -132,6 +149,7 @@ export class ScheduledGeneration implements AsyncIterable<ScheduledToken> {
     w?.();
   }
 
+  /** The request's tokens as they are generated; throws the request's error if it fails. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ScheduledToken> {
     for (;;) {
       if (this.#buffer.length > 0) { yield this.#buffer.shift()!; continue; }
@@ -167,8 +185,11 @@ interface Running {
 export class RequestScheduler {
   /** The context the requests share. */
   readonly context: Context;
+  /** Requests decoded together (the context's sequences). */
   readonly parallel: number;
+  /** Tokens of KV cache per request. */
   readonly contextPerRequest: number;
+  /** Requests that may wait for a free sequence; more fail with QUEUE_FULL. */
   readonly queueLimit: number;
   readonly #queue: Running[] = [];
   readonly #running = new Map<number, Running>();

@@ -34,14 +34,17 @@ export interface VectorSteering {
   scale?: number;
   /** Inclusive block range (default [1, nLayer-1]; block 0 cannot be steered). */
   layers?: [start: number, end: number];
+  /** Which tokens of the call are steered (default 'all'). */
   positions?: SteeringPositions;
 }
 
 /** Emotions of a vector set, scaled as {@link steeringVectors} does. */
 export interface EmotionSteering {
+  /** The vector set the emotions come from (of this context's model). */
   set: EmotionVectorSet;
   /** One emotion (with `strength`)... */
   emotion?: string;
+  /** Strength of `emotion`, as in {@link SteeringComponent.strength}. */
   strength?: number;
   /** ...or a mix of several (negative strength steers away). */
   mix?: readonly SteeringComponent[];
@@ -49,6 +52,7 @@ export interface EmotionSteering {
   scaling?: 'norm' | 'raw';
   /** Inclusive block range (default: the set's blocks from 1 up). */
   layers?: [start: number, end: number];
+  /** Which tokens of the call are steered (default 'all'). */
   positions?: SteeringPositions;
 }
 

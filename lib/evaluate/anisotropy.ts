@@ -13,9 +13,17 @@ import { meanPairwiseCosine } from '../util/vec.js';
 
 /** Anisotropy of one model, per block. */
 export interface AnisotropyProfile {
+  /** SHA-256 of the model file measured (a cached profile is reused only for the same file). */
   modelSha256: string;
+  /** Number of neutral sentences read. */
   sentences: number;
-  layers: { layer: number; value: number }[];
+  /** One entry per block, ascending. */
+  layers: {
+    /** Block index. */
+    layer: number;
+    /** Mean pairwise cosine of the sentences' last-token activations at this block. */
+    value: number;
+  }[];
 }
 
 /** Measures the anisotropy profile of a model (one batched pass over the sentences). */

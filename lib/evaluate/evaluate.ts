@@ -240,7 +240,23 @@ export async function anisotropyFor(runDir: string, set: EmotionVectorSet, optio
   }
 }
 
-/** Evaluates every set of a run folder (and compares generation with comprehension when both exist). */
+/**
+ * Evaluates every set of a run folder (and compares generation with comprehension when both
+ * exist). Anisotropy is read from `<runDir>/anisotropy.json` when it belongs to the same model
+ * file, otherwise measured on the model (`options.model`, else the path recorded in the set)
+ * and cached there.
+ *
+ * @param runDir a set's folder, or a folder whose subfolders are sets (e.g. generation/, comprehension/)
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { evaluateRun } from 'emosteer/evaluate';
+ * const result = await evaluateRun('runs/gemma', { onProgress: console.log });
+ * console.log(result.methods.generation?.bestLayerByAccuracy);
+ * await writeFile('runs/gemma/evaluation.json', JSON.stringify(result));
+ * ```
+ */
 export async function evaluateRun(runDir: string, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   const found = await findSets(runDir);
   const sets = new Map<string, EmotionVectorSet>();

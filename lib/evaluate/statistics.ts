@@ -665,7 +665,10 @@ export function cohensKappa(a: readonly RatingLabel[], b: readonly RatingLabel[]
  * @param raters one array per rater, each with that rater's label of every item, in the same item order
  * @throws EmosteerError INVALID_ARGUMENT for fewer than two raters, empty or ragged arrays, a bad label, or bad bootstrap options
  */
-export function fleissKappa(raters: readonly (readonly RatingLabel[])[], options: BootstrapOptions = {}): KappaResult & { raters: number } {
+export function fleissKappa(raters: readonly (readonly RatingLabel[])[], options: BootstrapOptions = {}): KappaResult & {
+  /** Number of raters. */
+  raters: number;
+} {
   if (!Array.isArray(raters) || raters.length < 2) {
     throw new EmosteerError('INVALID_ARGUMENT', `raters must hold at least two arrays of labels, got ${Array.isArray(raters) ? raters.length : typeof raters}`);
   }

@@ -14,15 +14,19 @@ import { EmotionVectorSet, type Baseline, type ModelIdentity, type SampleInfo } 
 
 /** Progress of an extraction, reported after every step. */
 export interface ExtractionProgress {
+  /** The extraction method running. */
   method: 'generation' | 'comprehension';
   /** Samples finished (including ones restored from a checkpoint). */
   done: number;
+  /** Samples in the whole run. */
   total: number;
   /** Category of the most recent sample(s). */
   category: string;
   /** Tokens decoded so far in this run. */
   tokens: number;
+  /** Decoding speed so far in this run (tokens / elapsedSeconds). */
   tokensPerSecond: number;
+  /** Seconds since this run started (not counting restored samples' time). */
   elapsedSeconds: number;
   /** Estimated seconds left (NaN until known). */
   etaSeconds: number;

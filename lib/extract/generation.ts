@@ -28,7 +28,9 @@ export interface GenerationOptions extends CommonExtractionOptions {
   temperature?: number;
   /** Base seed; story k uses seed + k (default 0). Only matters when temperature > 0. */
   seed?: number;
+  /** Nucleus sampling threshold of the stories (default 1 = off). */
   topP?: number;
+  /** Repetition penalty of the stories (default 1 = off). */
   repeatPenalty?: number;
   /** Which generated token to read (default 'middle'). */
   position?: 'middle' | 'last' | 'mean';
@@ -38,7 +40,26 @@ export interface GenerationOptions extends CommonExtractionOptions {
   stimuli?: StimulusSet;
 }
 
-/** Runs generation-based extraction on a model. */
+/**
+ * Runs generation-based extraction on a model: for every emotion (and neutral), the model
+ * writes stories from prompts naming the emotion; the activation at the chosen generated token
+ * is read at every block; each emotion's vector is its mean minus the baseline's mean.
+ *
+ * @returns the set, with every sample's activations and every parameter recorded
+ *
+ * @example
+ * ```ts
+ * import { extractGeneration, loadModel } from 'emosteer';
+ * const model = await loadModel('gemma-3-270m-q4_k_m.gguf');
+ * const set = await extractGeneration(model, {
+ *   emotions: ['calm', 'angry'],
+ *   samples: 4,
+ *   maxTokens: 64,
+ *   onProgress: (p) => console.log(`${p.done}/${p.total}`),
+ * });
+ * await set.save('runs/gemma/generation');
+ * ```
+ */
 export async function extractGeneration(model: Model, options: GenerationOptions = {}): Promise<EmotionVectorSet> {
   const stimuli = options.stimuli ?? defaultStimuli();
   const emotions = [...(options.emotions ?? stimuli.emotions)];

@@ -33,18 +33,31 @@ export const GGML_MAX_DIMS = 4;
  * writer.setArray('tokenizer.ggml.scores', GgufValueType.FLOAT32, scores);
  */
 export const GgufValueType = {
+  /** Unsigned 8-bit integer. */
   UINT8: 0,
+  /** Signed 8-bit integer. */
   INT8: 1,
+  /** Unsigned 16-bit integer. */
   UINT16: 2,
+  /** Signed 16-bit integer. */
   INT16: 3,
+  /** Unsigned 32-bit integer. */
   UINT32: 4,
+  /** Signed 32-bit integer. */
   INT32: 5,
+  /** 32-bit float. */
   FLOAT32: 6,
+  /** Boolean (one byte, 0 or 1). */
   BOOL: 7,
+  /** UTF-8 string (uint64 length, then the bytes). */
   STRING: 8,
+  /** Array (item type, uint64 count, then the items; no nested arrays). */
   ARRAY: 9,
+  /** Unsigned 64-bit integer (a number when it is a safe integer, else a bigint). */
   UINT64: 10,
+  /** Signed 64-bit integer (a number when it is a safe integer, else a bigint). */
   INT64: 11,
+  /** 64-bit float. */
   FLOAT64: 12,
 } as const;
 
@@ -157,40 +170,75 @@ export type GgufValue =
  * Ids 4, 5 and 31–33, 36–38 were removed from ggml and are not valid in files.
  */
 export const GgmlType = {
+  /** 32-bit IEEE float: 4 bytes per element. */
   F32: 0,
+  /** 16-bit IEEE half float: 2 bytes per element. */
   F16: 1,
+  /** 4-bit quantization with one f16 scale per block: blocks of 32 elements in 18 bytes, 4.5 bits per weight. */
   Q4_0: 2,
+  /** 4-bit quantization with an f16 scale and minimum per block: blocks of 32 elements in 20 bytes, 5 bits per weight. */
   Q4_1: 3,
+  /** 5-bit quantization with one f16 scale per block: blocks of 32 elements in 22 bytes, 5.5 bits per weight. */
   Q5_0: 6,
+  /** 5-bit quantization with an f16 scale and minimum per block: blocks of 32 elements in 24 bytes, 6 bits per weight. */
   Q5_1: 7,
+  /** 8-bit quantization with one f16 scale per block: blocks of 32 elements in 34 bytes, 8.5 bits per weight. */
   Q8_0: 8,
+  /** 8-bit quantization with an f16 scale and sum per block (an intermediate of dot products): blocks of 32 elements in 36 bytes, 9 bits per weight. */
   Q8_1: 9,
+  /** 2-bit k-quant: blocks of 256 elements in 84 bytes, 2.625 bits per weight. */
   Q2_K: 10,
+  /** 3-bit k-quant: blocks of 256 elements in 110 bytes, 3.4375 bits per weight. */
   Q3_K: 11,
+  /** 4-bit k-quant: blocks of 256 elements in 144 bytes, 4.5 bits per weight. */
   Q4_K: 12,
+  /** 5-bit k-quant: blocks of 256 elements in 176 bytes, 5.5 bits per weight. */
   Q5_K: 13,
+  /** 6-bit k-quant: blocks of 256 elements in 210 bytes, 6.5625 bits per weight. */
   Q6_K: 14,
+  /** 8-bit k-quant (an intermediate of dot products): blocks of 256 elements in 292 bytes, 9.125 bits per weight. */
   Q8_K: 15,
+  /** 2-bit i-quant: blocks of 256 elements in 66 bytes, 2.0625 bits per weight. */
   IQ2_XXS: 16,
+  /** 2-bit i-quant: blocks of 256 elements in 74 bytes, 2.3125 bits per weight. */
   IQ2_XS: 17,
+  /** 3-bit i-quant: blocks of 256 elements in 98 bytes, 3.0625 bits per weight. */
   IQ3_XXS: 18,
+  /** 1-bit i-quant: blocks of 256 elements in 50 bytes, 1.5625 bits per weight. */
   IQ1_S: 19,
+  /** 4-bit i-quant with a non-linear grid: blocks of 32 elements in 18 bytes, 4.5 bits per weight. */
   IQ4_NL: 20,
+  /** 3-bit i-quant: blocks of 256 elements in 110 bytes, 3.4375 bits per weight. */
   IQ3_S: 21,
+  /** 2-bit i-quant: blocks of 256 elements in 82 bytes, 2.5625 bits per weight. */
   IQ2_S: 22,
+  /** 4-bit i-quant: blocks of 256 elements in 136 bytes, 4.25 bits per weight. */
   IQ4_XS: 23,
+  /** 8-bit signed integer: 1 byte per element. */
   I8: 24,
+  /** 16-bit signed integer: 2 bytes per element. */
   I16: 25,
+  /** 32-bit signed integer: 4 bytes per element. */
   I32: 26,
+  /** 64-bit signed integer: 8 bytes per element. */
   I64: 27,
+  /** 64-bit IEEE float: 8 bytes per element. */
   F64: 28,
+  /** 1-bit i-quant: blocks of 256 elements in 56 bytes, 1.75 bits per weight. */
   IQ1_M: 29,
+  /** Bfloat16 (8-bit exponent, 7-bit mantissa): 2 bytes per element. */
   BF16: 30,
+  /** Ternary quantization: blocks of 256 elements in 54 bytes, 1.6875 bits per weight. */
   TQ1_0: 34,
+  /** Ternary quantization: blocks of 256 elements in 66 bytes, 2.0625 bits per weight. */
   TQ2_0: 35,
+  /** 4-bit float (MXFP4, E2M1) with a shared E8M0 scale per block: blocks of 32 elements in 17 bytes, 4.25 bits per weight. */
   MXFP4: 39,
+  /** 4-bit float (NVFP4) with block scales: blocks of 64 elements in 36 bytes, 4.5 bits per weight. */
   NVFP4: 40,
+  /** 1-bit quantization with one f16 scale per block: blocks of 128 elements in 18 bytes, 1.125 bits per weight. */
   Q1_0: 41,
+  /** 2-bit quantization with one f16 scale per block: blocks of 64 elements in 18 bytes, 2.25 bits per weight. */
   Q2_0: 42,
 } as const;
 

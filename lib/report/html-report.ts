@@ -15,7 +15,12 @@ export interface ReportOptions {
    * `html` is inserted as is and must be trusted, self-contained markup (no scripts: the page's
    * Content-Security-Policy blocks them).
    */
-  extraSections?: { title: string; html: string }[];
+  extraSections?: {
+    /** Heading of the section (escaped). */
+    title: string;
+    /** Body of the section, inserted as is. */
+    html: string;
+  }[];
   /** Receives plot-rendering warnings (Vega / Vega-Lite) instead of the console. */
   onWarning?: RenderOptions['onWarning'];
 }
@@ -281,7 +286,20 @@ with confidence intervals, chance and a shuffled-label null, and the corrected a
 by held-out accuracy over the block with the lowest mean cosine.</p></section>`;
 }
 
-/** Renders the whole report as one self-contained HTML document. */
+/**
+ * Renders the whole report as one self-contained HTML document (inline SVG plots; it opens
+ * offline) from an evaluation; further sections, such as the steering results, come through
+ * `options.extraSections`.
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { evaluateRun } from 'emosteer/evaluate';
+ * import { renderReport } from 'emosteer/report';
+ * const html = await renderReport(await evaluateRun('runs/gemma'), { title: 'Gemma 3 270M' });
+ * await writeFile('report.html', html);
+ * ```
+ */
 export async function renderReport(result: EvaluationResult, options: ReportOptions = {}): Promise<string> {
   const methods = methodEntries(result);
   const firstModel = methods[0]?.evaluation.model;

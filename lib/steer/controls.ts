@@ -33,7 +33,7 @@ export interface ControlOptions {
 
 /**
  * Steering data with the same per-block norms as `like` (nLayer x nEmbd, row i = block i) but a
- * random direction per block: a standard normal draw from {@link seededRandom}(seed),
+ * random direction per block: a standard normal draw from a generator seeded with `seed` (the same for a seed on every machine),
  * normalised, scaled to that block's norm. Rows that are zero stay zero.
  */
 export function randomDirectionLike(like: Float32Array, nEmbd: number, seed: number): Float32Array {
@@ -74,7 +74,9 @@ export function otherEmotionFor(target: string, emotions: readonly string[], off
 
 /** Steered minus control success, with a scenario bootstrap. */
 export interface ControlContrast {
+  /** Name of the judge whose verdicts are compared. */
   judge: string;
+  /** The control arm compared with the emotion arm. */
   control: Exclude<SteeringArm, 'emotion'>;
   /** A strength, or 'any' for the paper's unit (success at any strength, first sampling mode). */
   strength: number | 'any';
@@ -85,17 +87,27 @@ export interface ControlContrast {
   /** Mean success of the control arm (averaged over its seeds). */
   controlRate: number;
   /** steered - control, with a 95% percentile interval from resampling whole scenarios. */
-  difference: { value: number; ci95: [number, number] };
+  difference: {
+    /** steeredRate - controlRate. */
+    value: number;
+    /** 95% percentile bootstrap interval of the difference. */
+    ci95: [number, number];
+  };
 }
 
 /** One success indicator of a run, as the contrast needs it. */
 export interface ArmOutcome {
+  /** Scenario id. */
   scenario: string;
+  /** Which vector steered the run. */
   arm: SteeringArm;
+  /** Steering strength of the run. */
   strength: number;
+  /** Sampling mode (by name) of the run. */
   sampling: string;
   /** Seed of a random control (0 for the other arms). */
   seed: number;
+  /** Whether the run counts as a success for the judge: moved the intended way by more than the margin, and not explosive. */
   success: boolean;
 }
 

@@ -17,6 +17,7 @@ export type EmotionReading = Record<string, number>;
 export class EmotionMeter {
   /** Block read. */
   readonly layer: number;
+  /** Emotions read, in the set's order (the keys of every reading). */
   readonly emotions: readonly string[];
   readonly #mean: Float32Array;
   readonly #units: Float32Array[];
@@ -55,7 +56,12 @@ export class EmotionMeter {
   }
 
   /** The emotion with the highest reading. */
-  top(reading: EmotionReading): { emotion: string; value: number } {
+  top(reading: EmotionReading): {
+    /** The emotion read highest. */
+    emotion: string;
+    /** Its reading. */
+    value: number;
+  } {
     let best = { emotion: this.emotions[0]!, value: -Infinity };
     for (const e of this.emotions) if (reading[e]! > best.value) best = { emotion: e, value: reading[e]! };
     return best;
@@ -64,6 +70,7 @@ export class EmotionMeter {
 
 /** A generated token with its emotion reading. */
 export interface MeteredToken extends GeneratedToken {
+  /** The meter's reading of this token's activation. */
   emotions: EmotionReading;
 }
 

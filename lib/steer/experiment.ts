@@ -12,7 +12,7 @@ import { cohensKappa } from '../evaluate/statistics.js';
 import type { Context } from '../context.js';
 import type { Model } from '../model.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
-import { judgeSuccess, type Judge } from './judges/judge.js';
+import { judgeSuccess, type Judge, type JudgeSuccessResult } from './judges/judge.js';
 import { classifyRegime, distinctN, nonWordRate, repeatedNgramRate, wordTokens } from './regimes.js';
 import { SCENARIOS, type SteeringScenario } from './scenarios.js';
 import { crossLingualFlag, scriptShares } from './scripts.js';
@@ -25,8 +25,11 @@ export const DEFAULT_STRENGTHS: readonly number[] = [0.005, 0.01, 0.02, 0.03, 0.
 
 /** A decoding mode of the experiment. */
 export interface SamplingMode {
+  /** Name used in results and reports (e.g. 'greedy'). */
   name: string;
+  /** Sampling temperature (0 = greedy). */
   temperature: number;
+  /** Sampling seed (every continuation of the mode uses it). */
   seed: number;
 }
 
@@ -38,8 +41,11 @@ export const DEFAULT_SAMPLING_MODES: readonly SamplingMode[] = [
 
 /** Options of {@link runSteeringExperiment}. */
 export interface SteeringExperimentOptions {
+  /** Scenarios to steer (default: the whole built-in suite, {@link SCENARIOS}). */
   scenarios?: readonly SteeringScenario[];
+  /** Strengths, as fractions of each block's mean residual norm (default {@link DEFAULT_STRENGTHS}). */
   strengths?: readonly number[];
+  /** Decoding modes; every scenario and strength runs under each (default {@link DEFAULT_SAMPLING_MODES}). */
   sampling?: readonly SamplingMode[];
   /** New tokens per continuation (default 48). */
   maxTokens?: number;
@@ -51,6 +57,7 @@ export interface SteeringExperimentOptions {
   judges: readonly JudgeSpec[];
   /** Steered block range (default: every steerable block of the set). */
   layers?: [number, number];
+  /** CPU threads of the experiment's contexts (default: as createContext). */
   threads?: number;
   /** When given, every continuation also records the meter's reading of the target emotion per token (no extra pass). */
   meter?: EmotionMeter;
@@ -81,22 +88,36 @@ export interface SteeringExperimentOptions {
    * the same file and parameters skips those and gives the same result as an uninterrupted run.
    */
   checkpoint?: string;
+  /** Called after every continuation (baselines included) with the count done, the total and the scenario id. */
   onProgress?: (done: number, total: number, scenario: string) => void;
+  /** Cancels the experiment (finished continuations stay in the checkpoint). */
   signal?: AbortSignal;
 }
 
 /** A judge of the experiment, its margin, and optionally which runs it judges. */
 export interface JudgeSpec {
+  /** The judge. */
   judge: Judge;
+  /** Least move of the judge's score (steered - baseline, in the intended direction) that counts as success. */
   margin: number;
-  applies?: (run: { strength: number; sampling: string; arm: SteeringArm }) => boolean;
+  /** Which runs the judge judges (default: all). */
+  applies?: (run: {
+    /** Strength of the run. */
+    strength: number;
+    /** Sampling mode (by name) of the run. */
+    sampling: string;
+    /** Arm of the run. */
+    arm: SteeringArm;
+  }) => boolean;
 }
 
 /** One steered continuation and everything measured on it. */
 export interface SteeringRun {
+  /** Scenario id. */
   scenario: string;
   /** The emotion the scenario is about: judges score this one, whatever the arm steered with. */
   target: string;
+  /** Whether the scenario steers toward the target or away from it. */
   direction: 'toward' | 'away';
   /** 'emotion' (the target's own vector; absent in files written before controls existed) or a control. */
   arm?: SteeringArm;
@@ -104,54 +125,152 @@ export interface SteeringRun {
   steerEmotion?: string;
   /** Seed of the random direction (random arm). */
   controlSeed?: number;
+  /** Steering strength (fraction of each block's mean residual norm). */
   strength: number;
+  /** Sampling mode (by name). */
   sampling: string;
+  /** The steered continuation. */
   text: string;
+  /** The unsteered continuation of the same prompt and sampling mode. */
   baselineText: string;
-  judges: Record<string, { success: boolean; steered: number; baseline: number; delta: number }>;
+  /** Verdict of each judge that judged this run, by judge name. */
+  judges: Record<string, JudgeSuccessResult>;
+  /** Perplexity of the steered continuation / that of the baseline, both under the unsteered model. */
   perplexityRatio: number;
+  /** Share of repeated word trigrams in the continuation ({@link repeatedNgramRate}). */
   repeatedTrigramRate: number;
+  /** Distinct word bigrams / bigrams ({@link distinctN}). */
   distinct2: number;
+  /** Words in the continuation. */
   length: number;
+  /** Where the run falls ({@link classifyRegime}). */
   regime: 'surgical' | 'repetitive' | 'explosive';
+  /** Share of the continuation's letters per script ({@link ScriptShares}). */
   scripts: Record<string, number>;
-  crossLingual: { flagged: boolean; reason: string };
+  /** Whether steering moved the text to another script or language than the baseline's ({@link crossLingualFlag}). */
+  crossLingual: {
+    /** True when the run is flagged. */
+    flagged: boolean;
+    /** Why it was flagged or not, in words. */
+    reason: string;
+  };
   /** Meter reading of the target emotion per generated token (steered, and unsteered baseline). */
-  meterTrace?: { steered: number[]; baseline: number[]; layer: number };
+  meterTrace?: {
+    /** Reading per token of the steered continuation. */
+    steered: number[];
+    /** Reading per token of the baseline. */
+    baseline: number[];
+    /** The block the meter read. */
+    layer: number;
+  };
 }
 
 /** Binomial proportion with a Wilson 95% interval. */
 export interface Proportion {
+  /** Successes counted. */
   successes: number;
+  /** Trials counted. */
   trials: number;
+  /** successes / trials (NaN when there were no trials). */
   successRate: number;
+  /** Wilson score 95% interval ({@link wilson}). */
   ci95: [number, number];
 }
 
 /** The experiment's outcome. */
 export interface SteeringResult {
+  /** llama.cpp's description of the model steered. */
   model: string;
+  /** Extraction method of the vector set used. */
   method: string;
+  /** Strengths run. */
   strengths: number[];
+  /** Sampling modes run, by name (the first is the one per-scenario success and controls use). */
   sampling: string[];
+  /** Number of scenarios run. */
   scenarios: number;
+  /** Every continuation steered with the target's own vector. */
   runs: SteeringRun[];
   /** Per judge: success over every (scenario, strength, sampling) run, and per scenario (success at any non-explosive strength under greedy decoding, the paper's unit). */
-  judges: Record<string, { perRun: Proportion; perScenario: Proportion }>;
-  regimes: { surgical: number; repetitive: number; explosive: number };
+  judges: Record<
+    string,
+    {
+      /** Over runs. */
+      perRun: Proportion;
+      /** Over scenarios. */
+      perScenario: Proportion;
+    }
+  >;
+  /** Runs per regime. */
+  regimes: {
+    /** Runs in the surgical regime. */
+    surgical: number;
+    /** Runs in repetitive collapse. */
+    repetitive: number;
+    /** Explosive runs. */
+    explosive: number;
+  };
   /** Regime counts per (target emotion, strength). */
-  regimeMap: { emotion: string; strength: number; surgical: number; repetitive: number; explosive: number }[];
-  crossLingualFlags: { scenario: string; strength: number; sampling: string; reason: string }[];
+  regimeMap: {
+    /** Target emotion. */
+    emotion: string;
+    /** Strength. */
+    strength: number;
+    /** Surgical runs. */
+    surgical: number;
+    /** Repetitive runs. */
+    repetitive: number;
+    /** Explosive runs. */
+    explosive: number;
+  }[];
+  /** The runs flagged for another script or language. */
+  crossLingualFlags: {
+    /** Scenario id. */
+    scenario: string;
+    /** Strength of the run. */
+    strength: number;
+    /** Sampling mode of the run. */
+    sampling: string;
+    /** Why it was flagged. */
+    reason: string;
+  }[];
   /** Continuations of the control arms (judged for the scenario's target like `runs`). */
   controlRuns?: SteeringRun[];
   /** What the control arms were. */
-  controls?: { randomSeeds: number; otherEmotion: boolean; sampling: string[] };
+  controls?: {
+    /** Random directions per strength and sampling mode. */
+    randomSeeds: number;
+    /** Whether another emotion's vector was a control. */
+    otherEmotion: boolean;
+    /** Sampling modes (by name) the controls ran under. */
+    sampling: string[];
+  };
   /** Success per judge, arm and strength, over scenarios x sampling modes (x seeds). */
-  byStrength?: { judge: string; arm: SteeringArm; strength: number; proportion: Proportion }[];
+  byStrength?: {
+    /** Judge name. */
+    judge: string;
+    /** Arm. */
+    arm: SteeringArm;
+    /** Strength. */
+    strength: number;
+    /** Successes over the arm's runs at this strength. */
+    proportion: Proportion;
+  }[];
   /** Steered minus control per judge and strength, with scenario-bootstrap intervals. */
   contrasts?: ControlContrast[];
   /** Cohen's kappa between each pair of judges on their success verdicts for the same runs (all arms). */
-  judgeAgreement?: { judges: [string, string]; runs: number; kappa: number; observed: number; ci95?: [number, number] }[];
+  judgeAgreement?: {
+    /** The two judges compared. */
+    judges: [string, string];
+    /** Runs both judged. */
+    runs: number;
+    /** Cohen's kappa of their success verdicts. */
+    kappa: number;
+    /** Share of runs on which they agree. */
+    observed: number;
+    /** 95% bootstrap interval of kappa. */
+    ci95?: [number, number];
+  }[];
 }
 
 /** Wilson score interval for k successes in n trials (95%). */
@@ -245,6 +364,21 @@ class RunCheckpoint {
  * Runs the scenario suite on a model with a vector set of that model: every scenario
  * unsteered and steered at every strength under every sampling mode, plus the control arms,
  * continuations that steer alike decoded together in batches.
+ *
+ * @example
+ * ```ts
+ * import { EmotionVectorSet, loadModel } from 'emosteer';
+ * import { LexiconJudge, ValenceJudge, runSteeringExperiment, selectScenarios } from 'emosteer/steer';
+ * const model = await loadModel('gemma-3-270m-q4_k_m.gguf');
+ * const set = await EmotionVectorSet.load('runs/gemma/generation');
+ * const result = await runSteeringExperiment(model, set, {
+ *   scenarios: selectScenarios({ limit: 10 }),
+ *   strengths: [0.01, 0.03],
+ *   judges: [{ judge: new ValenceJudge(), margin: 0.05 }, { judge: new LexiconJudge(), margin: 0.5 }],
+ *   checkpoint: 'runs/gemma/steering.jsonl',
+ * });
+ * console.log(result.judges['lexicon']?.perScenario);
+ * ```
  */
 export async function runSteeringExperiment(model: Model, set: EmotionVectorSet, options: SteeringExperimentOptions): Promise<SteeringResult> {
   const scenarios = options.scenarios ?? SCENARIOS;

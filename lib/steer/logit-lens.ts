@@ -10,7 +10,9 @@ import { scriptShares } from './scripts.js';
 
 /** One token the direction promotes. */
 export interface LensToken {
+  /** Token id. */
   id: number;
+  /** The token's text (its piece, decoded as UTF-8). */
   text: string;
   /** Logit increase. */
   delta: number;
@@ -20,8 +22,11 @@ export interface LensToken {
 
 /** Top tokens promoted by an emotion's vector at the last block. */
 export interface LensResult {
+  /** The emotion whose vector was added. */
   emotion: string;
+  /** The block steered (the last one). */
   layer: number;
+  /** The tokens whose logit rose most, highest first. */
   tokens: LensToken[];
   /** Share of the top tokens per script. */
   scripts: Record<string, number>;
@@ -38,9 +43,18 @@ function dominantScript(text: string): string {
 }
 
 /**
+ * Logit lens of emotion vectors: adds each emotion's vector to the last block's output and
+ * lists the tokens whose next-token logit rises most against the unsteered logits, with the
+ * scripts of those tokens (a vector that promotes tokens of another script foretells
+ * cross-lingual drift under steering).
+ *
  * @param ctx a context of the set's model (its steering is cleared afterwards)
+ * @param set the vectors (the last block must be one of the set's blocks)
+ * @param emotions the emotions to look at (default: all of the set's)
  * @param options.strength unit x strength x mean residual norm of the last block (default 1)
  * @param options.prompt a neutral context for the next-token logits (default 'The')
+ * @param options.topK tokens listed per emotion (default 10)
+ * @returns one result per emotion, in the order given
  */
 export async function logitLens(ctx: Context, set: EmotionVectorSet, emotions: readonly string[] = set.emotions, options: { strength?: number; prompt?: string; topK?: number } = {}): Promise<LensResult[]> {
   const last = ctx.nLayer - 1;

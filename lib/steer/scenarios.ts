@@ -274,7 +274,7 @@ function checkStringList(value: unknown, name: string): asserts value is readonl
  * the whole suite.
  *
  * @param options filters; see {@link SelectScenariosOptions}
- * @throws {@link EmosteerError} `INVALID_ARGUMENT` for an unknown id, kind or emotion, or a
+ * @throws {@link emosteer!EmosteerError | EmosteerError} `INVALID_ARGUMENT` for an unknown id, kind or emotion, or a
  *   `limit` that is not a non-negative integer
  *
  * @example

@@ -25,7 +25,12 @@ export const CJK_SCRIPTS: readonly ScriptName[] = Object.freeze(['Han', 'Hiragan
  * Hangul) and `total` (the number of letters counted, not a share). Shares of the entries of
  * {@link SCRIPT_NAMES} add up to 1 (all 0 for a text without letters).
  */
-export type ScriptShares = Record<ScriptName, number> & { CJK: number; total: number };
+export type ScriptShares = Record<ScriptName, number> & {
+  /** Share of Han + Hiragana + Katakana + Hangul letters. */
+  CJK: number;
+  /** Number of letters counted (not a share). */
+  total: number;
+};
 
 const SCRIPT_TESTS: [ScriptName, RegExp][] = [
   ['Latin', /\p{Script=Latin}/u],
@@ -65,7 +70,7 @@ export function scriptCounts(text: string): Record<ScriptName, number> & { CJK: 
 }
 
 /**
- * Share of letters per Unicode script (see {@link ScriptShares} and {@link scriptCounts}).
+ * Share of letters per Unicode script (see {@link ScriptShares}).
  * @example scriptShares('abc 找了').Han // 0.4
  */
 export function scriptShares(text: string): ScriptShares {

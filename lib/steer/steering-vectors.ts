@@ -10,7 +10,9 @@ import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 
 /** One emotion and how hard to push it (negative = away from it). */
 export interface SteeringComponent {
+  /** An emotion of the set. */
   emotion: string;
+  /** Fraction of the block's mean residual norm ('norm' scaling) or factor of the raw vector ('raw'); negative steers away. */
   strength: number;
 }
 
@@ -25,8 +27,19 @@ export interface SteeringVectorOptions {
 /**
  * Builds nLayer x nEmbd steering data (row i = block i) for a context of the set's model.
  * @returns the data and the block range to pass to `ctx.setSteering(data, { layers })`
+ *
+ * @example
+ * ```ts
+ * const { vectors, layers } = steeringVectors(set, { emotion: 'calm', strength: 0.02 });
+ * await ctx.setSteering(vectors, { layers });
+ * ```
  */
-export function steeringVectors(set: EmotionVectorSet, components: SteeringComponent | readonly SteeringComponent[], options: SteeringVectorOptions = {}): { vectors: Float32Array; layers: [number, number] } {
+export function steeringVectors(set: EmotionVectorSet, components: SteeringComponent | readonly SteeringComponent[], options: SteeringVectorOptions = {}): {
+  /** nLayer x nEmbd floats, row i = block i (zero outside `layers`). */
+  vectors: Float32Array;
+  /** Inclusive block range the data steers. */
+  layers: [number, number];
+} {
   const list = Array.isArray(components) ? components : [components as SteeringComponent];
   if (list.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'no emotion to steer with');
   const nLayer = set.meta.model.nLayer;

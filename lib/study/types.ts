@@ -26,42 +26,109 @@ export interface StudyMethodRow {
   emotions: number;
   /** Block with the lowest mean pairwise cosine (the paper's choice) and its relative depth. */
   bestLayer: number;
+  /** Relative depth of bestLayer. */
   bestDepth: number;
   /** The paper's metric at that block. */
   bestCosine: number;
   /** Block with the highest held-out (nearest-centroid) accuracy and its relative depth. */
   bestLayerByAccuracy: number;
+  /** Relative depth of bestLayerByAccuracy. */
   bestDepthByAccuracy: number;
   /** Held-out accuracy at that block, with its bootstrap interval, and chance. */
   heldOutAccuracy: Estimate;
+  /** Linear-probe accuracy at that block, with its bootstrap interval. */
   probeAccuracy: Estimate;
+  /** Chance accuracy (1 / number of classes). */
   chance: number;
   /** Interior minimum with both ends higher. */
   uShaped: boolean;
   /** Anisotropy baseline at the paper's best block, and the corrected cosine there. */
   anisotropyAtBest: number;
+  /** Anisotropy-corrected cosine at the paper's best block. */
   correctedCosineAtBest: number;
   /** Every block: relative depth, the paper's metric, held-out accuracy (for the curves). */
-  curve: { layer: number; depth: number; cosine: number; accuracy: number; anisotropy: number }[];
+  curve: {
+    /** Block index. */
+    layer: number;
+    /** Relative depth. */
+    depth: number;
+    /** Mean pairwise cosine of the unit emotion vectors. */
+    cosine: number;
+    /** Held-out nearest-centroid accuracy. */
+    accuracy: number;
+    /** Anisotropy baseline. */
+    anisotropy: number;
+  }[];
 }
 
 /** Steering figures of one model. */
 export interface StudySteeringRow {
+  /** Extraction method of the vectors steered with. */
   method: string;
+  /** Scenarios run. */
   scenarios: number;
+  /** Strengths run. */
   strengths: number[];
   /** Per judge: the paper's unit (scenarios succeeded at any strength, greedy) with a Wilson interval. */
-  judges: Record<string, { successes: number; trials: number; rate: number; ci95: [number, number] }>;
+  judges: Record<
+    string,
+    {
+      /** Scenarios succeeded. */
+      successes: number;
+      /** Scenarios judged. */
+      trials: number;
+      /** successes / trials. */
+      rate: number;
+      /** Wilson 95% interval of the rate. */
+      ci95: [number, number];
+    }
+  >;
   /** Per judge and control: steered minus control at 'any' strength (points of scenarios). */
-  contrasts: { judge: string; control: string; strength: number | 'any'; steeredRate: number; controlRate: number; difference: number; ci95: [number, number] }[];
-  regimes: { surgical: number; repetitive: number; explosive: number };
+  contrasts: {
+    /** Judge name. */
+    judge: string;
+    /** Control arm ('random' or 'other-emotion'). */
+    control: string;
+    /** A strength, or 'any' for the paper's unit. */
+    strength: number | 'any';
+    /** Success rate of the emotion arm. */
+    steeredRate: number;
+    /** Success rate of the control arm. */
+    controlRate: number;
+    /** steeredRate - controlRate. */
+    difference: number;
+    /** 95% scenario-bootstrap interval of the difference. */
+    ci95: [number, number];
+  }[];
+  /** Runs per regime (emotion arm). */
+  regimes: {
+    /** Surgical runs. */
+    surgical: number;
+    /** Repetitive runs. */
+    repetitive: number;
+    /** Explosive runs. */
+    explosive: number;
+  };
   /** Share of steered runs (emotion arm) flagged as another script or language. */
   crossLingualRate: number;
+  /** Number of those flagged runs. */
   crossLingualFlags: number;
+  /** Steered runs (emotion arm). */
   runs: number;
   /** Mean non-Latin share of the tokens each emotion vector promotes (logit lens). */
   logitLensNonLatin: number;
-  judgeAgreement: { judges: [string, string]; runs: number; kappa: number; ci95?: [number, number] }[];
+  /** Cohen's kappa between each pair of judges on the same runs. */
+  judgeAgreement: {
+    /** The two judges. */
+    judges: [string, string];
+    /** Runs both judged. */
+    runs: number;
+    /** Cohen's kappa of their success verdicts. */
+    kappa: number;
+    /** 95% bootstrap interval of kappa. */
+    ci95?: [number, number];
+  }[];
+  /** The LLM judge's model (file or registry name), when one was used. */
   llmJudge?: string;
 }
 
@@ -69,30 +136,56 @@ export interface StudySteeringRow {
 export interface QuantizationInfo {
   /** llama.cpp's name of the file type. */
   quantization: string;
+  /** Bits per weight of the file's tensor data. */
   bitsPerWeight: number;
   /** Tensors stored in another type because their rows do not fit the target's blocks. */
   fallbackTensors: number;
+  /** Tensors in the file. */
   tensors: number;
-  tensorTypes: Record<string, { tensors: number; bytes: number }>;
+  /** Tensors and bytes per ggml type the file holds. */
+  tensorTypes: Record<
+    string,
+    {
+      /** Number of tensors of this type. */
+      tensors: number;
+      /** Bytes of tensor data of this type. */
+      bytes: number;
+    }
+  >;
+  /** Size of the file. */
   bytes: number;
+  /** Wall time of the quantization. */
   seconds: number;
 }
 
 /** One row of the study: a model, what it is and what came out. */
 export interface StudyRow {
+  /** Which model (or quantization) the row is. */
   variant: StudyVariant;
+  /** What the model is, when it was evaluated. */
   model?: {
+    /** llama.cpp's one-line description. */
     description: string;
+    /** Model family from the registry (else the architecture). */
     family: string;
+    /** `general.architecture`. */
     arch: string;
+    /** Parameter count from the registry (null when not from the registry). */
     params: number | null;
+    /** Base or instruction-tuned model, from the registry. */
     kind: 'base' | 'instruct' | 'unknown';
+    /** Quantization of the file (the requantized type for requantized variants). */
     quantization: string;
+    /** Number of blocks. */
     blocks: number;
+    /** Width of the residual stream. */
     embd: number;
+    /** sha256 of the GGUF file. */
     sha256: string;
   };
+  /** Per extraction method ('generation', 'comprehension'), its figures. */
   methods: Record<string, StudyMethodRow>;
+  /** Steering figures, when the model was steered. */
   steering?: StudySteeringRow;
   /** Mean over blocks of the anisotropy baseline. */
   anisotropyMean?: number;
@@ -101,57 +194,102 @@ export interface StudyRow {
   /** Wall time per step of this session's work (seconds), from the study log. */
   seconds: Record<string, number>;
   /** Set when the model could not be run; the study goes on with the others. */
-  error?: { step: string; code?: string; message: string };
+  error?: {
+    /** The step that failed (e.g. 'model', 'generation extraction', 'steering experiment'). */
+    step: string;
+    /** The EmosteerError code, when there was one. */
+    code?: string;
+    /** The error message. */
+    message: string;
+  };
 }
 
 /** Generation vs comprehension with models as the unit. */
 export interface CrossModelComparison {
+  /** The per-model figure compared ({@link StudyMethodRow.bestCosine} or the held-out accuracy value). */
   metric: 'bestCosine' | 'heldOutAccuracy';
+  /** Row ids of the models that have both methods, in order. */
   models: string[];
+  /** The figure of the generation method per model. */
   generation: number[];
+  /** The figure of the comprehension method per model. */
   comprehension: number[];
   /** Mann-Whitney U over models (the paper's test), two-sided. */
   mannWhitneyU: number;
+  /** Its p-value. */
   mannWhitneyP: number;
+  /** Cohen's d (generation - comprehension) with pooled SD. */
   cohensD: number;
   /** Mean paired difference generation - comprehension with a bootstrap interval over models. */
-  pairedDifference: { value: number; ci95: [number, number] };
+  pairedDifference: {
+    /** Mean of the per-model differences. */
+    value: number;
+    /** 95% bootstrap interval (resampling models). */
+    ci95: [number, number];
+  };
 }
 
 /** Per block, how close a quantization's vectors are to its shipped precision. */
 export interface QuantizationCurve {
+  /** Row id of the shipped precision. */
   parent: string;
+  /** Row id of the quantized variant. */
   variant: string;
+  /** The quantization type of the variant (e.g. 'q4_k_m'). */
   quantization: string;
+  /** Extraction method compared. */
   method: string;
   /** Mean over emotions of the cosine between the unit vectors of both, per block. */
-  cosine: { layer: number; depth: number; value: number }[];
+  cosine: {
+    /** Block index. */
+    layer: number;
+    /** Relative depth. */
+    depth: number;
+    /** Mean cosine over emotions. */
+    value: number;
+  }[];
+  /** Held-out accuracy of the variant (at its best block). */
   heldOutAccuracy: number;
+  /** Steering success rate (paper's unit) of the variant per judge, when it was steered. */
   steeringSuccess?: Record<string, number>;
   /** Bits per weight of the file and tensors that fell back to another type. */
   bitsPerWeight?: number;
+  /** Tensors stored in a fallback type. */
   fallbackTensors?: number;
 }
 
 /** The verdict on one claim of the paper. */
 export interface ClaimVerdict {
+  /** Stable id of the claim. */
   id: string;
+  /** The claim, in words. */
   claim: string;
+  /** What the paper reports for it. */
   paper: string;
   /** Our figure per model (row id -> text). */
   ours: Record<string, string>;
+  /** The verdict. */
   verdict: 'holds' | 'does not hold' | 'partly holds' | 'cannot be tested here';
+  /** The reason for the verdict, with the rule applied. */
   why: string;
 }
 
 /** study.json. */
 export interface StudyResult {
+  /** When the study was written (ISO 8601). */
   createdAt: string;
+  /** emosteer's package version. */
   emosteerVersion: string;
+  /** The study folder. */
   outDir: string;
+  /** The options the study ran with. */
   options: Record<string, unknown>;
+  /** One row per model or quantization. */
   rows: StudyRow[];
+  /** Generation vs comprehension, models as the unit. */
   comparisons: CrossModelComparison[];
+  /** Quantization curves against the shipped precision. */
   quantization: QuantizationCurve[];
+  /** The verdict on each claim of the paper. */
   claims: ClaimVerdict[];
 }

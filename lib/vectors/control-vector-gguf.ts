@@ -30,6 +30,7 @@ export interface ControlVectorFile {
   modelHint: string;
   /** `controlvector.layer_count`. */
   layerCount: number;
+  /** Width of every vector (the model's residual stream). */
   nEmbd: number;
   /** Vectors keyed by the block llama.cpp adds them to (direction.N -> N). */
   appliedAt: Map<number, Float32Array>;

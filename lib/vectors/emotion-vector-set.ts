@@ -19,14 +19,21 @@ import { meanOf, norm, normalize, sub } from '../util/vec.js';
 
 /** What identifies the model a set was extracted from. */
 export interface ModelIdentity {
+  /** Path of the GGUF file, as it was when the set was made. */
   path: string;
   /** sha256 of the GGUF file ('' when unknown). */
   sha256: string;
+  /** `general.architecture`, e.g. 'gemma3'. */
   arch: string;
+  /** llama.cpp's one-line description, e.g. 'gemma3 270M Q4_K - Medium'. */
   description: string;
+  /** Number of blocks of the model. */
   nLayer: number;
+  /** Width of its residual stream. */
   nEmbd: number;
+  /** Its quantization (file type), e.g. 'Q4_K - Medium'. */
   quantization: string;
+  /** Its number of parameters. */
   nParams: number;
 }
 
@@ -51,21 +58,45 @@ export type Baseline = 'neutral' | 'all';
 
 /** Fields of a set besides its arrays (what manifest.json holds). */
 export interface EmotionVectorSetMeta {
+  /** How the set was made: 'generation', 'comprehension', or e.g. 'imported' for a control-vector import. */
   method: string;
+  /** Emotions with a vector, in array order. */
   emotions: string[];
+  /** Categories with a mean (the emotions, then 'neutral' for extracted sets), in array order. */
   categories: string[];
+  /** Captured blocks, ascending, in array order. */
   layers: number[];
+  /** Width of every vector. */
   nEmbd: number;
+  /** What each emotion's mean was compared with. */
   baseline: Baseline;
+  /** The model the set was extracted from. */
   model: ModelIdentity;
   /** Every parameter of the method, as run. */
   params: Record<string, unknown>;
+  /** Version of the stimuli used ({@link STIMULI_VERSION} for the built-in ones; 'none' for imports). */
   stimuliVersion: string;
-  versions: { emosteer: string; llamaCppCommit: string };
-  timings: { seconds: number; tokens: number; tokensPerSecond: number };
+  /** Versions of the software that made the set. */
+  versions: {
+    /** emosteer's package version. */
+    emosteer: string;
+    /** The llama.cpp commit the addon was built from. */
+    llamaCppCommit: string;
+  };
+  /** Cost of the extraction (zeros for imports). */
+  timings: {
+    /** Wall time. */
+    seconds: number;
+    /** Tokens decoded. */
+    tokens: number;
+    /** tokens / seconds. */
+    tokensPerSecond: number;
+  };
+  /** The stimuli the activations were read from, in the order of the activations array. */
   samples: SampleInfo[];
   /** Mean L2 norm of the sample activations per layer, in `layers` order (for norm-scaled steering); empty when unknown (imported sets). */
   residualNorms: number[];
+  /** When the set was made (ISO 8601). */
   createdAt: string;
 }
 
@@ -243,6 +274,12 @@ export class EmotionVectorSet {
    * `manifest.json`. Before the commit point the folder holds the previous set (a failed save
    * removes its `.next` files); after it, {@link load} reads the new set from whichever of
    * `<file>.next` and `<file>` holds each array, and the next save finishes the renames.
+   *
+   * @example
+   * ```ts
+   * const set = await extractGeneration(model);
+   * await set.save('runs/gemma/generation');
+   * ```
    */
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
@@ -274,7 +311,15 @@ export class EmotionVectorSet {
 
   /**
    * Loads a set saved by {@link save}, verifying every array's sha256.
+   * @param dir the set's folder (holding manifest.json)
    * @param options.activations false skips the per-sample activations (the largest array)
+   * @throws EmosteerError FILE_NOT_FOUND when `dir` holds no manifest; a checksum or shape error for a damaged set
+   *
+   * @example
+   * ```ts
+   * const set = await EmotionVectorSet.load('runs/gemma/generation', { activations: false });
+   * const calm = set.vector('calm', 9); // raw vector of 'calm' at block 9
+   * ```
    */
   static async load(dir: string, options: { activations?: boolean } = {}): Promise<EmotionVectorSet> {
     let text: string;

@@ -20,7 +20,15 @@ export interface Judge {
    */
   score(text: string, emotion: string): Promise<number>;
   /** Optional: a label for the text (e.g. the top emotion / 7-class label). */
-  classify?(text: string): Promise<{ label: string; scores: Record<string, number> }>;
+  classify?(text: string): Promise<JudgeClassification>;
+}
+
+/** A judge's label for a text, and the scores it chose the label from. */
+export interface JudgeClassification<Label extends string = string> {
+  /** The label (e.g. the top emotion, or 'positive' / 'negative' / 'neutral'). */
+  label: Label;
+  /** Score of every label (or of the quantities the label is derived from), on the judge's scale. */
+  scores: Record<Label, number>;
 }
 
 /** Which way steering was meant to move the emotion. */

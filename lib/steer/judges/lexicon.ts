@@ -18,7 +18,7 @@
  */
 import { EmosteerError } from '../../errors.js';
 import { CATEGORIES, NEUTRAL } from '../../extract/stimuli/emotions.js';
-import type { Judge } from './judge.js';
+import type { Judge, JudgeClassification } from './judge.js';
 
 /**
  * The built-in cue lists: 20 emotions plus 'neutral', 25-60 cues each. Everyday, procedural
@@ -404,7 +404,12 @@ export class LexiconJudge implements Judge {
   }
 
   /** Cue hits of each category in `text` (raw counts, unweighted), and the word count. */
-  hits(text: string): { words: number; hits: Record<string, number> } {
+  hits(text: string): {
+    /** Words in the text. */
+    words: number;
+    /** Cue hits per category. */
+    hits: Record<string, number>;
+  } {
     const m = this.#match(text);
     const hits: Record<string, number> = {};
     for (const c of this.categories) hits[c] = m.positions.get(c)!.size + m.phrases.get(c)!.size;
@@ -431,7 +436,7 @@ export class LexiconJudge implements Judge {
   }
 
   /** Synchronous {@link classify}: top category by score, 'neutral' when nothing matched. */
-  classifySync(text: string): { label: string; scores: Record<string, number> } {
+  classifySync(text: string): JudgeClassification {
     const scores = this.#scores(text);
     let label: string = NEUTRAL;
     let best = 0;
@@ -442,7 +447,7 @@ export class LexiconJudge implements Judge {
   }
 
   /** The top category (one of the 20 emotions or 'neutral') and every category's score. */
-  async classify(text: string): Promise<{ label: string; scores: Record<string, number> }> {
+  async classify(text: string): Promise<JudgeClassification> {
     return this.classifySync(text);
   }
 
@@ -452,7 +457,7 @@ export class LexiconJudge implements Judge {
    * 'neutral' cues counts `neutralWeight`), scored per 100 words. The label is the top class,
    * 'neutral' when nothing matched; disgust and surprise have no members and stay 0.
    */
-  classify7(text: string): { label: SevenClass; scores: Record<SevenClass, number> } {
+  classify7(text: string): JudgeClassification<SevenClass> {
     const m = this.#match(text);
     const scores = Object.fromEntries(SEVEN_CLASSES.map((k) => [k, 0])) as Record<SevenClass, number>;
     if (m.words > 0) {

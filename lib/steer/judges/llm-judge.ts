@@ -12,7 +12,7 @@
 import type { Context } from '../../context.js';
 import { EmosteerError } from '../../errors.js';
 import { CATEGORIES } from '../../extract/stimuli/emotions.js';
-import type { Judge } from './judge.js';
+import type { Judge, JudgeClassification } from './judge.js';
 
 /**
  * What the judge needs from a context: `logProbs(prompt, continuation)` resolving to an object
@@ -21,9 +21,17 @@ import type { Judge } from './judge.js';
  */
 export interface LogProbScorer {
   /** Log-probabilities of `continuation` after `prompt`. */
-  logProbs(prompt: string, continuation: string): Promise<{ total: number; logProbs: ArrayLike<number> }>;
+  logProbs(prompt: string, continuation: string): Promise<ContinuationLogProbs>;
   /** Optional: all continuations after one prompt decoded once (a Context has it; much faster for long prompts). */
-  logProbsMany?(prompt: string, continuations: readonly string[]): Promise<{ total: number; logProbs: ArrayLike<number> }[]>;
+  logProbsMany?(prompt: string, continuations: readonly string[]): Promise<ContinuationLogProbs[]>;
+}
+
+/** What a {@link LogProbScorer} returns for one continuation (a subset of {@link emosteer!LogProbResult | LogProbResult}). */
+export interface ContinuationLogProbs {
+  /** Sum of the continuation tokens' natural-log probabilities. */
+  total: number;
+  /** Natural-log probability of each continuation token. */
+  logProbs: ArrayLike<number>;
 }
 
 /** Options of {@link LlmJudge}. */
@@ -208,7 +216,7 @@ export class LlmJudge implements Judge {
   }
 
   /** The most probable label and every label's probability. */
-  async classify(text: string): Promise<{ label: string; scores: Record<string, number> }> {
+  async classify(text: string): Promise<JudgeClassification> {
     const d = await this.distribution(text);
     return { label: d.label, scores: { ...d.probabilities } };
   }

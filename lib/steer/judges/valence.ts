@@ -10,7 +10,7 @@
  */
 import { SentimentIntensityAnalyzer } from 'vader-sentiment';
 import { EmosteerError } from '../../errors.js';
-import type { Judge } from './judge.js';
+import type { Judge, JudgeClassification } from './judge.js';
 
 /**
  * Our valence sign of each emotion (+1 pleasant, -1 unpleasant, 0 neither) and of 'neutral'.
@@ -131,7 +131,7 @@ export class ValenceJudge implements Judge {
    * Labels the text 'positive', 'negative' or 'neutral' (|valence| < {@link VADER_NEUTRAL_BAND});
    * scores: `{ valence, positive, negative }` with positive = max(valence, 0), negative = max(-valence, 0).
    */
-  async classify(text: string): Promise<{ label: string; scores: Record<string, number> }> {
+  async classify(text: string): Promise<JudgeClassification> {
     const v = this.valence(text);
     const label = v >= VADER_NEUTRAL_BAND ? 'positive' : v <= -VADER_NEUTRAL_BAND ? 'negative' : 'neutral';
     return { label, scores: { valence: v, positive: Math.max(v, 0), negative: Math.max(-v, 0) } };
