@@ -10,7 +10,8 @@
 // Greedy decoding, the lexicon judge, controls as the experiment's defaults (2 random
 // directions + another emotion). Default model: the set's own model path.
 import { parseArgs } from 'node:util';
-import { EmotionVectorSet, LexiconJudge, loadModel, resolveModel, runSteeringExperiment, selectScenarios } from '../dist/index.js';
+import { EmotionVectorSet, loadModel, resolveModel } from '../dist/index.js';
+import { LexiconJudge, runSteeringExperiment, selectScenarios } from '../dist/steer/index.js';
 
 const { values } = parseArgs({ options: {
   set: { type: 'string' }, model: { type: 'string' }, scenarios: { type: 'string', default: '12' },

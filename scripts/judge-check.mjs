@@ -132,9 +132,9 @@ function loadDataset(tgz) {
 async function loadEmosteer() {
   const dist = join(root, 'dist', 'index.js');
   if (!existsSync(dist)) throw new Error('dist/ is missing: run `npm run build:ts` first');
-  const api = await import(dist);
+  const steer = await import(join(root, 'dist', 'steer', 'index.js'));
   const stats = await import(join(root, 'dist', 'evaluate', 'statistics.js'));
-  return { ...api, bootstrapCI: stats.bootstrapCI, cohensKappa: stats.cohensKappa };
+  return { ...steer, bootstrapCI: stats.bootstrapCI, cohensKappa: stats.cohensKappa };
 }
 
 const POLARITY = ['positive', 'negative'];

@@ -1,0 +1,20 @@
+/**
+ * `emosteer/report`: the HTML reports, one self-contained file each with inline SVG plots
+ * (Vega-Lite, rendered here; the page opens offline).
+ *
+ * {@link renderReport} shows one run (evaluation, and the steering section when the run has
+ * one); {@link renderStudyReport} compares many models and quantizations. Loads vega and
+ * vega-lite: import it only where you write reports.
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { evaluateRun } from 'emosteer/evaluate';
+ * import { renderReport } from 'emosteer/report';
+ * await writeFile('report.html', await renderReport(await evaluateRun('runs/gemma')));
+ * ```
+ *
+ * @module emosteer/report
+ */
+export { renderReport, type ReportOptions } from './html-report.js';
+export { renderStudyReport } from './study-report.js';
