@@ -41,7 +41,9 @@ export interface LoadModelOptions {
 
 /** A chat message for {@link Model.applyChatTemplate}. */
 export interface ChatMessage {
+  /** Who speaks: 'system', 'user', 'assistant' or any role the template knows. */
   role: 'system' | 'user' | 'assistant' | (string & {});
+  /** The message text. */
   content: string;
 }
 

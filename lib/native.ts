@@ -134,11 +134,15 @@ export interface NativeSampler {
 export interface NativeVersions {
   /** The pinned llama.cpp commit the addon was built from. */
   llamaCppCommit: string;
+  /** llama.cpp's own version string (`llama_version()`). */
   llamaCppVersion: string;
+  /** The ggml version string (`ggml_version()`). */
   ggmlVersion: string;
   /** llama.cpp's system info line (SIMD features, backends). */
   systemInfo: string;
+  /** Whether a GPU backend is built in, so that `gpuLayers` offloads blocks. */
   gpuOffload: boolean;
+  /** Whether models can be memory-mapped on this platform. */
   mmap: boolean;
   /** Whether the RPC backend is built in (`loadModel(path, { rpcServers })`, docs/scale-out.md). */
   rpc: boolean;
@@ -148,12 +152,28 @@ export interface NativeVersions {
     kind: 'prebuilt' | 'source' | string;
     /** The CPU baseline: 'native' (this machine's, `-march=native`) or e.g. 'x86-64-v3+AVX2+FMA+F16C+BMI2'. */
     cpu: string;
+    /**
+     * glibc's mmap threshold as the addon fixed it (1 MiB, so that freed model and context
+     * buffers go back to the OS; docs/reliability.md), or null where it left malloc alone
+     * (not glibc, MALLOC_MMAP_THRESHOLD_ set, or EMOSTEER_KEEP_MALLOC=1).
+     */
+    mallocMmapThreshold: number | null;
   };
   /** The ggml backends registered in this process, e.g. ['CPU', 'RPC'] or ['CUDA', 'CPU']. */
   backends: string[];
   /** Absolute path of the loaded .node file. */
   binaryPath: string;
-  devices: { name: string; description: string; type: string; memoryTotal: number }[];
+  /** The compute devices ggml sees in this process (CPU, GPUs; RPC servers are not listed). */
+  devices: {
+    /** ggml's device name, e.g. 'CPU', 'CUDA0'. */
+    name: string;
+    /** The device's description, e.g. the CPU or GPU model. */
+    description: string;
+    /** 'cpu', 'gpu', 'igpu' or 'other'. */
+    type: string;
+    /** Total memory in bytes as the backend reports it. */
+    memoryTotal: number;
+  }[];
 }
 
 /** @internal */

@@ -4,6 +4,7 @@
 #include "addon_data.h"
 #include "context.h"
 #include "errors.h"
+#include "memory_release.h"
 #include "ggml-backend.h"
 #include "ggml.h"
 #include "llama.h"
@@ -38,6 +39,7 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Object build = Napi::Object::New(env);
   build.Set("kind", EMOSTEER_BUILD_KIND);
   build.Set("cpu", EMOSTEER_BUILD_CPU);
+  build.Set("mallocMmapThreshold", AllocatorConfigured() ? Napi::Value(Napi::Number::New(env, 1 << 20)) : env.Null());
   o.Set("build", build);
   Napi::Array backends = Napi::Array::New(env);
   for (size_t i = 0; i < ggml_backend_reg_count(); ++i) {
@@ -74,6 +76,7 @@ Napi::Value SetLogLevelJs(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallLogCallback();
+  ConfigureAllocator();
   llama_backend_init();
   auto* data = new AddonData();
   Napi::Function model = Model::Define(env);

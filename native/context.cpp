@@ -11,6 +11,7 @@
 #include "addon_data.h"
 #include "decode_thread.h"
 #include "errors.h"
+#include "memory_release.h"
 #include "sampler.h"
 #include "sequence_steering.h"
 
@@ -635,6 +636,7 @@ Napi::Value Context::Dispose(const Napi::CallbackInfo& info) {
   if (busy_) Throw(env, "CONTEXT_BUSY", "cannot dispose while an operation is running; abort it and await it first");
   disposed_ = true;
   core_.reset();
+  ReturnFreedMemory();
   return env.Undefined();
 }
 

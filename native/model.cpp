@@ -7,6 +7,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "memory_release.h"
 
 namespace emosteer {
 
@@ -361,6 +362,7 @@ Napi::Value Model::Dispose(const Napi::CallbackInfo& info) {
   // Contexts keep their own reference: the weights are freed when the last one is gone.
   disposed_ = true;
   model_.reset();
+  ReturnFreedMemory();
   return info.Env().Undefined();
 }
 
