@@ -170,7 +170,15 @@ export class Model {
     return call(() => this.#check().applyChatTemplate(messages, options.addAssistant ?? true, template));
   }
 
-  /** Creates an inference context (own KV cache, capture and steering) on this model. */
+  /**
+   * Creates an inference context (own KV cache, capture and steering) on this model. Contexts
+   * of one model share its weights; dispose each when done.
+   *
+   * @example
+   * const ctx = await model.createContext({ contextSize: 2048, sequences: 4, threads: 2 });
+   * const { activations } = await ctx.evaluate('The sea was calm.', { capture: { layers: [6], pooling: 'mean' } });
+   * await ctx.dispose();
+   */
   async createContext(options: ContextOptions = {}): Promise<Context> {
     return Context.create(this, options);
   }
