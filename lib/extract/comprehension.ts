@@ -7,7 +7,7 @@
 import { EmosteerError } from '../errors.js';
 import type { Model } from '../model.js';
 import type { Baseline, EmotionVectorSet, SampleInfo } from '../vectors/emotion-vector-set.js';
-import { buildSet, Checkpoint, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
+import { buildSet, Checkpoint, modelIdentity, pendingBatches, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
 import { defaultStimuli, type StimulusSet } from './stimuli/index.js';
 
 /** Options of {@link extractComprehension}; every one is recorded in the set. */
@@ -55,15 +55,16 @@ export async function extractComprehension(model: Model, options: ComprehensionO
   const identity = await modelIdentity(model);
   const checkpoint = await Checkpoint.open(options.checkpointDir, { params, model: identity.sha256 });
   const meter = new ProgressMeter('comprehension', tasks.length, checkpoint.restored);
-  const todo = tasks.filter((t) => !checkpoint.has(t.key));
-  const longest = Math.max(16, ...todo.map((t) => model.tokenize(t.passage).length));
-  const batch = Math.max(1, Math.min(params.batch, todo.length || 1));
+  // Batch size, context size and batch boundaries come from all tasks, not from what is left, so
+  // that a resumed run decodes exactly as the uninterrupted one (pendingBatches).
+  const longest = Math.max(16, ...tasks.map((t) => model.tokenize(t.passage).length));
+  const batch = Math.max(1, Math.min(params.batch, tasks.length || 1));
+  const batches = pendingBatches(tasks, batch, checkpoint);
   const ctx = await model.createContext({ sequences: batch, contextSize: batch * (longest + 64), threads: options.threads });
   try {
     let done = checkpoint.restored;
-    for (let k = 0; k < todo.length; k += batch) {
+    for (const chunk of batches) {
       if (options.signal?.aborted) throw new EmosteerError('ABORTED', `comprehension extraction stopped after ${done} of ${tasks.length} samples; rerun with the same checkpoint folder to resume`);
-      const chunk = todo.slice(k, k + batch);
       const inputs = chunk.map((t) => (params.chatTemplate ? { messages: [{ role: 'user', content: t.passage }] } : t.passage));
       const res = await ctx.evaluateBatch(inputs, { capture: { layers, pooling: params.position === 'mean' ? 'mean' : 'last' }, signal: options.signal });
       let tokens = 0;
@@ -72,9 +73,10 @@ export async function extractComprehension(model: Model, options: ComprehensionO
         const r = res[j]!;
         tokens += r.tokens.length;
         const info: SampleInfo = { category: t.category, index: t.index, prompt: t.passage, nTokens: r.tokens.length, position: params.position === 'mean' ? 'mean' : r.tokens.length - 1 };
+        if (checkpoint.has(t.key)) continue; // redone with its batch; the checkpoint already holds it
         await checkpoint.add({ key: t.key, info, activation: stack(layers, r.activations!.get.bind(r.activations!), model.info.nEmbd), tokens: r.tokens.length });
+        done++;
       }
-      done += chunk.length;
       const progress = meter.update(done, chunk.at(-1)!.category, tokens);
       options.onProgress?.(progress);
     }

@@ -10,7 +10,7 @@
 import { EmosteerError } from '../errors.js';
 import type { Model } from '../model.js';
 import type { Baseline, EmotionVectorSet, SampleInfo } from '../vectors/emotion-vector-set.js';
-import { buildSet, Checkpoint, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
+import { buildSet, Checkpoint, modelIdentity, pendingBatches, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
 import { stack } from './comprehension.js';
 import { defaultStimuli, generationPrompt, neutralPrompt, type StimulusSet } from './stimuli/index.js';
 
@@ -113,17 +113,18 @@ export async function extractGeneration(model: Model, options: GenerationOptions
   const identity = await modelIdentity(model);
   const checkpoint = await Checkpoint.open(options.checkpointDir, { params, model: identity.sha256 });
   const meter = new ProgressMeter('generation', tasks.length, checkpoint.restored);
-  const todo = tasks.filter((t) => !checkpoint.has(t.key));
   const input = (prompt: string) => (params.chatTemplate ? { messages: [{ role: 'user' as const, content: prompt }] } : prompt);
-  const batch = Math.max(1, Math.min(params.batch, todo.length || 1));
-  const longest = Math.max(16, ...todo.map((t) => (params.chatTemplate ? model.tokenize(model.applyChatTemplate([{ role: 'user', content: t.prompt }]), { parseSpecial: true }) : model.tokenize(t.prompt)).length));
+  // Batch size, context size and batch boundaries come from all tasks, not from what is left, so
+  // that a resumed run decodes exactly as the uninterrupted one (pendingBatches).
+  const batch = Math.max(1, Math.min(params.batch, tasks.length || 1));
+  const batches = pendingBatches(tasks, batch, checkpoint);
+  const longest = Math.max(16, ...tasks.map((t) => (params.chatTemplate ? model.tokenize(model.applyChatTemplate([{ role: 'user', content: t.prompt }]), { parseSpecial: true }) : model.tokenize(t.prompt)).length));
   const ctx = await model.createContext({ sequences: batch, contextSize: batch * (longest + params.maxTokens + 8), threads: options.threads });
   const { nEmbd } = model.info;
   try {
     let done = checkpoint.restored;
-    for (let k = 0; k < todo.length; k += batch) {
+    for (const chunk of batches) {
       if (options.signal?.aborted) throw new EmosteerError('ABORTED', `generation extraction stopped after ${done} of ${tasks.length} stories; rerun with the same checkpoint folder to resume`);
-      const chunk = todo.slice(k, k + batch);
       let stepTokens = 0;
       let lastReport = performance.now();
       const results = await ctx.generateBatch(chunk.map((t) => input(t.prompt)), {
@@ -165,9 +166,10 @@ export async function extractGeneration(model: Model, options: GenerationOptions
           activation = stack(layers, (l) => a.get(l), nEmbd);
         }
         const info: SampleInfo = { category: t.category, index: t.index, prompt: t.prompt, text: r.text, nTokens: r.tokens.length, position };
+        if (checkpoint.has(t.key)) continue; // redone with its batch; the checkpoint already holds it
         await checkpoint.add({ key: t.key, info, activation, tokens: r.tokens.length + r.promptTokens });
+        done++;
       }
-      done += chunk.length;
       const progress = meter.update(done, chunk.at(-1)!.category, stepTokens + chunk.reduce((s, _, j) => s + results[j]!.promptTokens, 0));
       options.onProgress?.(progress);
     }
