@@ -149,6 +149,9 @@ describe('steering controls', () => {
       expect(resumed.runs.map((r) => r.text)).toEqual(full.runs.map((r) => r.text));
       expect(resumed.controlRuns!.map((r) => r.text)).toEqual(full.controlRuns!.map((r) => r.text));
       expect(resumed.contrasts).toEqual(full.contrasts);
+      // every field of every run (perplexities, judges, regimes) equal, not only the texts
+      expect(resumed.runs).toEqual(full.runs);
+      expect(resumed.controlRuns).toEqual(full.controlRuns);
       // The context-wide path (one control vector per batch) gives the same continuations.
       const wide = await runSteeringExperiment(model, set, { ...opts, steeringPath: 'context-wide' });
       expect(wide.runs.map((r) => r.text)).toEqual(full.runs.map((r) => r.text));

@@ -113,22 +113,6 @@ export interface FinishedSample {
 }
 
 /**
- * The batches an uninterrupted run makes (`tasks` in order, `size` at a time) that still have
- * work in `checkpoint`. A resumed run redoes a partly finished batch whole instead of regrouping
- * what is left, so that every sample is decoded in the same batch as without the interruption:
- * llama.cpp's kernels depend on the batch's token count, and a regrouped rerun differed from the
- * uninterrupted run by up to 1.7e-5 (test/faults.test.ts). @internal
- */
-export function pendingBatches<T extends { key: string }>(tasks: readonly T[], size: number, checkpoint: Checkpoint): T[][] {
-  const out: T[][] = [];
-  for (let k = 0; k < tasks.length; k += size) {
-    const chunk = tasks.slice(k, k + size);
-    if (chunk.some((t) => !checkpoint.has(t.key))) out.push(chunk);
-  }
-  return out;
-}
-
-/**
  * Append-only checkpoint (checkpoint.jsonl): a header line with the hash of the run's
  * parameters, then one line per finished sample. A rerun with other parameters starts over.
  */

@@ -7,7 +7,8 @@
 import { EmosteerError } from '../errors.js';
 import type { Model } from '../model.js';
 import type { Baseline, EmotionVectorSet, SampleInfo } from '../vectors/emotion-vector-set.js';
-import { buildSet, Checkpoint, modelIdentity, pendingBatches, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
+import { pendingBatches } from '../util/batches.js';
+import { buildSet, Checkpoint, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
 import { defaultStimuli, type StimulusSet } from './stimuli/index.js';
 
 /** Options of {@link extractComprehension}; every one is recorded in the set. */
@@ -59,7 +60,7 @@ export async function extractComprehension(model: Model, options: ComprehensionO
   // that a resumed run decodes exactly as the uninterrupted one (pendingBatches).
   const longest = Math.max(16, ...tasks.map((t) => model.tokenize(t.passage).length));
   const batch = Math.max(1, Math.min(params.batch, tasks.length || 1));
-  const batches = pendingBatches(tasks, batch, checkpoint);
+  const batches = pendingBatches(tasks, batch, (t) => checkpoint.has(t.key));
   const ctx = await model.createContext({ sequences: batch, contextSize: batch * (longest + 64), threads: options.threads });
   try {
     let done = checkpoint.restored;

@@ -10,7 +10,8 @@
 import { EmosteerError } from '../errors.js';
 import type { Model } from '../model.js';
 import type { Baseline, EmotionVectorSet, SampleInfo } from '../vectors/emotion-vector-set.js';
-import { buildSet, Checkpoint, modelIdentity, pendingBatches, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
+import { pendingBatches } from '../util/batches.js';
+import { buildSet, Checkpoint, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
 import { stack } from './comprehension.js';
 import { defaultStimuli, generationPrompt, neutralPrompt, type StimulusSet } from './stimuli/index.js';
 
@@ -117,7 +118,7 @@ export async function extractGeneration(model: Model, options: GenerationOptions
   // Batch size, context size and batch boundaries come from all tasks, not from what is left, so
   // that a resumed run decodes exactly as the uninterrupted one (pendingBatches).
   const batch = Math.max(1, Math.min(params.batch, tasks.length || 1));
-  const batches = pendingBatches(tasks, batch, checkpoint);
+  const batches = pendingBatches(tasks, batch, (t) => checkpoint.has(t.key));
   const longest = Math.max(16, ...tasks.map((t) => (params.chatTemplate ? model.tokenize(model.applyChatTemplate([{ role: 'user', content: t.prompt }]), { parseSpecial: true }) : model.tokenize(t.prompt)).length));
   const ctx = await model.createContext({ sequences: batch, contextSize: batch * (longest + params.maxTokens + 8), threads: options.threads });
   const { nEmbd } = model.info;

@@ -11,6 +11,7 @@ import { EmosteerError } from '../errors.js';
 import { cohensKappa } from '../evaluate/statistics.js';
 import type { Context } from '../context.js';
 import type { Model } from '../model.js';
+import { pendingBatches } from '../util/batches.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { judgeSuccess, type Judge, type JudgeSuccessResult } from './judges/judge.js';
 import { classifyRegime, distinctN, nonWordRate, repeatedNgramRate, wordTokens } from './regimes.js';
@@ -438,11 +439,13 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   const meter = options.meter;
   const total = jobs.length;
   const isDone = (j: Job) => (j.arm === 'baseline' ? checkpoint.baselines.has(j.key) : checkpoint.runs.has(j.key));
-  const todo = jobs.filter((j) => !isDone(j));
-  let done = total - todo.length;
+  let done = jobs.filter(isDone).length;
   // Baselines first (every steered run is judged against one); then one group after another.
+  // Groups, batch width and batch boundaries come from all jobs, not from what is left, and a
+  // partly finished batch is redone whole (pendingBatches), so that a resumed experiment decodes
+  // every continuation in the same batch as an uninterrupted one.
   const groups = new Map<string, Job[]>();
-  for (const j of [...todo.filter((x) => x.arm === 'baseline'), ...todo.filter((x) => x.arm !== 'baseline')]) groups.set(j.group, [...(groups.get(j.group) ?? []), j]);
+  for (const j of [...jobs.filter((x) => x.arm === 'baseline'), ...jobs.filter((x) => x.arm !== 'baseline')]) groups.set(j.group, [...(groups.get(j.group) ?? []), j]);
 
   const width = Math.min(batch, Math.max(1, ...[...groups.values()].map((g) => g.length)));
   const longest = Math.max(8, ...scenarios.map((sc) => model.tokenize(sc.prompt).length));
@@ -450,15 +453,16 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   const scorer = await model.createContext({ contextSize: longest + maxTokens + 8, threads: options.threads });
   try {
     for (const list of groups.values()) {
+      const chunks = pendingBatches(list, width, isDone);
+      if (chunks.length === 0) continue;
       const first = list[0]!;
       if (!perSeq) {
         const sv = first.steering?.();
         if (sv) await steerCtx.setSteering(sv.vectors, { layers: sv.layers });
         else await steerCtx.clearSteering();
       }
-      for (let k = 0; k < list.length; k += width) {
+      for (const chunk of chunks) {
         if (options.signal?.aborted) throw new EmosteerError('ABORTED', `the steering experiment was aborted after ${done} of ${total} continuations; rerun with the same checkpoint to resume`);
-        const chunk = list.slice(k, k + width);
         const outs = await steerCtx.generateBatch(chunk.map((j) => j.scenario.prompt), {
           ...(perSeq ? {
             steerings: chunk.map((j) => {
@@ -473,6 +477,7 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
           ...(meter ? { capture: { layers: [meter.layer] } } : {}),
         });
         for (const [i, job] of chunk.entries()) {
+          if (isDone(job)) continue; // redone with its batch; the checkpoint already holds it
           const out = outs[i]!;
           const sc = job.scenario;
           const trace = meter ? (out.tokenActivations ?? []).map((a) => meter.read(a.get(meter.layer))[sc.target]!) : [];
