@@ -23,8 +23,7 @@ for (let r = 0; r < Number(o.rounds); r++) {
     delete env.PREBUILDS_ONLY;
     if (side === 'portable') env.PREBUILDS_ONLY = '1';
     const out = JSON.parse(execFileSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop());
-    const probe = execFileSync(process.execPath, ['--input-type=module', '-e', "import('" + new URL('../dist/index.js', import.meta.url).href + "').then((m) => console.log(JSON.stringify(m.versions().build)))"], { env, encoding: 'utf8' });
-    binaries[side] = JSON.parse(probe.trim());
+    if (!binaries[side]) binaries[side] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', "import('" + new URL('../dist/index.js', import.meta.url).href + "').then((m) => console.log(JSON.stringify(m.versions().build)))"], { env, encoding: 'utf8' }).trim());
     for (const k of keys) (pooled[side][k] ??= []).push(...(out.samples[k] ?? []));
     console.error(`[portable-vs-native] round ${r + 1} ${side}: ${keys.map((k) => `${k} ${median(out.samples[k] ?? []).toFixed(1)}`).join(', ')}`);
   }

@@ -87,6 +87,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   await readGguf(abs); // throws NOT_GGUF / GGUF_TRUNCATED / GGUF_CORRUPT with a precise message
   const gpuLayers = options.gpuLayers === undefined || options.gpuLayers === 'max' ? -1 : options.gpuLayers;
   if (!Number.isInteger(gpuLayers)) throw new EmosteerError('INVALID_ARGUMENT', "gpuLayers must be an integer or 'max'");
+  if (options.repack !== undefined && typeof options.repack !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', 'repack must be a boolean');
   let rpcServers: string[] | undefined;
   if (options.rpcServers !== undefined) {
     if (!addon().versions().rpc) {
@@ -96,7 +97,6 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   }
   let native: NativeModel;
   try {
-    if (options.repack !== undefined && typeof options.repack !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', 'repack must be a boolean');
     native = await addon().loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress, rpcServers, repack: options.repack });
   } catch (err) {
     throw fromNativeError(err);

@@ -6,19 +6,18 @@
 //
 // Environment: EMOSTEER_TOOL_BUILD_JOBS=N sets the parallel compile jobs (default: every core);
 // EMOSTEER_TOOL_BUILD_NICE=N runs cmake under `nice -n N` (default: not niced).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { has } from './addon-build.mjs';
 import { ensureLlamaCppSource } from './llama-cpp-source.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (m) => console.error(`[emosteer] ${m}`);
 
-export function has(cmd, args = ['--version']) {
-  try { execFileSync(cmd, args, { stdio: 'ignore' }); return true; } catch { return false; }
-}
+export { has };
 
 /** `<build dir>/bin/<name>` (with .exe on Windows). */
 export function toolBinary(buildDir, name) {

@@ -12,7 +12,8 @@ export function rpcServerBinary() {
   return existsSync(bin) ? bin : null;
 }
 
-function freePort() {
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, then closed). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

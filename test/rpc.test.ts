@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmosteerError, loadModel, versions, type Context, type Model } from '../lib/index.js';
 // @ts-expect-error plain .mjs helper without types
-import { rpcServerBinary, startRpcServer } from '../scripts/rpc-server-process.mjs';
+import { freePort, rpcServerBinary, startRpcServer } from '../scripts/rpc-server-process.mjs';
 import { gemmaModel, randomVector, relativeError, syntheticModel } from './helpers/models.js';
 
 const EMBD = 64;
@@ -149,9 +149,8 @@ describe.skipIf(missing !== null)('model layers on a loopback rpc-server', () =>
     expect(await code(['[::1]:50052'])).toBe('INVALID_ARGUMENT'); // IPv6: ggml's client cannot parse it
     expect(await code(['127.0.0.1:70000'])).toBe('INVALID_ARGUMENT');
     expect(await code([server.endpoint, server.endpoint])).toBe('INVALID_ARGUMENT');
-    // a port nobody listens on: take a free one and close it
-    const { createServer } = await import('node:net');
-    const port = await new Promise<number>((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
+    // a port nobody listens on
+    const port: number = await freePort();
     expect(await code([`127.0.0.1:${port}`])).toBe('RPC_UNREACHABLE');
     await expect(loadModel(path, { repack: 'no' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });

@@ -185,6 +185,23 @@ const WEIGHT_TYPES: Record<SyntheticWeightType, { ggml: GgmlType; fileType: numb
   q4_0: { ggml: GgmlType.Q4_0, fileType: LlamaFileType.MOSTLY_Q4_0 },
 };
 
+/**
+ * Writes the tokenizer metadata of a synthetic vocabulary (llama SPM model, BOS added, EOS not)
+ * into `w`. Shared by the synthetic llama models and the test models of other architectures.
+ * @internal
+ */
+export function writeSyntheticTokenizer(w: GgufWriter, vocab: SyntheticVocab): void {
+  w.setString('tokenizer.ggml.model', 'llama');
+  w.setArray('tokenizer.ggml.tokens', GgufValueType.STRING, vocab.tokens);
+  w.setArray('tokenizer.ggml.scores', GgufValueType.FLOAT32, vocab.scores);
+  w.setArray('tokenizer.ggml.token_type', GgufValueType.INT32, vocab.types);
+  w.setU32('tokenizer.ggml.bos_token_id', SYNTHETIC_TOKEN_IDS.bos);
+  w.setU32('tokenizer.ggml.eos_token_id', SYNTHETIC_TOKEN_IDS.eos);
+  w.setU32('tokenizer.ggml.unknown_token_id', SYNTHETIC_TOKEN_IDS.unk);
+  w.setBool('tokenizer.ggml.add_bos_token', true);
+  w.setBool('tokenizer.ggml.add_eos_token', false);
+}
+
 /** Weight storage types accepted by {@link writeSyntheticModel}. */
 export const SYNTHETIC_WEIGHT_TYPES: readonly SyntheticWeightType[] = ['f32', 'f16', 'q8_0', 'q4_0'];
 
@@ -320,15 +337,7 @@ export async function writeSyntheticModel(options: SyntheticModelOptions): Promi
   w.setU32('llama.rope.dimension_count', s.headDim);
   w.setF32('llama.rope.freq_base', 10000);
 
-  w.setString('tokenizer.ggml.model', 'llama');
-  w.setArray('tokenizer.ggml.tokens', GgufValueType.STRING, vocab.tokens);
-  w.setArray('tokenizer.ggml.scores', GgufValueType.FLOAT32, vocab.scores);
-  w.setArray('tokenizer.ggml.token_type', GgufValueType.INT32, vocab.types);
-  w.setU32('tokenizer.ggml.bos_token_id', SYNTHETIC_TOKEN_IDS.bos);
-  w.setU32('tokenizer.ggml.eos_token_id', SYNTHETIC_TOKEN_IDS.eos);
-  w.setU32('tokenizer.ggml.unknown_token_id', SYNTHETIC_TOKEN_IDS.unk);
-  w.setBool('tokenizer.ggml.add_bos_token', true);
-  w.setBool('tokenizer.ggml.add_eos_token', false);
+  writeSyntheticTokenizer(w, vocab);
   if (chat) w.setString('tokenizer.chat_template', template);
 
   const seed = s.seed;

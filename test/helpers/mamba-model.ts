@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GgufWriter } from '../../lib/gguf/writer.js';
-import { GgmlType, GgufValueType } from '../../lib/gguf/types.js';
-import { buildSyntheticVocab, SYNTHETIC_TOKEN_IDS } from '../../lib/synth/synthetic-model.js';
+import { GgmlType } from '../../lib/gguf/types.js';
+import { buildSyntheticVocab, writeSyntheticTokenizer } from '../../lib/synth/synthetic-model.js';
 import { seededRandom } from '../../lib/evaluate/statistics.js';
 
 export async function mambaModel({ layers = 3, embd = 32, seed = 1 } = {}): Promise<string> {
@@ -39,14 +39,7 @@ export async function mambaModel({ layers = 3, embd = 32, seed = 1 } = {}): Prom
   w.setU32('mamba.ssm.inner_size', inner);
   w.setU32('mamba.ssm.state_size', state);
   w.setU32('mamba.ssm.time_step_rank', dtRank);
-  w.setString('tokenizer.ggml.model', 'llama');
-  w.setArray('tokenizer.ggml.tokens', GgufValueType.STRING, vocab.tokens);
-  w.setArray('tokenizer.ggml.scores', GgufValueType.FLOAT32, vocab.scores);
-  w.setArray('tokenizer.ggml.token_type', GgufValueType.INT32, vocab.types);
-  w.setU32('tokenizer.ggml.bos_token_id', SYNTHETIC_TOKEN_IDS.bos);
-  w.setU32('tokenizer.ggml.eos_token_id', SYNTHETIC_TOKEN_IDS.eos);
-  w.setU32('tokenizer.ggml.unknown_token_id', SYNTHETIC_TOKEN_IDS.unk);
-  w.setBool('tokenizer.ggml.add_bos_token', true);
+  writeSyntheticTokenizer(w, vocab);
   const t = (name: string, dims: number[], data: Float32Array) => w.addTensor(name, dims, GgmlType.F32, data);
   t('token_embd.weight', [embd, vocab.tokens.length], noise(embd * vocab.tokens.length, 1));
   t('output_norm.weight', [embd], new Float32Array(embd).fill(1));
