@@ -36,7 +36,7 @@
  * @module emosteer
  */
 export { EmosteerError, type EmosteerErrorCode } from './errors.js';
-export { loadModel, Model, type LoadModelOptions, type ModelInfo, type ChatMessage, type TokenizeOptions } from './model.js';
+export { loadModel, Model, type LoadModelOptions, type ModelInfo, type ChatMessage, type TokenizeOptions } from './runtime/model.js';
 export {
   Context,
   type ContextOptions,
@@ -52,13 +52,13 @@ export {
   type SteeringOptions,
   type SteeringState,
   type LogProbResult,
-} from './context.js';
-export { RequestScheduler, ScheduledGeneration, type SchedulerOptions, type ScheduledRequest, type ScheduledToken, type ScheduledResult, type SchedulerStats } from './scheduler.js';
-export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatSessionStats } from './chat-session.js';
-export type { Steering, VectorSteering, EmotionSteering, SteeringPositions, SteeringSchedule, SteeringStep, SteeringOption } from './steering.js';
-export { Activations, type Pooling } from './activations.js';
-export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
-export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './native.js';
+} from './runtime/context.js';
+export { RequestScheduler, ScheduledGeneration, type SchedulerOptions, type ScheduledRequest, type ScheduledToken, type ScheduledResult, type SchedulerStats } from './runtime/scheduler.js';
+export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatSessionStats } from './runtime/chat-session.js';
+export type { Steering, VectorSteering, EmotionSteering, SteeringPositions, SteeringSchedule, SteeringStep, SteeringOption } from './runtime/steering.js';
+export { Activations, type Pooling } from './runtime/activations.js';
+export { DEFAULT_SAMPLING, type SamplingOptions } from './runtime/sampling.js';
+export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './runtime/native.js';
 export {
   SYNTHETIC_SHAPES,
   CHATML_TEMPLATE,
@@ -98,15 +98,15 @@ export {
   EMOTION_WORD_FORMS,
   type StimulusSet,
   type EmotionName,
-} from './extract/stimuli/index.js';
+} from './stimuli/index.js';
 export { EmotionVectorSet, type EmotionVectorSetMeta, type ModelIdentity, type SampleInfo, type Baseline } from './vectors/emotion-vector-set.js';
 export { writeControlVector, readControlVector, type ControlVectorFile, type ControlVectorConvention, type WriteControlVectorOptions } from './vectors/control-vector-gguf.js';
 export { cosine, meanPairwiseCosine, normalize } from './util/vec.js';
-export { steeringVectors, type SteeringComponent, type SteeringVectorOptions } from './steer/steering-vectors.js';
+export { steeringVectors, type SteeringComponent, type SteeringVectorOptions } from './vectors/steering-vectors.js';
 export { EmotionMeter, meterStream, type EmotionReading, type MeteredToken } from './steer/emotion-meter.js';
 export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } from './models/registry.js';
 export { fetchModel, resolveModel, type FetchModelOptions, type FetchProgress } from './models/fetch.js';
 export { modelCacheDir } from './models/cache.js';
-export { quantizeModel, parseQuantizationType, QUANTIZATION_TYPES, QUANTIZATION_LADDER, type QuantizationType, type QuantizeModelOptions, type QuantizeProgress, type QuantizeResult } from './quantize-model.js';
-export { defaultThreads } from './context.js';
-export { runDoctor, type DoctorReport, type DoctorCheck, type DoctorStatus, type DoctorOptions } from './doctor.js';
+export { quantizeModel, parseQuantizationType, QUANTIZATION_TYPES, QUANTIZATION_LADDER, type QuantizationType, type QuantizeModelOptions, type QuantizeProgress, type QuantizeResult } from './models/quantize-model.js';
+export { defaultThreads } from './runtime/context.js';
+export { runDoctor, type DoctorReport, type DoctorCheck, type DoctorStatus, type DoctorOptions } from './runtime/doctor.js';

@@ -37,7 +37,7 @@ const lib = () => import(pathToFileURL(join(DIST, 'index.js')).href);
 async function childLib() {
   const load = (p) => import(pathToFileURL(join(DIST, p)).href);
   const [errors, model, set, cv, reader, writer, stimuli] = await Promise.all(
-    ['errors.js', 'model.js', 'vectors/emotion-vector-set.js', 'vectors/control-vector-gguf.js', 'gguf/reader.js', 'gguf/writer.js', 'extract/stimuli/index.js'].map(load));
+    ['errors.js', 'runtime/model.js', 'vectors/emotion-vector-set.js', 'vectors/control-vector-gguf.js', 'gguf/reader.js', 'gguf/writer.js', 'stimuli/index.js'].map(load));
   return { ...errors, ...model, ...set, ...cv, ...reader, ...writer, ...stimuli };
 }
 

@@ -40,7 +40,7 @@ function sourceBuildReason() {
  */
 async function prebuildWorks() {
   if (!existsSync(join(ROOT, 'prebuilds'))) return false;
-  const checker = join(ROOT, 'dist', 'prebuild.js');
+  const checker = join(ROOT, 'dist', 'runtime', 'prebuild.js');
   if (!existsSync(checker)) { log('prebuilds/ present but dist/ is not built yet: building from source'); return false; }
   const { prebuildStatus } = await import(pathToFileURL(checker).href);
   const status = prebuildStatus(ROOT);

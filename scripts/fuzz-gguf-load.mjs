@@ -27,7 +27,7 @@ const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
 const { ggufFields, mutant } = await import(pathToFileURL(join(ROOT, 'test/fuzz/gguf-mutate.mjs')).href);
 
 async function child(base, seed, start, end) {
-  const [{ loadModel }, { EmosteerError }] = await Promise.all([dist('model.js'), dist('errors.js')]);
+  const [{ loadModel }, { EmosteerError }] = await Promise.all([dist('runtime/model.js'), dist('errors.js')]);
   const bytes = readFileSync(base);
   const map = ggufFields(bytes);
   const file = join(dirname(base), `mutant-${process.pid}.gguf`);

@@ -51,7 +51,7 @@ async function curve(warm, n, step, samples = 10) {
 
 const PHASES = {
   async contexts(scale, dir) {
-    const { loadModel } = await dist('model.js');
+    const { loadModel } = await dist('runtime/model.js');
     const { writeSyntheticModel } = await dist('synth/synthetic-model.js');
     const path = join(dir, 'm.gguf');
     await writeSyntheticModel({ out: path, layers: 4, embd: 64, seed: 7 });
@@ -66,7 +66,7 @@ const PHASES = {
     return { what: `${n} context create / evaluate 4 tokens / dispose cycles (after ${Math.max(5, Math.round(250 * scale))} warm-up cycles)`, count: n, ...r };
   },
   async models(scale, dir) {
-    const { loadModel } = await dist('model.js');
+    const { loadModel } = await dist('runtime/model.js');
     const { writeSyntheticModel } = await dist('synth/synthetic-model.js');
     const path = join(dir, 'm.gguf');
     await writeSyntheticModel({ out: path, layers: 4, embd: 64, seed: 7 });
@@ -82,7 +82,7 @@ const PHASES = {
     return { what: `${n} model load / context / dispose cycles (after ${warm} warm-up cycles)`, count: n, ...r };
   },
   async generation(scale, dir) {
-    const { loadModel } = await dist('model.js');
+    const { loadModel } = await dist('runtime/model.js');
     const { writeSyntheticModel } = await dist('synth/synthetic-model.js');
     const path = join(dir, 'm.gguf');
     await writeSyntheticModel({ out: path, layers: 2, embd: 32, seed: 7, ctx: 32768 });
@@ -112,7 +112,7 @@ const PHASES = {
   async 'generation-chunks'(scale, dir) {
     // the control for 'generation': as many tokens, in 10 generations that each start afresh on a
     // small context, so the KV cache and attention buffers stay the same size throughout
-    const { loadModel } = await dist('model.js');
+    const { loadModel } = await dist('runtime/model.js');
     const { writeSyntheticModel } = await dist('synth/synthetic-model.js');
     const path = join(dir, 'm.gguf');
     await writeSyntheticModel({ out: path, layers: 2, embd: 32, seed: 7, ctx: 32768 });
@@ -130,7 +130,7 @@ const PHASES = {
     return { what: `10 generations of ${chunk} tokens capturing block 1, each afresh on a ${chunk + 64}-token context (after 10 warm-up generations)`, count: tokens, ...r, series: r.series.map((x) => ({ ...x, at: x.at * chunk })) };
   },
   async server(scale, dir) {
-    const { loadModel } = await dist('model.js');
+    const { loadModel } = await dist('runtime/model.js');
     const { writeSyntheticModel } = await dist('synth/synthetic-model.js');
     const { createServer } = await dist('server/server.js');
     const path = join(dir, 'm.gguf');

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runDoctor, type DoctorReport } from '../lib/doctor.js';
+import { runDoctor, type DoctorReport } from '../lib/runtime/doctor.js';
 import { gemmaModel, smollm2Model, syntheticModel, tempPath } from './helpers/models.js';
 
 const exec = promisify(execFile);

@@ -8,7 +8,7 @@ import { LexiconJudge } from '../lib/steer/judges/lexicon.js';
 import { ValenceJudge } from '../lib/steer/judges/valence.js';
 import { logitLens } from '../lib/steer/logit-lens.js';
 import { selectScenarios } from '../lib/steer/scenarios.js';
-import { steeringVectors } from '../lib/steer/steering-vectors.js';
+import { steeringVectors } from '../lib/vectors/steering-vectors.js';
 import type { EmotionVectorSet } from '../lib/vectors/emotion-vector-set.js';
 import { syntheticModel } from './helpers/models.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Context } from '../lib/context.js';
+import type { Context } from '../lib/runtime/context.js';
 import { EmosteerError } from '../lib/errors.js';
-import { CATEGORIES, EMOTIONS } from '../lib/extract/stimuli/emotions.js';
+import { CATEGORIES, EMOTIONS } from '../lib/stimuli/emotions.js';
 import { judgeSuccess, type Judge } from '../lib/steer/judges/judge.js';
 import { EMOTION_LEXICON, LexiconJudge, SEVEN_CLASSES, SEVEN_CLASS_OF, inflections, toSevenClass } from '../lib/steer/judges/lexicon.js';
 import { LlmJudge, defaultJudgePrompt, softmax, type LogProbScorer } from '../lib/steer/judges/llm-judge.js';

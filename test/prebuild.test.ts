@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpuFeatureFlags, glibcVersion, prebuildStatus, type PrebuildRequirements } from '../lib/prebuild.js';
+import { cpuFeatureFlags, glibcVersion, prebuildStatus, type PrebuildRequirements } from '../lib/runtime/prebuild.js';
 // @ts-expect-error plain .mjs helper without types
 import { ROOT, bareToolPath } from '../scripts/pack-install.mjs';
 
@@ -63,11 +63,11 @@ describe('prebuildStatus', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('the install script refuses an unfitting prebuild, says why, and falls back to the source build', () => {
-    // a copy of the package's install scripts and dist/prebuild.js around an unusable prebuild
+    // a copy of the package's install scripts and dist/runtime/prebuild.js around an unusable prebuild
     const root = fakeRoot({ cpuFeatures: ['no_such_feature_xyz'] });
     cpSync(join(ROOT, 'scripts'), join(root, 'scripts'), { recursive: true });
-    mkdirSync(join(root, 'dist'), { recursive: true });
-    cpSync(join(ROOT, 'dist', 'prebuild.js'), join(root, 'dist', 'prebuild.js'));
+    mkdirSync(join(root, 'dist', 'runtime'), { recursive: true });
+    cpSync(join(ROOT, 'dist', 'runtime', 'prebuild.js'), join(root, 'dist', 'runtime', 'prebuild.js'));
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'emosteer', type: 'module' }));
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs')], {
       cwd: root, encoding: 'utf8', env: { ...process.env, PATH: bareToolPath(), npm_lifecycle_event: 'install', EMOSTEER_SKIP_BUILD: '' },

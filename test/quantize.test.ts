@@ -16,7 +16,7 @@ import {
   writeControlVector,
   type QuantizeProgress,
 } from '../lib/index.js';
-import { nativeQuantize } from '../lib/quantize-model.js';
+import { nativeQuantize } from '../lib/models/quantize-model.js';
 import { gemmaModel, syntheticModel, tempPath } from './helpers/models.js';
 
 const written: string[] = [];

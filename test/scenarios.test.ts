@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmosteerError } from '../lib/errors.js';
-import { EMOTIONS, findEmotionWords } from '../lib/extract/stimuli/emotions.js';
+import { EMOTIONS, findEmotionWords } from '../lib/stimuli/emotions.js';
 import {
   SCENARIOS,
   SCENARIO_KINDS,

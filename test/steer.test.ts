@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractComprehension } from '../lib/extract/comprehension.js';
 import { loadModel, type Model } from '../lib/index.js';
 import { EmotionMeter, meterStream } from '../lib/steer/emotion-meter.js';
-import { steeringVectors } from '../lib/steer/steering-vectors.js';
+import { steeringVectors } from '../lib/vectors/steering-vectors.js';
 import { dot, norm } from '../lib/util/vec.js';
 import type { EmotionVectorSet } from '../lib/vectors/emotion-vector-set.js';
 import { relativeError, syntheticModel } from './helpers/models.js';

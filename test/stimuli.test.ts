@@ -20,7 +20,7 @@ import {
   loadStimuli,
   neutralPrompt,
   validateStimuli,
-} from '../lib/extract/stimuli/index.js';
+} from '../lib/stimuli/index.js';
 
 const PAPER_ORDER = [
   'happy', 'sad', 'calm', 'desperate', 'afraid', 'angry', 'proud', 'guilty', 'nervous', 'hopeful',

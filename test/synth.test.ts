@@ -15,7 +15,7 @@ import {
   type SyntheticWeightType,
 } from '../lib/synth/synthetic-model.js';
 import { runSynth } from '../lib/cli/synth.js';
-import { loadModel } from '../lib/model.js';
+import { loadModel } from '../lib/runtime/model.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { runDoctor, type DoctorReport } from '../doctor.js';
+import { runDoctor, type DoctorReport } from '../runtime/doctor.js';
 import { EmosteerError } from '../errors.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
 

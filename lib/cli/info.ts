@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { loadModel } from '../model.js';
-import { versions } from '../native.js';
+import { loadModel } from '../runtime/model.js';
+import { versions } from '../runtime/native.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
 
 /** Usage text of `emosteer info`. */

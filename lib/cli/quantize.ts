@@ -7,7 +7,7 @@
  */
 import cliProgress from 'cli-progress';
 import { EmosteerError } from '../errors.js';
-import { QUANTIZATION_TYPES, quantizeModel, type QuantizeProgress } from '../quantize-model.js';
+import { QUANTIZATION_TYPES, quantizeModel, type QuantizeProgress } from '../models/quantize-model.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
 
 const TYPE_LINES = Object.entries(QUANTIZATION_TYPES).map(([t, d]) => `      ${t.padEnd(8)} ${d}`).join('\n');

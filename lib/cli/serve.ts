@@ -8,7 +8,7 @@
  * @module
  */
 import { EmosteerError } from '../errors.js';
-import { loadModel } from '../model.js';
+import { loadModel } from '../runtime/model.js';
 import { resolveModel } from '../models/fetch.js';
 import { createServer } from '../server/server.js';
 import { describeProgress } from './models.js';

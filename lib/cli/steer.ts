@@ -13,7 +13,7 @@ import cliProgress from 'cli-progress';
 import { EmosteerError } from '../errors.js';
 import { findSets } from '../evaluate/evaluate.js';
 import { fileSha256 } from '../extract/common.js';
-import { loadModel, type Model } from '../model.js';
+import { loadModel, type Model } from '../runtime/model.js';
 import type { SteeringReportData } from '../report/steering-section.js';
 import { EmotionMeter } from '../steer/emotion-meter.js';
 import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, rescoreRuns, runSteeringExperiment, summarize, type JudgeSpec } from '../steer/experiment.js';

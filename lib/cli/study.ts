@@ -16,7 +16,7 @@ import { EMOSTEER_VERSION } from '../extract/common.js';
 import { resolveModel } from '../models/fetch.js';
 import { modelCacheDir } from '../models/cache.js';
 import { MODELS, type ModelEntry } from '../models/registry.js';
-import { parseQuantizationType, quantizeModel } from '../quantize-model.js';
+import { parseQuantizationType, quantizeModel } from '../models/quantize-model.js';
 import { renderStudyReport } from '../report/study-report.js';
 import type { SteeringReportData } from '../report/steering-section.js';
 import { crossModelComparisons, quantizationCurves, readRow } from '../study/aggregate.js';

@@ -7,8 +7,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileSha256 } from '../extract/common.js';
-import { NEUTRAL_FACTS } from '../extract/stimuli/index.js';
-import type { Model } from '../model.js';
+import { NEUTRAL_FACTS } from '../stimuli/index.js';
+import type { Model } from '../runtime/model.js';
 import { meanPairwiseCosine } from '../util/vec.js';
 
 /** Anisotropy of one model, per block. */

@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import { EMOSTEER_VERSION, fileSha256 } from '../extract/common.js';
-import { loadModel } from '../model.js';
+import { loadModel } from '../runtime/model.js';
 import { cosine, meanOf, meanPairwiseCosine, normalize, sub } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { measureAnisotropy, readCachedAnisotropy, writeCachedAnisotropy, type AnisotropyProfile } from './anisotropy.js';

@@ -8,8 +8,8 @@ import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
-import type { Model } from '../model.js';
-import { versions } from '../native.js';
+import type { Model } from '../runtime/model.js';
+import { versions } from '../runtime/native.js';
 import { EmotionVectorSet, type Baseline, type ModelIdentity, type SampleInfo } from '../vectors/emotion-vector-set.js';
 
 /** Progress of an extraction, reported after every step. */

@@ -5,11 +5,11 @@
  * vector = emotion mean - mean over all category means (baseline 'all').
  */
 import { EmosteerError } from '../errors.js';
-import type { Model } from '../model.js';
+import type { Model } from '../runtime/model.js';
 import type { Baseline, EmotionVectorSet, SampleInfo } from '../vectors/emotion-vector-set.js';
 import { pendingBatches } from '../util/batches.js';
 import { buildSet, Checkpoint, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
-import { defaultStimuli, type StimulusSet } from './stimuli/index.js';
+import { defaultStimuli, type StimulusSet } from '../stimuli/index.js';
 
 /** Options of {@link extractComprehension}; every one is recorded in the set. */
 export interface ComprehensionOptions extends CommonExtractionOptions {

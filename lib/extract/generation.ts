@@ -8,12 +8,12 @@
  * vector = emotion mean - neutral mean. Several stories are generated together in one batch.
  */
 import { EmosteerError } from '../errors.js';
-import type { Model } from '../model.js';
+import type { Model } from '../runtime/model.js';
 import type { Baseline, EmotionVectorSet, SampleInfo } from '../vectors/emotion-vector-set.js';
 import { pendingBatches } from '../util/batches.js';
 import { buildSet, Checkpoint, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions } from './common.js';
 import { stack } from './comprehension.js';
-import { defaultStimuli, generationPrompt, neutralPrompt, type StimulusSet } from './stimuli/index.js';
+import { defaultStimuli, generationPrompt, neutralPrompt, type StimulusSet } from '../stimuli/index.js';
 
 /** Options of {@link extractGeneration}; every one is recorded in the set. */
 export interface GenerationOptions extends CommonExtractionOptions {

@@ -6,9 +6,9 @@
  */
 import { basename } from 'node:path';
 import { EmosteerError } from '../errors.js';
-import type { Model } from '../model.js';
-import { steeringVectors } from '../steer/steering-vectors.js';
-import type { Steering, SteeringPositions } from '../steering.js';
+import type { Model } from '../runtime/model.js';
+import { steeringVectors } from '../vectors/steering-vectors.js';
+import type { Steering, SteeringPositions } from '../runtime/steering.js';
 import { EmotionMeter } from '../steer/emotion-meter.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { HttpError } from './errors.js';

@@ -12,9 +12,9 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Context, StopReason } from '../context.js';
-import type { Model } from '../model.js';
-import { RequestScheduler, type ScheduledRequest, type ScheduledResult, type ScheduledToken } from '../scheduler.js';
+import type { Context, StopReason } from '../runtime/context.js';
+import type { Model } from '../runtime/model.js';
+import { RequestScheduler, type ScheduledRequest, type ScheduledResult, type ScheduledToken } from '../runtime/scheduler.js';
 import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
 import { toHttpError, HttpError } from './errors.js';
 import { LoadedVectorSets } from './loaded-vector-sets.js';

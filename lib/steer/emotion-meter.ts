@@ -6,7 +6,7 @@
  * generation: no second forward pass.
  */
 import { EmosteerError } from '../errors.js';
-import type { Context, GenerateOptions, GeneratedToken, PromptInput } from '../context.js';
+import type { Context, GenerateOptions, GeneratedToken, PromptInput } from '../runtime/context.js';
 import { dot, norm } from '../util/vec.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 

@@ -9,8 +9,8 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import { cohensKappa } from '../evaluate/statistics.js';
-import type { Context } from '../context.js';
-import type { Model } from '../model.js';
+import type { Context } from '../runtime/context.js';
+import type { Model } from '../runtime/model.js';
 import { pendingBatches } from '../util/batches.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { judgeSuccess, type Judge, type JudgeSuccessResult } from './judges/judge.js';
@@ -18,7 +18,7 @@ import { classifyRegime, distinctN, nonWordRate, repeatedNgramRate, wordTokens }
 import { SCENARIOS, type SteeringScenario } from './scenarios.js';
 import { crossLingualFlag, scriptShares } from './scripts.js';
 import type { EmotionMeter } from './emotion-meter.js';
-import { steeringVectors } from './steering-vectors.js';
+import { steeringVectors } from '../vectors/steering-vectors.js';
 import { controlContrasts, otherEmotionFor, randomDirectionLike, type ArmOutcome, type ControlContrast, type ControlOptions, type SteeringArm } from './controls.js';
 
 /** The paper's strengths for ~124M-1B models, and ours by default. */

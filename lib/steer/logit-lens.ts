@@ -4,7 +4,7 @@
  * output embedding). The tokens whose logits rise most show what the direction "says" — and in
  * which scripts (the paper found Chinese tokens surfacing when steering Qwen).
  */
-import type { Context } from '../context.js';
+import type { Context } from '../runtime/context.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { scriptShares } from './scripts.js';
 

@@ -20,7 +20,7 @@
  */
 
 import { EmosteerError } from '../errors.js';
-import { EMOTIONS, type EmotionName } from '../extract/stimuli/emotions.js';
+import { EMOTIONS, type EmotionName } from '../stimuli/emotions.js';
 
 /** The four kinds of steering scenario, in the order they appear in {@link SCENARIOS}. */
 export const SCENARIO_KINDS = ['neutral', 'loaded', 'toward', 'away'] as const;

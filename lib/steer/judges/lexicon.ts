@@ -17,7 +17,7 @@
  * @module
  */
 import { EmosteerError } from '../../errors.js';
-import { CATEGORIES, NEUTRAL } from '../../extract/stimuli/emotions.js';
+import { CATEGORIES, NEUTRAL } from '../../stimuli/emotions.js';
 import type { Judge, JudgeClassification } from './judge.js';
 
 /**

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { Context } from '../../context.js';
+import type { Context } from '../../runtime/context.js';
 import { EmosteerError } from '../../errors.js';
-import { CATEGORIES } from '../../extract/stimuli/emotions.js';
+import { CATEGORIES } from '../../stimuli/emotions.js';
 import type { Judge, JudgeClassification } from './judge.js';
 
 /**

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmosteerError } from './errors.js';
+import { EmosteerError } from '../errors.js';
 import { prebuildStatus } from './prebuild.js';
 
 /** Metadata the addon reports for a model (the fields of {@link ModelInfo}). */
@@ -189,8 +189,8 @@ export interface NativeAddon {
 let cached: NativeAddon | undefined;
 let cachedPath = '';
 
-/** The package root (one level above lib/ and dist/). @internal */
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package root (two levels above lib/runtime/ and dist/runtime/). @internal */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const LOG_LEVELS: Record<string, number> = { none: 0, debug: 1, info: 2, warn: 3, error: 4 };
 

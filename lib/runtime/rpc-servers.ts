@@ -6,7 +6,7 @@
  * @internal
  */
 import { connect } from 'node:net';
-import { EmosteerError } from './errors.js';
+import { EmosteerError } from '../errors.js';
 
 /** How long one endpoint may take to accept a TCP connection (ms). */
 const CONNECT_TIMEOUT_MS = 5000;

@@ -19,12 +19,12 @@
  */
 import { TextDecoder } from 'node:util';
 import type { Context, GeneratedToken, PromptInput, StopReason } from './context.js';
-import { EmosteerError } from './errors.js';
+import { EmosteerError } from '../errors.js';
 import type { Model } from './model.js';
 import type { NativeSampler, NativeSequenceSteering, NativeStepItem } from './native.js';
 import type { SamplingOptions } from './sampling.js';
 import { SteeringResolver, type SteeringOption } from './steering.js';
-import type { EmotionMeter, EmotionReading } from './steer/emotion-meter.js';
+import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
 
 /** Options of {@link RequestScheduler.create}. */
 export interface SchedulerOptions {

@@ -4,7 +4,7 @@
  * Face's `hidden_states[i + 1]` for every block but the last, whose Hugging Face hidden state is
  * taken after the final norm while `l_out` is before it).
  */
-import { EmosteerError } from './errors.js';
+import { EmosteerError } from '../errors.js';
 
 /** How the captured rows of a prompt are reduced. */
 export type Pooling =

@@ -25,13 +25,13 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
 import { TextDecoder } from 'node:util';
 import { Activations, type Pooling } from './activations.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
-import { EmosteerError, fromNativeError } from './errors.js';
+import { EmosteerError, fromNativeError } from '../errors.js';
 import type { ChatMessage, Model } from './model.js';
 import { addon, type NativeContext, type NativeSampler, type NativeStepItem, type NativeStepResult } from './native.js';
 import { checkSampling, DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
 import { compileSteering, flattenVectors, SteeringResolver, type Steering, type SteeringOption } from './steering.js';
-import { Mutex } from './util/mutex.js';
-import { SequenceLocks } from './util/sequence-locks.js';
+import { Mutex } from './mutex.js';
+import { SequenceLocks } from './sequence-locks.js';
 
 /** Options of {@link Model.createContext}. */
 export interface ContextOptions {

@@ -6,7 +6,7 @@
  * strength) serves vectors without norms, e.g. imported from repeng or llama.cpp.
  */
 import { EmosteerError } from '../errors.js';
-import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
+import type { EmotionVectorSet } from './emotion-vector-set.js';
 
 /** One emotion and how hard to push it (negative = away from it). */
 export interface SteeringComponent {

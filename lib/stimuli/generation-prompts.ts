@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { EmosteerError } from '../../errors.js';
+import { EmosteerError } from '../errors.js';
 
 /** The placeholder that {@link generationPrompt} replaces with the emotion name. */
 export const EMOTION_PLACEHOLDER = '{emotion}';

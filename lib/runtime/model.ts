@@ -5,8 +5,8 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Context, type ContextOptions } from './context.js';
-import { EmosteerError, fromNativeError } from './errors.js';
-import { readGguf } from './gguf/reader.js';
+import { EmosteerError, fromNativeError } from '../errors.js';
+import { readGguf } from '../gguf/reader.js';
 import { addon, type NativeModel, type NativeModelInfo } from './native.js';
 import { checkRpcServers } from './rpc-servers.js';
 

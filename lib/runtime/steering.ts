@@ -13,11 +13,11 @@
  * // changed while generating: called before every decoded token
  * await ctx.generateText(prompt, { steering: ({ text }) => (text.includes('!') ? { set, emotion: 'calm', strength: 0.1 } : null) });
  */
-import { EmosteerError, fromNativeError } from './errors.js';
+import { EmosteerError, fromNativeError } from '../errors.js';
 import type { Model } from './model.js';
 import { addon, type NativeSequenceSteering } from './native.js';
-import { steeringVectors, type SteeringComponent } from './steer/steering-vectors.js';
-import type { EmotionVectorSet } from './vectors/emotion-vector-set.js';
+import { steeringVectors, type SteeringComponent } from '../vectors/steering-vectors.js';
+import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 
 /**
  * Which tokens of the call are steered: every token (default, as the paper does), only the

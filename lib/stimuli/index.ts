@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { EmosteerError } from '../../errors.js';
+import { EmosteerError } from '../errors.js';
 import { EMOTIONS, NEUTRAL, findEmotionWords, isEmotionName } from './emotions.js';
 import { EMOTION_PLACEHOLDER, GENERATION_TEMPLATES, NEUTRAL_PROMPTS } from './generation-prompts.js';
 import { COMPREHENSION_PASSAGES } from './passages.en.js';

@@ -14,7 +14,7 @@
  * console.log(b.text, chat.stats);
  */
 import type { Context, GeneratedToken, GenerateOptions, GenerationResult } from './context.js';
-import { EmosteerError } from './errors.js';
+import { EmosteerError } from '../errors.js';
 import type { ChatMessage } from './model.js';
 
 /** Options of {@link Context.chat}. */

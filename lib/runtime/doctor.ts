@@ -8,9 +8,9 @@
  * @module
  */
 import type { Context } from './context.js';
-import { EmosteerError } from './errors.js';
+import { EmosteerError } from '../errors.js';
 import { loadModel, type Model } from './model.js';
-import { relativeError } from './util/vec.js';
+import { relativeError } from '../util/vec.js';
 
 /** Outcome of one check: `warn` and `absent` do not fail the doctor, `fail` does. */
 export type DoctorStatus = 'pass' | 'fail' | 'warn' | 'absent';

@@ -9,10 +9,10 @@
  */
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { EmosteerError, fromNativeError } from './errors.js';
-import { readGguf } from './gguf/reader.js';
-import { GgmlType, ggmlTypeName, type GgufFile } from './gguf/types.js';
-import { addon } from './native.js';
+import { EmosteerError, fromNativeError } from '../errors.js';
+import { readGguf } from '../gguf/reader.js';
+import { GgmlType, ggmlTypeName, type GgufFile } from '../gguf/types.js';
+import { addon } from '../runtime/native.js';
 
 /**
  * Target types of {@link quantizeModel}, by their `llama-quantize` names (case does not

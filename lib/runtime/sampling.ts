@@ -1,4 +1,4 @@
-import { EmosteerError } from './errors.js';
+import { EmosteerError } from '../errors.js';
 
 /** Sampling options shared by every generation call. */
 export interface SamplingOptions {
