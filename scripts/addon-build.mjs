@@ -68,6 +68,26 @@ export function backendDefinitions(gpu) {
   }
 }
 
+/**
+ * The portable CPU baseline of the prebuilt addon, as ggml CMake definitions, for `arch`
+ * (process.arch): on x64, x86-64-v3 (AVX2, FMA, F16C, BMI2) with no AVX-512 and no AVX-VNNI;
+ * elsewhere the compiler's default for the target. No OpenMP (ggml's own thread pool).
+ * scripts/prebuild.mjs builds the addon with it and `npm run build:rpc-server -- --portable`
+ * builds rpc-server with it, so that both sides of an RPC split run the same CPU kernels
+ * (ggml's AVX-512 and AVX2 kernels sum in different orders: on an AVX-512 machine a native
+ * rpc-server differs from the prebuilt addon by ~3e-5 relative on the same graph).
+ * Returns { defs, cpu: a label, features: /proc/cpuinfo flags the binary needs }.
+ */
+export function portableCpuDefinitions(arch = process.arch) {
+  const defs = ['GGML_NATIVE=OFF', 'GGML_OPENMP=OFF'];
+  if (arch === 'x64') {
+    defs.push('GGML_SSE42=ON', 'GGML_AVX=ON', 'GGML_AVX2=ON', 'GGML_FMA=ON', 'GGML_F16C=ON', 'GGML_BMI2=ON',
+      'GGML_AVX_VNNI=OFF', 'GGML_AVX512=OFF');
+    return { defs, cpu: 'x86-64-v3+AVX2+FMA+F16C+BMI2', features: ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'bmi2'] };
+  }
+  return { defs, cpu: 'baseline', features: [] };
+}
+
 /** EMOSTEER_CMAKE_DEFS ("A=1 B=OFF") as a list, checked. */
 export function extraDefinitions() {
   const defs = [];

@@ -5,11 +5,15 @@
 // (docs/scale-out.md). It has no authentication: bind it to 127.0.0.1 or a private network only.
 // The absolute path of the binary is printed as the last line of stdout.
 //
-//   node scripts/build-rpc-server.mjs [--force]     (--force: configure again from scratch)
+//   node scripts/build-rpc-server.mjs [--force] [--portable]
+//   --force: configure again from scratch; --portable: the prebuilt addon's CPU baseline
+//   (x86-64-v3, no AVX-512, no OpenMP) instead of -march=native, so that a loopback test against
+//   the prebuilt addon compares the same CPU kernels on both sides (CI builds it so).
 // Environment: EMOSTEER_GPU=cuda|metal|vulkan builds the server with that backend too (a GPU
 // machine serving its memory); EMOSTEER_TOOL_BUILD_JOBS / _NICE: see scripts/llama-cpp-tool-build.mjs.
 import { join } from 'node:path';
 import { buildLlamaCppTool, ROOT, toolBinary, toolBuildMain } from './llama-cpp-tool-build.mjs';
+import { portableCpuDefinitions } from './addon-build.mjs';
 import { pathToFileURL } from 'node:url';
 
 export const RPC_SERVER_BUILD_DIR = join(ROOT, 'deps', 'rpc-server-build');
@@ -23,14 +27,18 @@ const GPU_OPTIONS = {
 };
 
 /** Configures and builds the RPC server; returns the binary's absolute path. */
-export function buildRpcServer({ force = false, jobs, nice } = {}) {
+export function buildRpcServer({ force = false, portable = process.argv.includes('--portable'), jobs, nice } = {}) {
   const gpu = (process.env.EMOSTEER_GPU || 'cpu').toLowerCase();
   const backend = GPU_OPTIONS[gpu];
   if (!backend) throw new Error(`EMOSTEER_GPU=${gpu} is not one of ${Object.keys(GPU_OPTIONS).join(', ')}`);
   return buildLlamaCppTool({
     target: 'ggml-rpc-server',
     buildDir: RPC_SERVER_BUILD_DIR,
-    options: { GGML_RPC: 'ON', ...backend },
+    options: {
+      GGML_RPC: 'ON',
+      ...backend,
+      ...(portable ? Object.fromEntries(portableCpuDefinitions().defs.map((d) => d.split('='))) : { GGML_NATIVE: 'ON', GGML_OPENMP: 'ON' }),
+    },
     force,
     jobs,
     nice,

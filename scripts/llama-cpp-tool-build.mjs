@@ -50,7 +50,9 @@ export function buildLlamaCppTool({ target, buildDir, options = {}, force = fals
   const niceLevel = nice ?? envInt('EMOSTEER_TOOL_BUILD_NICE');
   const nJobs = jobs ?? envInt('EMOSTEER_TOOL_BUILD_JOBS') ?? availableParallelism();
   if (force) rmSync(buildDir, { recursive: true, force: true });
-  if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
+  // Configure every time (seconds with a cache): a changed option (--portable, EMOSTEER_GPU)
+  // must reach the cache, which a build alone would keep as it was.
+  {
     log(`configuring ${target} in ${buildDir}`);
     const settings = {
       CMAKE_BUILD_TYPE: 'Release',

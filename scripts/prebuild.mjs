@@ -13,31 +13,23 @@
 // (rpcServers, docs/scale-out.md). Environment: EMOSTEER_PREBUILD_DIR (default build-prebuild).
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, backendDefinitions, buildAddon, fail, log } from './addon-build.mjs';
+import { ROOT, backendDefinitions, buildAddon, fail, log, portableCpuDefinitions } from './addon-build.mjs';
 import { LLAMA_CPP_PIN } from './llama-cpp-source.mjs';
-
-/** The x86-64-v3 features, as /proc/cpuinfo names them. */
-const X64_FEATURES = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'bmi2'];
 
 const platform = process.platform;
 const arch = process.arch;
 const buildDir = process.env.EMOSTEER_PREBUILD_DIR || 'build-prebuild';
 
+const portable = portableCpuDefinitions(arch);
 const defs = [
-  'GGML_NATIVE=OFF',
-  'GGML_OPENMP=OFF',
+  ...portable.defs,
   'GGML_RPC=ON',
   'EMOSTEER_STATIC_RUNTIME=ON',
   'EMOSTEER_BUILD_KIND=prebuilt',
 ];
-let cpu = 'baseline';
-let cpuFeatures = [];
-if (arch === 'x64') {
-  defs.push('GGML_SSE42=ON', 'GGML_AVX=ON', 'GGML_AVX2=ON', 'GGML_FMA=ON', 'GGML_F16C=ON', 'GGML_BMI2=ON',
-    'GGML_AVX_VNNI=OFF', 'GGML_AVX512=OFF');
-  cpu = 'x86-64-v3+AVX2+FMA+F16C+BMI2';
-  cpuFeatures = X64_FEATURES;
-} else if (!(platform === 'linux' && arch === 'arm64') && platform !== 'darwin') {
+const cpu = portable.cpu;
+const cpuFeatures = portable.features;
+if (arch !== 'x64' && !(platform === 'linux' && arch === 'arm64') && platform !== 'darwin') {
   fail(`no prebuild recipe for ${platform}-${arch}; build from source instead (npm run build:native)`);
 }
 defs.push(`EMOSTEER_BUILD_CPU=${cpu}`);
