@@ -6,6 +6,8 @@
 //   fresh     ctx.generateText({ messages }) per turn: the whole conversation every turn
 // and prints prompt tokens decoded, prompt tokens in total and wall time per turn for both.
 // Default model: SmolLM2-135M-Instruct (registry; `npm run model:smollm2` fetches it).
+// Needs the built package (`npm run build:ts`: it imports dist/) and the native addon. A
+// standalone measurement: not part of bench/run.mjs, and no doc quotes its numbers.
 import { parseArgs } from 'node:util';
 import { loadModel, resolveModel } from '../dist/index.js';
 

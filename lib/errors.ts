@@ -43,6 +43,8 @@ export type EmosteerErrorCode =
   | 'MODEL_FETCH_FAILED'
   /** A downloaded model part or assembled model differs from its pinned size or sha256. */
   | 'CHECKSUM_MISMATCH'
+  /** An emotion is not in the vector set it was asked of. */
+  | 'UNKNOWN_EMOTION'
   /** A model name is not in the model registry. */
   | 'UNKNOWN_MODEL'
   /** The model has no chat template and none was given. */
@@ -80,14 +82,21 @@ export class EmosteerError extends Error {
   readonly code: EmosteerErrorCode;
 
   /**
+   * The argument or field the error is about, when a caller can tell which of several it was
+   * (e.g. `components[2]` of a steering). Undefined otherwise.
+   */
+  readonly field?: string;
+
+  /**
    * @param code stable error code
    * @param message human-readable explanation, ideally with the remedy
-   * @param options standard `cause`
+   * @param options standard `cause`; `field`: the argument or field the error is about
    */
-  constructor(code: EmosteerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: EmosteerErrorCode, message: string, options?: { cause?: unknown; field?: string }) {
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.name = 'EmosteerError';
     this.code = code;
+    if (options?.field !== undefined) this.field = options.field;
   }
 }
 

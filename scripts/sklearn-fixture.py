@@ -6,7 +6,7 @@ Writes two committed fixtures:
   test/fixtures/sklearn-softmax.json
       Small seeded datasets (float32 values, as the probe receives activations), and what
       scikit-learn's multinomial LogisticRegression fitted on them, with the settings that
-      lib/evaluate/classify.ts (linearProbeAccuracy / fitLinearProbe) says it matches:
+      lib/evaluate/linear-probe.ts (linearProbeAccuracy / fitLinearProbe) says it matches:
         features standardized with the training mean and population standard deviation
         (StandardScaler), L2 penalty on the weights only, intercepts fitted, solver lbfgs,
         C = 1 / (l2 * nTrain), with the probe's defaults l2 = 0.01, tol = 1e-5, max_iter = 300.
@@ -63,7 +63,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import cohen_kappa_score  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-# The probe's defaults (lib/evaluate/classify.ts, LinearProbeOptions).
+# The probe's defaults (lib/evaluate/linear-probe.ts, LinearProbeOptions).
 L2 = 0.01
 TOL = 1e-5
 MAX_ITER = 300

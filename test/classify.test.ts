@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EmosteerError } from '../lib/errors.js';
-import {
-  averageLinkage,
-  effectiveFoldCount,
-  fisherRatio,
-  kFoldIndices,
-  linearProbeAccuracy,
-  nearestCentroidAccuracy,
-  nearestCentroidCorrect,
-  pca2,
-  rdm,
-  rsaSpearman,
-  shuffledLabelNull,
-  silhouette,
-} from '../lib/evaluate/classify.js';
+import { fisherRatio, silhouette } from '../lib/evaluate/cluster-quality.js';
+import { effectiveFoldCount, kFoldIndices } from '../lib/evaluate/folds.js';
+import { averageLinkage, pca2, rdm, rsaSpearman } from '../lib/evaluate/geometry.js';
+import { linearProbeAccuracy } from '../lib/evaluate/linear-probe.js';
+import { nearestCentroidAccuracy, nearestCentroidCorrect, shuffledLabelNull } from '../lib/evaluate/nearest-centroid.js';
 import { seededRandom } from '../lib/evaluate/statistics.js';
 
 // Reference values marked "scipy" / "scikit-learn" were computed with scipy 1.17.1 and

@@ -1,3 +1,6 @@
+// Steering a context (Context.setSteering, through llama_set_adapter_cvec): a vector at block L
+// moves block L by exactly v, scale and block ranges, clearing, no leak between contexts, typed
+// errors for bad input. Steering vectors made from emotion sets are emotion-steering.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmosteerError, loadModel, type Context, type Model } from '../lib/index.js';
 import { randomVector, relativeError, syntheticModel } from './helpers/models.js';

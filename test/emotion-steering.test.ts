@@ -1,3 +1,6 @@
+// Steering with emotion vectors: norm-scaled steering vectors from a set (steeringVectors),
+// mixes, negative and raw strengths, two contexts steered differently at once, and the emotion
+// meter. How a context applies a steering vector block by block is context-steering.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractComprehension } from '../lib/extract/comprehension.js';
 import { loadModel, type Model } from '../lib/index.js';

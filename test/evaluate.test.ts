@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silhouette } from '../lib/evaluate/classify.js';
+import { silhouette } from '../lib/evaluate/cluster-quality.js';
 import { curveShape, evaluateRun, evaluateSet, groupedFolds, silhouetteFromDistances } from '../lib/evaluate/evaluate.js';
 import { evaluationSummary } from '../lib/evaluate/summary.js';
 import { extractComprehension } from '../lib/extract/comprehension.js';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fitLinearProbe, linearProbeAccuracy, linearProbePredict, type LinearProbeModel } from '../lib/evaluate/classify.js';
+import { fitLinearProbe, linearProbeAccuracy, linearProbePredict, type LinearProbeModel } from '../lib/evaluate/linear-probe.js';
 
-// The softmax probe of lib/evaluate/classify.ts against scikit-learn. The fixture is written by
+// The softmax probe of lib/evaluate/linear-probe.ts against scikit-learn. The fixture is written by
 // scripts/sklearn-fixture.py (`npm run fixture:sklearn`; scikit-learn 1.9.1, numpy 2.4.6): three
 // seeded float32 datasets ('tall': 60 x 12, 4 classes labelled 1/3/4/7; 'wide': 24 x 32 with a
 // constant feature, more features than samples; 'overlap': 60 x 8, 5 overlapping classes), each

@@ -6,9 +6,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileSha256 } from '../extract/common.js';
 import { NEUTRAL_FACTS } from '../stimuli/index.js';
 import type { Model } from '../runtime/model.js';
+import { fileSha256 } from '../util/file-identity.js';
 import { meanPairwiseCosine } from '../util/vec.js';
 
 /** Anisotropy of one model, per block. */

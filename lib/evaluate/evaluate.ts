@@ -8,12 +8,16 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
-import { EMOSTEER_VERSION, fileSha256 } from '../extract/common.js';
+import { EMOSTEER_VERSION } from '../extract/common.js';
 import { loadModel } from '../runtime/model.js';
+import { fileSha256 } from '../util/file-identity.js';
 import { cosine, meanOf, meanPairwiseCosine, normalize, sub } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { measureAnisotropy, readCachedAnisotropy, writeCachedAnisotropy, type AnisotropyProfile } from './anisotropy.js';
-import { averageLinkage, fisherRatio, linearProbeAccuracy, nearestCentroidCorrect, pca2, rsaSpearman, shuffledLabelNull } from './classify.js';
+import { fisherRatio } from './cluster-quality.js';
+import { averageLinkage, pca2, rsaSpearman } from './geometry.js';
+import { linearProbeAccuracy } from './linear-probe.js';
+import { nearestCentroidCorrect, shuffledLabelNull } from './nearest-centroid.js';
 import { cliffsDelta, cohensD, mannWhitneyU, seededRandom, stratifiedBootstrapCI } from './statistics.js';
 import type { Estimate, EvaluationResult, LayerCurveShape, LayerMetrics, MethodComparison, MethodEvaluation } from './types.js';
 

@@ -2,14 +2,13 @@
  * Pieces both extraction methods share: options every method records, model identity,
  * progress reporting, and the checkpoint that lets an interrupted run resume.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import type { Model } from '../runtime/model.js';
 import { versions } from '../runtime/native.js';
+import { fileSha256, sha256Hex } from '../util/file-identity.js';
 import { EmotionVectorSet, type Baseline, type ModelIdentity, type SampleInfo } from '../vectors/emotion-vector-set.js';
 
 /** Progress of an extraction, reported after every step. */
@@ -57,20 +56,8 @@ const require = createRequire(import.meta.url);
 /** The emosteer package version. */
 export const EMOSTEER_VERSION: string = (require('../../package.json') as { version: string }).version;
 
-const shaCache = new Map<string, string>();
-
-/** sha256 of a file, cached by path, size and modification time. */
-export async function fileSha256(path: string): Promise<string> {
-  const st = await stat(path);
-  const key = `${path}:${st.size}:${st.mtimeMs}`;
-  const hit = shaCache.get(key);
-  if (hit) return hit;
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  const digest = h.digest('hex');
-  shaCache.set(key, digest);
-  return digest;
-}
+/** sha256 of a file, cached by path, size and modification time (kept here for lib/cli/steer.ts; new code imports lib/util/file-identity.ts). */
+export { fileSha256 };
 
 /** What identifies a model in a vector set. */
 export async function modelIdentity(model: Model): Promise<ModelIdentity> {
@@ -128,7 +115,7 @@ export class Checkpoint {
 
   /** Opens (or starts) the checkpoint of a run; `params` identify the run. */
   static async open(dir: string | undefined, params: unknown): Promise<Checkpoint> {
-    const hash = createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
+    const hash = sha256Hex(JSON.stringify(params)).slice(0, 16);
     if (!dir) return new Checkpoint(null, hash);
     await mkdir(dir, { recursive: true });
     const file = join(dir, 'checkpoint.jsonl');

@@ -9,6 +9,10 @@
  * - Q4_0, 18 bytes per 32 values: f16 scale `d`, then 16 bytes of nibbles; byte j holds
  *   value j in its low nibble and value j+16 in its high nibble; value = d·(q − 8).
  *
+ * Used by the GGUF writer (float32 data given for an F16, Q8_0 or Q4_0 tensor), the reader
+ * (decoding F16, BF16, Q8_0 and Q4_0 tensors) and the synthetic models of lib/synth/. Real
+ * models are quantized by llama.cpp itself (lib/models/quantize-model.ts).
+ *
  * @module
  */
 
@@ -90,16 +94,6 @@ export function halfToFloat(h: number): number {
 export function floatsToHalves(src: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = floatToHalf(src[i]!);
-  return out;
-}
-
-/**
- * Converts binary16 bit patterns to float32 values.
- * @param src 16-bit patterns
- */
-export function halvesToFloats(src: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i]!);
   return out;
 }
 

@@ -8,9 +8,6 @@
  * @module
  */
 
-/** The four magic bytes every GGUF file starts with. */
-export const GGUF_MAGIC = 'GGUF';
-
 /** The GGUF version this package writes (and the newest it reads). */
 export const GGUF_VERSION = 3;
 
@@ -311,21 +308,6 @@ export function isGgmlType(type: number): type is GgmlType {
  */
 export function ggmlTypeName(type: number): string {
   return isGgmlType(type) ? GGML_TYPE_TRAITS[type].name : `unknown(${type})`;
-}
-
-/**
- * Bytes taken by `nElements` elements of `type` (no padding). `nElements` must be a
- * multiple of the type's block size.
- * @param type ggml type id
- * @param nElements element count
- * @throws RangeError when the count is not a whole number of blocks
- */
-export function ggmlByteSize(type: GgmlType, nElements: number): number {
-  const t = GGML_TYPE_TRAITS[type];
-  if (nElements % t.blockSize !== 0) {
-    throw new RangeError(`${t.name}: ${nElements} elements is not a multiple of the block size ${t.blockSize}`);
-  }
-  return (nElements / t.blockSize) * t.typeSize;
 }
 
 /**

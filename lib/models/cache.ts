@@ -11,12 +11,10 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { sha256File } from '../util/file-identity.js';
 
 /**
  * The folder fetched models are cached in: `$EMOSTEER_CACHE_DIR/models`, else
@@ -34,13 +32,6 @@ export function modelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The sidecar path that records a cached file's verified sha256. @internal */
 export function sidecarPath(file: string): string {
   return `${file}.sha256`;
-}
-
-/** sha256 (hex) of a whole file, streamed. @internal */
-export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(file), h, { signal });
-  return h.digest('hex');
 }
 
 /** What {@link checkCached} found. @internal */

@@ -4,6 +4,7 @@
  * offline anywhere and can be attached or archived as is.
  */
 import type { EvaluationResult, LayerMetrics, MethodComparison, MethodEvaluation } from '../evaluate/types.js';
+import { depthOf, fmtDepth } from './depth.js';
 import { buildPlotDefinitions, methodEntries, prefixSvgIds, renderSpecToSvg, type RenderOptions } from './plots.js';
 
 /** Options of {@link renderReport}. */
@@ -53,10 +54,6 @@ function fmtPct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : DASH;
 }
 
-function fmtDepth(d: number): string {
-  return Number.isFinite(d) ? `${Math.round(d * 100)}%` : DASH;
-}
-
 /** A compact, escaped rendering of a parameter value (long values are cut, the full one is in a tooltip). */
 function paramCell(value: unknown): string {
   if (value === undefined) return `<td class="muted">${DASH}</td>`;
@@ -79,8 +76,9 @@ function layerAt(m: MethodEvaluation, layer: number): LayerMetrics | undefined {
   return m.layers.find((l) => l.layer === layer);
 }
 
-function depthOf(m: MethodEvaluation, layer: number): number {
-  return layerAt(m, layer)?.depth ?? (m.model.nLayer > 1 ? layer / (m.model.nLayer - 1) : 0);
+/** The depth the evaluation recorded for a block, else computed from the model's block count. */
+function methodDepth(m: MethodEvaluation, layer: number): number {
+  return layerAt(m, layer)?.depth ?? depthOf(layer, m.model.nLayer);
 }
 
 /** The stylesheet of every emosteer report (run and study). */
@@ -193,7 +191,7 @@ function summarySection(methods: ReturnType<typeof methodEntries>): string {
     {
       label: 'best block by held-out accuracy',
       hint: 'the better-founded choice',
-      cell: (m) => `block ${escapeHtml(m.bestLayerByAccuracy)} <span class="muted">(depth ${fmtDepth(depthOf(m, m.bestLayerByAccuracy))})</span>`,
+      cell: (m) => `block ${escapeHtml(m.bestLayerByAccuracy)} <span class="muted">(depth ${fmtDepth(methodDepth(m, m.bestLayerByAccuracy))})</span>`,
     },
     { label: 'held-out accuracy (95% CI) there', cell: (m) => accuracyCell(layerAt(m, m.bestLayerByAccuracy)) },
     {

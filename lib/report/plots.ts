@@ -8,6 +8,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { EvaluationResult, MethodEvaluation } from '../evaluate/types.js';
+import { depthOf, fmtDepth } from './depth.js';
 
 /** A Vega-Lite spec, as built by the functions of this module. */
 export type PlotSpec = TopLevelSpec;
@@ -84,15 +85,6 @@ function nLayerOf(result: EvaluationResult): number {
   const first = Object.values(result.methods)[0];
   if (first) return first.model.nLayer;
   return result.anisotropy.length;
-}
-
-/** depth = layer / (nLayer - 1). */
-function depthOf(layer: number, nLayer: number): number {
-  return nLayer > 1 ? layer / (nLayer - 1) : 0;
-}
-
-function fmtDepth(d: number): string {
-  return `${Math.round(d * 100)}%`;
 }
 
 const DEPTH_X = {

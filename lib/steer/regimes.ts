@@ -10,6 +10,7 @@
  * @module
  */
 import { EmosteerError } from '../errors.js';
+import { scriptOf, UNSPACED_SCRIPTS, type ScriptName } from './scripts.js';
 
 /** The three steering regimes. */
 export type Regime = 'surgical' | 'repetitive' | 'explosive';
@@ -174,12 +175,12 @@ export function isGarbageChunk(chunk: string): boolean {
   if (/^(https?:\/\/|www\.)/i.test(chunk)) return false;
   if (!/[\p{L}\p{N}]/u.test(chunk)) return chunk.length > 3 && !/^([-=*_.~#+])\1*$/u.test(chunk);
   if (/(\p{L})\1{3,}/u.test(chunk)) return true;
-  const scripts = new Set<string>();
+  const scripts = new Set<ScriptName>();
   let noSpaceLetters = 0;
   for (const ch of chunk) {
     if (!/\p{L}/u.test(ch)) continue;
-    const sc = scriptOfLetter(ch);
-    if (sc === 'CJK' || sc === 'Thai') noSpaceLetters++;
+    const sc = scriptOf(ch);
+    if (UNSPACED_SCRIPTS.has(sc)) noSpaceLetters++;
     else scripts.add(sc);
   }
   if (scripts.size > 1) return true;
@@ -190,24 +191,6 @@ export function isGarbageChunk(chunk: string): boolean {
   if (letters.length >= 5 && /^\p{Script=Latin}+$/u.test(letters) && letters !== letters.toUpperCase() && !/[aeiouy]/i.test(letters.normalize('NFD'))) return true;
   return false;
 }
-
-function scriptOfLetter(ch: string): string {
-  for (const [name, re] of LETTER_SCRIPTS) if (re.test(ch)) return name;
-  return 'Other';
-}
-
-const LETTER_SCRIPTS: [string, RegExp][] = [
-  ['Latin', /\p{Script=Latin}/u],
-  // Japanese writes Han, Hiragana and Katakana within one word: one family here.
-  ['CJK', /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u],
-  ['Hangul', /\p{Script=Hangul}/u],
-  ['Cyrillic', /\p{Script=Cyrillic}/u],
-  ['Greek', /\p{Script=Greek}/u],
-  ['Arabic', /\p{Script=Arabic}/u],
-  ['Hebrew', /\p{Script=Hebrew}/u],
-  ['Devanagari', /\p{Script=Devanagari}/u],
-  ['Thai', /\p{Script=Thai}/u],
-];
 
 /**
  * Share (0..1) of the text's whitespace-separated chunks that {@link isGarbageChunk} calls

@@ -47,6 +47,22 @@ const SCRIPT_TESTS: [ScriptName, RegExp][] = [
 ];
 
 /**
+ * The scripts written without spaces between words (Chinese, Japanese, Thai): a letter of one
+ * of them may stand next to letters of any other script within one whitespace-separated chunk.
+ */
+export const UNSPACED_SCRIPTS: ReadonlySet<ScriptName> = new Set<ScriptName>(['Han', 'Hiragana', 'Katakana', 'Thai']);
+
+/**
+ * The script of one character among {@link SCRIPT_NAMES}: 'Other' for a letter of any other
+ * script, and for a character of no real script (Script=Common or Inherited: digits,
+ * punctuation, combining marks); {@link scriptCounts} leaves those out before asking.
+ */
+export function scriptOf(ch: string): ScriptName {
+  for (const [name, re] of SCRIPT_TESTS) if (re.test(ch)) return name;
+  return 'Other';
+}
+
+/**
  * Letters per script. A "letter" is a code point of category L (letter) or M (mark: the vowel
  * signs of Devanagari and Thai) that belongs to a real script; combining marks inherited from
  * the base letter (Script=Inherited) and script-neutral characters (Script=Common: digits,
@@ -58,11 +74,7 @@ export function scriptCounts(text: string): Record<ScriptName, number> & { CJK: 
   for (const m of text.matchAll(/[\p{L}\p{M}]/gu)) {
     const ch = m[0];
     if (/[\p{Script=Inherited}\p{Script=Common}]/u.test(ch)) continue;
-    let name: ScriptName = 'Other';
-    for (const [n, re] of SCRIPT_TESTS) {
-      if (re.test(ch)) { name = n; break; }
-    }
-    counts[name]++;
+    counts[scriptOf(ch)]++;
     counts.total++;
   }
   counts.CJK = CJK_SCRIPTS.reduce((a, s) => a + counts[s], 0);

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { EmosteerError } from '../errors.js';
+import { sha256Hex } from '../util/file-identity.js';
 import { EMOTIONS, NEUTRAL, findEmotionWords, isEmotionName } from './emotions.js';
 import { EMOTION_PLACEHOLDER, GENERATION_TEMPLATES, NEUTRAL_PROMPTS } from './generation-prompts.js';
 import { COMPREHENSION_PASSAGES } from './passages.en.js';
@@ -356,7 +356,7 @@ export async function loadStimuli(path: string): Promise<StimulusSet> {
     }
     throw e;
   }
-  const digest = createHash('sha256').update(bytes).digest('hex');
+  const digest = sha256Hex(bytes);
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw invalid(path, 'the file is empty');
 

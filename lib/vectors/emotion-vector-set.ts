@@ -11,10 +11,10 @@
  *   activations.f32     per-sample activations    [sample][layer][nEmbd]   (optional)
  * All arrays are little-endian float32, so a saved set loads back bit for bit.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
+import { sha256Hex } from '../util/file-identity.js';
 import { meanOf, norm, normalize, sub } from '../util/vec.js';
 
 /** What identifies the model a set was extracted from. */
@@ -148,7 +148,7 @@ export class EmotionVectorSet {
 
   #ei(emotion: string): number {
     const i = this.meta.emotions.indexOf(emotion);
-    if (i < 0) throw new EmosteerError('INVALID_ARGUMENT', `no vector for '${emotion}' (have: ${this.meta.emotions.join(', ')})`);
+    if (i < 0) throw new EmosteerError('UNKNOWN_EMOTION', `no vector for '${emotion}' in this set (it has: ${this.meta.emotions.join(', ')})`);
     return i;
   }
 
@@ -292,7 +292,7 @@ export class EmotionVectorSet {
       const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       written.push(join(dir, `${file}${NEXT}`));
       await writeFile(join(dir, `${file}${NEXT}`), buf);
-      arrays[name] = { file, shape, sha256: sha256(buf) };
+      arrays[name] = { file, shape, sha256: sha256Hex(buf) };
     };
     const manifestNext = join(dir, `manifest${NEXT}.json`);
     try {
@@ -350,7 +350,7 @@ export class EmotionVectorSet {
       const buf = await (next === null ? Promise.reject(new Error('no save in progress')) : readFile(join(dir, `${entry.file}${NEXT}`))).catch(() => readFile(join(dir, entry.file))).catch((err) => {
         throw new EmosteerError('FILE_NOT_FOUND', `${join(dir, entry.file)} is missing`, { cause: err });
       });
-      if (sha256(buf) !== entry.sha256) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} does not match its sha256 in manifest.json`);
+      if (sha256Hex(buf) !== entry.sha256) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} does not match its sha256 in manifest.json`);
       const expected = shapes[name]!.reduce((a, b) => a * b, 1);
       if (buf.byteLength !== expected * 4) throw new EmosteerError('VECTOR_SET_CORRUPT', `${join(dir, entry.file)} has ${buf.byteLength} bytes, expected ${expected * 4}`);
       const out = new Float32Array(expected);
@@ -406,10 +406,6 @@ function validateManifest(dir: string, m: Record<string, unknown>): Record<strin
 
 function check(cond: boolean, message: string): asserts cond {
   if (!cond) throw new EmosteerError('INVALID_ARGUMENT', message);
-}
-
-function sha256(buf: Uint8Array): string {
-  return createHash('sha256').update(buf).digest('hex');
 }
 
 /** Suffix of the files of a save that has not finished its renames (see EmotionVectorSet.save). */
