@@ -55,7 +55,9 @@ export {
 } from './runtime/context.js';
 export { RequestScheduler, ScheduledGeneration, type SchedulerOptions, type ScheduledRequest, type ScheduledToken, type ScheduledResult, type SchedulerStats } from './runtime/scheduler.js';
 export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatSessionStats } from './runtime/chat-session.js';
-export type { Steering, VectorSteering, EmotionSteering, SteeringPositions, SteeringSchedule, SteeringStep, SteeringOption } from './runtime/steering.js';
+export type { Steering, VectorSteering, EmotionSteering, ComponentSteering, VectorComponent, SetEmotionComponent, SteeringPositions, SteeringSchedule, SteeringStep, SteeringOption } from './runtime/steering.js';
+export { SequenceRun } from './runtime/sequence-run.js';
+export type { BlockProbe } from './runtime/probe.js';
 export { Activations, type Pooling } from './runtime/activations.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './runtime/sampling.js';
 export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './runtime/native.js';

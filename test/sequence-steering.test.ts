@@ -109,6 +109,24 @@ describe('per-sequence steering inside one batched decode', () => {
     expect(switched.tokens).not.toEqual(base.tokens);
   });
 
+  it('a component list sums its parts: a vector on [1,2] plus another on [2,3] equals the per-block vectors of the sum', async () => {
+    const a = randomVector(EMBD, 31, 0.4);
+    const b = randomVector(EMBD, 32, 0.3);
+    const perBlock = new Map([[1, a.map((x) => 2 * x)], [2, a.map((x, j) => 2 * x - b[j]!)], [3, b.map((x) => -x)]]);
+    const viaVectors = await solo.evaluate(A, { capture: { pooling: 'all' }, logits: true, steering: { vectors: perBlock, layers: [1, 3] } });
+    const viaComponents = await solo.evaluate(A, { capture: { pooling: 'all' }, logits: true, steering: { components: [{ vector: a, strength: 2, layers: [1, 2] }, { vector: Array.from(b), strength: -1, layers: [2, 3] }] } });
+    for (const l of [1, 2, 3]) expect(relativeError(viaVectors.activations!.get(l), viaComponents.activations!.get(l))).toBeLessThan(1e-5);
+    expect(relativeError(viaVectors.logits!, viaComponents.logits!)).toBeLessThan(1e-5);
+  });
+
+  it('an error about a component names it in `field`', async () => {
+    const ok = { vector: randomVector(EMBD, 1), strength: 1 };
+    await expect(solo.evaluate(A, { steering: { components: [ok, { vector: new Float32Array(EMBD + 2) }] } })).rejects.toMatchObject({ code: 'VECTOR_WIDTH_MISMATCH', field: 'components[1]' });
+    await expect(solo.evaluate(A, { steering: { components: [{ ...ok, layers: [0, 2] }] } })).rejects.toMatchObject({ code: 'LAYER_OUT_OF_RANGE', field: 'components[0]' });
+    await expect(solo.evaluate(A, { steering: { components: [ok, ok, { ...ok, strength: Number.NaN }] } })).rejects.toMatchObject({ code: 'NON_FINITE_VECTOR', field: 'components[2]' });
+    await expect(solo.evaluate(A, { steering: { components: [] } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('rejects bad steering with typed errors', async () => {
     await expect(solo.evaluate(A, { steering: { vectors: new Map([[0, randomVector(EMBD, 1)]]), layers: [0, 1] } })).rejects.toMatchObject({ code: 'LAYER_OUT_OF_RANGE' });
     await expect(solo.evaluate(A, { steering: { vectors: new Map([[1, new Float32Array(EMBD + 1)]]) } })).rejects.toMatchObject({ code: 'VECTOR_WIDTH_MISMATCH' });

@@ -134,7 +134,7 @@ describe('emosteer serve: an OpenAI-compatible server with per-request steering'
   it('bad input gets the OpenAI error shape with a 4xx status, and the server stays up', async () => {
     const post = async (path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => {
       const r = await fetch(`${url}${path}`, { method: 'POST', headers, body });
-      return { status: r.status, body: await r.json() as { error: { message: string; type: string; code: string } } };
+      return { status: r.status, body: await r.json() as { error: { message: string; type: string; code: string; param: string | null } } };
     };
     const msg = (extra: object) => JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4, ...extra });
     const cases: [string, string, number, string][] = [
@@ -159,6 +159,9 @@ describe('emosteer serve: an OpenAI-compatible server with per-request steering'
       expect(typeof r.body.error.message).toBe('string');
       expect(r.body.error.type).toBe('invalid_request_error');
     }
+    // a runtime error about one steering item names that item
+    const second = await post('/v1/chat/completions', msg({ steering: [{ emotion: 'calm', strength: 1 }, { vector: [1, 2, 3], strength: 1 }] }));
+    expect(second.body.error).toMatchObject({ code: 'vector_width_mismatch', param: 'steering[1]' });
     const activ = await post('/v1/activations', JSON.stringify({ input: 'x', layers: [99] }));
     expect(activ.status).toBe(400);
     expect(activ.body.error.code).toBe('layer_out_of_range');

@@ -22,13 +22,14 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
   }
   return Math.max(1, availableParallelism());
 }
-import { TextDecoder } from 'node:util';
 import { Activations, type Pooling } from './activations.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { EmosteerError, fromNativeError } from '../errors.js';
 import type { ChatMessage, Model } from './model.js';
-import { addon, type NativeContext, type NativeSampler, type NativeStepItem, type NativeStepResult } from './native.js';
-import { checkSampling, DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
+import { addon, type NativeContext, type NativeStepItem, type NativeStepResult } from './native.js';
+import type { BlockProbe } from './probe.js';
+import { createSampler, DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
+import { poolItem, SequenceRun, type GeneratedToken, type GenerationResult, type RunStepRequest } from './sequence-run.js';
 import { compileSteering, flattenVectors, SteeringResolver, type Steering, type SteeringOption } from './steering.js';
 import { Mutex } from './mutex.js';
 import { SequenceLocks } from './sequence-locks.js';
@@ -151,6 +152,11 @@ export interface GenerateOptions extends SamplingOptions {
    * same batch are not touched; context-wide steering (setSteering) adds to it.
    */
   steering?: SteeringOption;
+  /**
+   * Read at every generated token (e.g. an EmotionMeter): its block is captured for the token
+   * (no second pass) and the reading arrives as `token.reading`.
+   */
+  probe?: BlockProbe;
   /** Cancels generation; stops within one token. */
   signal?: AbortSignal;
 }
@@ -165,36 +171,7 @@ export interface GenerateBatchOptions extends GenerateOptions {
   onToken?: (sequence: number, token: GeneratedToken) => void;
 }
 
-/** One generated token. */
-export interface GeneratedToken {
-  /** Token id. */
-  token: number;
-  /** The text this token adds (UTF-8 safe: bytes of a split character arrive with the last piece). */
-  text: string;
-  /** 0-based index among generated tokens. */
-  index: number;
-  /** This token's activations (1 row per block) when capture is on. */
-  activations?: Activations;
-}
-
-/** Why generation ended. */
-export type StopReason = 'eog' | 'maxTokens' | 'stop';
-
-/** A finished generation. */
-export interface GenerationResult {
-  /** The generated text (a matched `stop` string is cut off). */
-  text: string;
-  /** Generated token ids, in order (the prompt not included). */
-  tokens: number[];
-  /** Number of prompt tokens decoded for this generation. */
-  promptTokens: number;
-  /** Why generation ended. */
-  stopReason: StopReason;
-  /** Pooled prompt activations, when `capture.prompt` was set. */
-  promptActivations?: Activations;
-  /** Per generated token activations, when capture was on. */
-  tokenActivations?: Activations[];
-}
+export type { GeneratedToken, GenerationResult, StopReason } from './sequence-run.js';
 
 /** Options of {@link Context.setSteering}. */
 export interface SteeringOptions {
@@ -224,18 +201,6 @@ export interface LogProbResult {
   total: number;
   /** exp(-mean logProb). */
   perplexity: number;
-}
-
-interface SeqState {
-  seq: number;
-  sampler: NativeSampler;
-  steering: SteeringResolver;
-  pending: number;
-  eog: boolean;
-  count: number;
-  done: boolean;
-  decoder: TextDecoder;
-  text: string;
 }
 
 /** What a dropped generation still holds, released when its generator is garbage collected. */
@@ -370,25 +335,6 @@ export class Context {
     return Int32Array.from(sorted);
   }
 
-  #pool(p: Pooling | undefined, n: number): Pick<NativeStepItem, 'pool' | 'start' | 'end'> {
-    if (p === undefined || p === 'last') return { pool: 'last' };
-    if (p === 'all') return { pool: 'all' };
-    if (p === 'mean') return { pool: 'mean', start: 0, end: n };
-    if (typeof p === 'object' && 'index' in p) {
-      const idx = p.index < 0 ? n + p.index : p.index;
-      if (!Number.isInteger(idx) || idx < 0 || idx >= n) throw new EmosteerError('INVALID_ARGUMENT', `token index ${p.index} is outside the ${n} input tokens`);
-      return { pool: 'index', start: idx };
-    }
-    if (typeof p === 'object' && 'mean' in p) {
-      const [s, e] = p.mean;
-      if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > n || s >= e) {
-        throw new EmosteerError('INVALID_ARGUMENT', `mean range [${s}, ${e}) is not inside the ${n} input tokens`);
-      }
-      return { pool: 'mean', start: s, end: e };
-    }
-    throw new EmosteerError('INVALID_ARGUMENT', `unknown pooling ${JSON.stringify(p)}`);
-  }
-
   #rows(p: Pooling | undefined, n: number): number {
     return p === 'all' ? n : 1;
   }
@@ -438,7 +384,7 @@ export class Context {
       const tokens = this.tokenizePrompt(input, { addSpecial: options.addSpecial ?? !options.append, parseSpecial: options.parseSpecial });
       if (tokens.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'the prompt is empty');
       const layers = options.capture ? this.#layers(options.capture.layers) : undefined;
-      const pool = options.capture ? this.#pool(options.capture.pooling, tokens.length) : { pool: 'none' as const };
+      const pool = options.capture ? poolItem(options.capture.pooling, tokens.length) : { pool: 'none' as const };
       const item: NativeStepItem = { seq, tokens, logits: options.logits ?? false, ...pool, ...this.#promptSteering(options.steering) };
       const [r] = await this.#step([item], layers, options.capture?.tensor, options.signal, options.append ? undefined : (n) => n.clearSequence(seq));
       const out: EvaluateResult = { tokens };
@@ -469,7 +415,7 @@ export class Context {
         seq,
         tokens,
         logits: options.logits ?? false,
-        ...(options.capture ? this.#pool(options.capture.pooling, tokens.length) : { pool: 'none' as const }),
+        ...(options.capture ? poolItem(options.capture.pooling, tokens.length) : { pool: 'none' as const }),
         ...this.#promptSteering(options.steerings?.[seq] ?? options.steering),
       }));
       try {
@@ -619,134 +565,118 @@ export class Context {
     results: GenerationResult[],
     reservation: Reservation,
   ): AsyncGenerator<{ index: number; token: GeneratedToken }> {
-    const maxTokens = options.maxTokens ?? 256;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EmosteerError('INVALID_ARGUMENT', 'maxTokens must be a non-negative integer');
-    const stopOnEog = options.stopOnEog ?? true;
-    const stops = options.stop ?? [];
-    if (!Array.isArray(stops) || stops.some((x) => typeof x !== 'string')) throw new EmosteerError('INVALID_ARGUMENT', 'stop must be an array of strings');
     this.#checkSequences(seqs);
+    // Validate everything (prompts, sampling, steering, capture) before waiting for sequences.
+    const runs = inputs.map((input, i) => this.createRun(input, { ...options, sequence: seqs[i]!, seed: seeds[i]!, steering: steerings[i] }));
     const release = await this.#sequences.acquire(seqs);
     reservation.release = release;
     try {
-      this.#check();
-      const prompts = inputs.map((inp) => this.tokenizePrompt(inp, { addSpecial: options.addSpecial ?? !options.append, parseSpecial: options.parseSpecial }));
-      prompts.forEach((p, i) => { if (p.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `prompt ${i} is empty`); });
-      const capture = options.capture;
-      const layers = capture ? this.#layers(capture.layers) : undefined;
-      const states: SeqState[] = seqs.map((seq, i) => ({
-        seq,
-        sampler: this.createSampler({ ...options, seed: seeds[i] }),
-        steering: new SteeringResolver(this.model, steerings[i]),
-        pending: -1,
-        eog: false,
-        count: 0,
-        done: false,
-        decoder: new TextDecoder('utf-8'),
-        text: '',
-      }));
-      const tokenActs: Activations[][] = states.map(() => []);
-      const generated: number[][] = states.map(() => []);
-      const stopReason: StopReason[] = states.map(() => 'maxTokens');
-      const steerAt = (s: SeqState, prompt: boolean): Pick<NativeStepItem, 'steering'> => {
-        const n = s.steering.at(prompt, { index: s.count, text: s.text });
-        return n ? { steering: n } : {};
-      };
-
-      // Prompt: all sequences in one step.
-      const promptPool = capture?.prompt;
-      const first = await this.#step(
-        prompts.map((tokens, i) => ({
-          seq: states[i]!.seq,
-          tokens,
-          sampler: states[i]!.sampler,
-          acceptTokens: true,
-          ...(capture && promptPool !== undefined ? this.#pool(promptPool, tokens.length) : { pool: 'none' as const }),
-          ...steerAt(states[i]!, true),
-        })),
-        capture && promptPool !== undefined ? layers : undefined,
-        capture?.tensor,
-        options.signal,
-        options.append ? undefined : (n) => { for (const s of states) n.clearSequence(s.seq); },
-      );
-      const promptActs = first.map((r, i) =>
-        layers && r.activations ? new Activations([...layers], this.nEmbd, this.#rows(promptPool, prompts[i]!.length), r.activations) : undefined);
-      states.forEach((s, i) => {
-        s.pending = first[i]!.sampled!;
-        s.eog = first[i]!.eog!;
-        if (maxTokens === 0) s.done = true;
-      });
-
-      const finish = (i: number, reason: StopReason) => { states[i]!.done = true; stopReason[i] = reason; };
-      const emit = (i: number, acts?: Activations): GeneratedToken => {
-        const s = states[i]!;
-        const piece = this.model.tokenToPiece(s.pending);
-        const text = s.decoder.decode(piece, { stream: true });
-        s.text += text;
-        generated[i]!.push(s.pending);
-        if (acts) tokenActs[i]!.push(acts);
-        const tok: GeneratedToken = { token: s.pending, text, index: s.count };
-        if (acts) tok.activations = acts;
-        s.count++;
-        if (s.count >= maxTokens) finish(i, 'maxTokens');
-        if (stops.some((st) => st.length > 0 && s.text.includes(st))) finish(i, 'stop');
-        return tok;
-      };
-
       for (;;) {
-        const active: number[] = [];
-        states.forEach((s, i) => {
-          if (s.done) return;
-          if (s.eog && stopOnEog) { finish(i, 'eog'); return; }
-          active.push(i);
-        });
+        const active = runs.filter((r) => !r.done);
         if (active.length === 0) break;
         if (options.signal?.aborted) throw abortError(options.signal);
-        if (!layers) {
-          const toDecode: number[] = [];
-          for (const i of active) {
-            yield { index: i, token: emit(i) };
-            if (!states[i]!.done) toDecode.push(i);
-          }
-          if (toDecode.length === 0) continue;
-          if (options.signal?.aborted) throw abortError(options.signal);
-          const res = await this.#step(
-            toDecode.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler, ...steerAt(states[i]!, false) })),
-            undefined,
-            undefined,
-            options.signal,
-          );
-          toDecode.forEach((i, k) => { states[i]!.pending = res[k]!.sampled!; states[i]!.eog = res[k]!.eog!; });
-        } else {
-          const res = await this.#step(
-            active.map((i) => ({ seq: states[i]!.seq, tokens: Int32Array.of(states[i]!.pending), sampler: states[i]!.sampler, pool: 'last' as const, ...steerAt(states[i]!, false) })),
-            layers,
-            capture?.tensor,
-            options.signal,
-          );
-          for (let k = 0; k < active.length; k++) {
-            const i = active[k]!;
-            const acts = new Activations([...layers], this.nEmbd, 1, res[k]!.activations!);
-            yield { index: i, token: emit(i, acts) };
-            states[i]!.pending = res[k]!.sampled!;
-            states[i]!.eog = res[k]!.eog!;
-          }
+        const emitted = await this.#advance(active, options.signal);
+        const failed = active.find((r) => r.error !== undefined);
+        if (failed) throw failed.error;
+        for (let k = 0; k < active.length; k++) {
+          const t = emitted[k];
+          if (t) yield { index: runs.indexOf(active[k]!), token: t };
         }
       }
-
-      states.forEach((s, i) => {
-        let text = s.text + s.decoder.decode();
-        if (stopReason[i] === 'stop') {
-          const cut = Math.min(...stops.filter((st) => st.length > 0 && text.includes(st)).map((st) => text.indexOf(st)));
-          text = text.slice(0, cut);
-        }
-        const r: GenerationResult = { text, tokens: generated[i]!, promptTokens: prompts[i]!.length, stopReason: stopReason[i]! };
-        if (promptActs[i]) r.promptActivations = promptActs[i];
-        if (layers) r.tokenActivations = tokenActs[i];
-        results[i] = r;
-      });
+      runs.forEach((r, i) => { results[i] = r.result(); });
     } finally {
       release();
     }
+  }
+
+  /**
+   * A run of one generated sequence (see {@link SequenceRun}), validated and ready for
+   * {@link step}: the prompt is tokenized, the sampler, steering, capture and stop rules are
+   * resolved now, so bad input throws here. `generate` and the request scheduler are loops of
+   * `step` over such runs.
+   * @throws EmosteerError INVALID_ARGUMENT (empty prompt, bad sampling or stop rules), steering and capture errors
+   */
+  createRun(input: PromptInput, options: GenerateOptions = {}): SequenceRun {
+    const maxTokens = options.maxTokens ?? 256;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EmosteerError('INVALID_ARGUMENT', 'maxTokens must be a non-negative integer');
+    const stop = options.stop ?? [];
+    if (!Array.isArray(stop) || stop.some((x) => typeof x !== 'string')) throw new EmosteerError('INVALID_ARGUMENT', 'stop must be an array of strings');
+    const sequence = options.sequence ?? 0;
+    this.#checkSequences([sequence]);
+    const prompt = this.tokenizePrompt(input, { addSpecial: options.addSpecial ?? !options.append, parseSpecial: options.parseSpecial });
+    if (prompt.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'the prompt is empty');
+    const capture = options.capture ? { layers: this.#layers(options.capture.layers), tensor: options.capture.tensor, prompt: options.capture.prompt } : undefined;
+    if (capture?.prompt !== undefined) poolItem(capture.prompt, prompt.length); // checks the pooling now
+    const probe = options.probe;
+    if (probe !== undefined) {
+      if (typeof probe !== 'object' || probe === null || typeof probe.read !== 'function') throw new EmosteerError('INVALID_ARGUMENT', 'probe must be { layer, read(activation) }');
+      this.#layers([probe.layer]);
+      if (capture && capture.tensor !== undefined && capture.tensor !== 'l_out') throw new EmosteerError('INVALID_ARGUMENT', 'a probe reads l_out; it cannot be combined with capture of another tensor');
+    }
+    const steering = new SteeringResolver(this.model, options.steering);
+    const sampler = createSampler(this.model, options, this.#seed);
+    return new SequenceRun(this.model, {
+      sequence,
+      prompt,
+      sampler,
+      steering,
+      maxTokens,
+      stop,
+      stopOnEog: options.stopOnEog ?? true,
+      append: options.append ?? false,
+      ...(capture ? { capture } : {}),
+      ...(probe ? { probe } : {}),
+    });
+  }
+
+  /**
+   * Advances each run by one batched decode: a run that has not started decodes its prompt,
+   * the others their last sampled token; every run samples its next token. Returns, per run,
+   * the token this step emitted (undefined if none: see {@link SequenceRun}). The runs'
+   * sequences must be distinct and not in use by another call of this context (a generation,
+   * an evaluation, a chat turn); the caller owns them between steps.
+   * @throws EmosteerError INVALID_ARGUMENT (ended or foreign runs, shared or busy sequences), ABORTED, DISPOSED
+   */
+  async step(runs: readonly SequenceRun[], options: { signal?: AbortSignal } = {}): Promise<(GeneratedToken | undefined)[]> {
+    const seqs = runs.map((r) => r.sequence);
+    this.#checkSequences(seqs);
+    for (const s of seqs) {
+      if (this.#sequences.held.has(s)) throw new EmosteerError('INVALID_ARGUMENT', `sequence ${s} is in use by another call of this context`);
+    }
+    return this.#advance(runs, options.signal);
+  }
+
+  /** {@link step} without the ownership checks (the caller holds the sequences). */
+  async #advance(runs: readonly SequenceRun[], signal: AbortSignal | undefined): Promise<(GeneratedToken | undefined)[]> {
+    if (new Set(runs.map((r) => r.sequence)).size !== runs.length) throw new EmosteerError('INVALID_ARGUMENT', 'two runs of one step share a sequence');
+    for (const r of runs) if (r.done) throw new EmosteerError('INVALID_ARGUMENT', `the run on sequence ${r.sequence} has ended`);
+    // A run whose steering schedule throws ends with that error and leaves the step.
+    const live: SequenceRun[] = [];
+    const requests: RunStepRequest[] = [];
+    for (const r of runs) {
+      try {
+        requests.push(r.request());
+        live.push(r);
+      } catch (err) {
+        r.fail(err);
+      }
+    }
+    if (live.length === 0) return runs.map(() => undefined);
+    // One capture for the whole batch: the union of the blocks the runs need, of one tensor.
+    const union = [...new Set(requests.flatMap((q) => q.layers))].sort((a, b) => a - b);
+    const tensors = new Set(requests.filter((q) => q.layers.length > 0).map((q) => q.tensor ?? 'l_out'));
+    if (tensors.size > 1) throw new EmosteerError('INVALID_ARGUMENT', `runs of one step capture different tensors (${[...tensors].join(', ')})`);
+    const layers = union.length > 0 ? Int32Array.from(union) : undefined;
+    const items = requests.map((q) => (layers && q.layers.length === 0 ? { ...q.item, pool: 'none' as const } : q.item));
+    const clear = requests.filter((q) => q.clear).map((q) => q.item.seq);
+    const res = await this.#step(items, layers, layers ? [...tensors][0] : undefined, signal, clear.length > 0 ? (n) => { for (const s of clear) n.clearSequence(s); } : undefined);
+    const emitted = new Map<SequenceRun, GeneratedToken | undefined>();
+    live.forEach((r, k) => {
+      const rows = new Map<number, Float32Array>();
+      if (layers && requests[k]!.layers.length > 0) union.forEach((l, i) => rows.set(l, res[k]!.activations![i]!));
+      emitted.set(r, r.accept(res[k]!, rows, this.nEmbd));
+    });
+    return runs.map((r) => emitted.get(r));
   }
 
   /**
@@ -827,21 +757,6 @@ export class Context {
     await this.dispose();
   }
 
-  /**
-   * One native step with arbitrary items, under the context's mutex, for the request
-   * scheduler (which owns its context's sequences). @internal
-   */
-  async stepItems(items: NativeStepItem[], options: { layers?: Int32Array; tensor?: string; signal?: AbortSignal; before?: (native: NativeContext) => void } = {}): Promise<NativeStepResult[]> {
-    return this.#step(items, options.layers, options.tensor, options.signal, options.before);
-  }
-
-  /** A sampler chain for one generated sequence. @internal */
-  createSampler(options: SamplingOptions): NativeSampler {
-    checkSampling(options);
-    const sampling = { ...DEFAULT_SAMPLING, ...definedOnly(options) };
-    return call(() => new (addon().NativeSampler)(this.model.checkNative(), { ...sampling, seed: sampling.seed ?? this.#seed }));
-  }
-
   /** @internal direct access for tests of the native busy guard */
   get nativeHandle(): NativeContext { return this.#native; }
 }
@@ -854,10 +769,6 @@ function logProbResult(tokens: Int32Array, logProbs: Float32Array): LogProbResul
 
 function disposedError(cause?: unknown): EmosteerError {
   return new EmosteerError('DISPOSED', 'the context was disposed; create a new one', cause === undefined ? undefined : { cause });
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function abortError(signal: AbortSignal): EmosteerError {

@@ -1,4 +1,6 @@
-import { EmosteerError } from '../errors.js';
+import { EmosteerError, fromNativeError } from '../errors.js';
+import type { Model } from './model.js';
+import { addon, type NativeSampler } from './native.js';
 
 /** Sampling options shared by every generation call. */
 export interface SamplingOptions {
@@ -48,3 +50,19 @@ export const DEFAULT_SAMPLING: Required<SamplingOptions> = Object.freeze({
   presencePenalty: 0,
   seed: 0,
 });
+
+/**
+ * The native sampler chain of one generated sequence: `options` over {@link DEFAULT_SAMPLING},
+ * with `fallbackSeed` (the context's seed) when no seed is given. @internal
+ * @throws EmosteerError INVALID_ARGUMENT (a non-finite option; ranges are checked natively)
+ */
+export function createSampler(model: Model, options: SamplingOptions, fallbackSeed: number): NativeSampler {
+  checkSampling(options);
+  const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in DEFAULT_SAMPLING)) as Partial<SamplingOptions>;
+  const sampling = { ...DEFAULT_SAMPLING, ...given };
+  try {
+    return new (addon().NativeSampler)(model.checkNative(), { ...sampling, seed: options.seed ?? fallbackSeed });
+  } catch (err) {
+    throw fromNativeError(err);
+  }
+}

@@ -17,14 +17,13 @@
  * for await (const t of req) process.stdout.write(t.text);
  * console.log((await req.result).stopReason);
  */
-import { TextDecoder } from 'node:util';
-import type { Context, GeneratedToken, PromptInput, StopReason } from './context.js';
+import type { Context, PromptInput } from './context.js';
 import { EmosteerError } from '../errors.js';
 import type { Model } from './model.js';
-import type { NativeSampler, NativeSequenceSteering, NativeStepItem } from './native.js';
+import type { BlockProbe } from './probe.js';
 import type { SamplingOptions } from './sampling.js';
-import { SteeringResolver, type SteeringOption } from './steering.js';
-import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
+import type { GeneratedToken, SequenceRun, StopReason } from './sequence-run.js';
+import type { SteeringOption } from './steering.js';
 
 /** Options of {@link RequestScheduler.create}. */
 export interface SchedulerOptions {
@@ -52,8 +51,11 @@ export interface ScheduledRequest extends SamplingOptions {
   stopOnEog?: boolean;
   /** Steering of this request only. */
   steering?: SteeringOption;
-  /** Reads the emotion meter for every token (its block is captured; one extra split per step). */
-  meter?: EmotionMeter;
+  /**
+   * Read for every generated token (its block is captured; one extra split per step), e.g. an
+   * EmotionMeter; the reading arrives as `token.reading`.
+   */
+  probe?: BlockProbe;
   /** For text input: add BOS as the tokenizer is configured to (default true). */
   addSpecial?: boolean;
   /** For text input: parse special tokens written in the text (default false; true for chat messages). */
@@ -62,11 +64,8 @@ export interface ScheduledRequest extends SamplingOptions {
   signal?: AbortSignal;
 }
 
-/** A generated token of a scheduled request, with its meter reading when asked for. */
-export interface ScheduledToken extends GeneratedToken {
-  /** The meter's reading of this token, when the request has a `meter`. */
-  emotions?: EmotionReading;
-}
+/** A generated token of a scheduled request (with `reading` when the request has a `probe`). */
+export type ScheduledToken = GeneratedToken;
 
 /** The end of a scheduled request. */
 export interface ScheduledResult {
@@ -165,20 +164,9 @@ export class ScheduledGeneration implements AsyncIterable<ScheduledToken> {
 interface Running {
   req: ScheduledRequest;
   out: ScheduledGeneration;
-  seq: number;
-  prompt: Int32Array;
-  sampler: NativeSampler;
-  steering: SteeringResolver;
-  started: boolean;
-  pending: number;
-  eog: boolean;
-  count: number;
-  text: string;
-  tokens: number[];
-  decoder: TextDecoder;
+  run: SequenceRun;
   submittedAt: number;
   firstTokenAt: number | null;
-  maxTokens: number;
 }
 
 /** See the module comment. */
@@ -238,22 +226,17 @@ export class RequestScheduler {
     if (this.#closing) throw new EmosteerError('DISPOSED', 'the scheduler is closing');
     const maxTokens = req.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new EmosteerError('INVALID_ARGUMENT', `maxTokens must be a positive integer (got ${maxTokens})`);
-    const prompt = this.context.tokenizePrompt(req.prompt, { addSpecial: req.addSpecial ?? true, ...(req.parseSpecial !== undefined ? { parseSpecial: req.parseSpecial } : {}) });
-    if (prompt.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'the prompt is empty');
-    if (prompt.length + maxTokens > this.contextPerRequest) {
-      throw new EmosteerError('PROMPT_TOO_LONG', `the prompt has ${prompt.length} tokens and ${maxTokens} more are asked for, but a request may hold ${this.contextPerRequest}`);
+    const { prompt: input, signal: _signal, ...rest } = req;
+    // Validates prompt, sampling, steering, probe and stop rules now; the sequence is given at admission.
+    const run = this.context.createRun(input, { ...rest, maxTokens, addSpecial: req.addSpecial ?? true, sequence: 0 });
+    if (run.prompt.length + maxTokens > this.contextPerRequest) {
+      throw new EmosteerError('PROMPT_TOO_LONG', `the prompt has ${run.prompt.length} tokens and ${maxTokens} more are asked for, but a request may hold ${this.contextPerRequest}`);
     }
-    const steering = new SteeringResolver(this.context.model, req.steering);
     if (this.#queue.length >= this.queueLimit && this.#free.length === 0) {
       throw new EmosteerError('QUEUE_FULL', `${this.#running.size} requests are running and ${this.#queue.length} waiting (the limit); retry later`);
     }
-
-    const sampler = this.context.createSampler(req);
     const out = new ScheduledGeneration();
-    const r: Running = {
-      req, out, seq: -1, prompt, sampler, steering, started: false, pending: -1, eog: false, count: 0, text: '', tokens: [],
-      decoder: new TextDecoder('utf-8'), submittedAt: performance.now(), firstTokenAt: null, maxTokens,
-    };
+    const r: Running = { req, out, run, submittedAt: performance.now(), firstTokenAt: null };
     if (req.signal?.aborted) {
       out.fail(new EmosteerError('ABORTED', 'the request was aborted', { cause: req.signal.reason }));
       return out;
@@ -294,43 +277,21 @@ export class RequestScheduler {
       for (const r of [...this.#running.values()]) {
         if (r.req.signal?.aborted) this.#fail(r, new EmosteerError('ABORTED', 'the request was aborted', { cause: r.req.signal.reason }));
       }
-      const cleared: number[] = [];
       while (this.#free.length > 0 && this.#queue.length > 0) {
         const r = this.#queue.shift()!;
         if (r.req.signal?.aborted) { this.#fail(r, new EmosteerError('ABORTED', 'the request was aborted', { cause: r.req.signal.reason })); continue; }
-        r.seq = this.#free.shift()!;
-        this.#running.set(r.seq, r);
-        cleared.push(r.seq);
+        r.run.sequence = this.#free.shift()!;
+        this.#running.set(r.run.sequence, r);
       }
       if (this.#running.size === 0) return;
 
-      const batch: Running[] = [];
-      const steerings = new Map<Running, NativeSequenceSteering | undefined>();
-      for (const r of this.#running.values()) {
-        try {
-          steerings.set(r, r.steering.at(!r.started, { index: r.count, text: r.text }));
-          batch.push(r);
-        } catch (err) {
-          this.#fail(r, err); // a steering schedule threw or returned bad steering
-        }
-      }
-      if (batch.length === 0) continue;
-      const meterLayers = [...new Set(batch.filter((r) => r.req.meter).map((r) => r.req.meter!.layer))].sort((a, b) => a - b);
-      const layers = meterLayers.length > 0 ? Int32Array.from(meterLayers) : undefined;
-      const items: NativeStepItem[] = batch.map((r) => {
-        const prompt = !r.started;
-        const n = steerings.get(r);
-        const item: NativeStepItem = prompt
-          ? { seq: r.seq, tokens: r.prompt, sampler: r.sampler, acceptTokens: true }
-          : { seq: r.seq, tokens: Int32Array.of(r.pending), sampler: r.sampler };
-        if (n) item.steering = n;
-        if (layers) item.pool = r.req.meter && !prompt ? 'last' : 'none';
-        return item;
-      });
+      // One step of the context's generation loop over every running request.
+      const batch = [...this.#running.values()];
+      const starting = batch.filter((r) => !r.run.started);
       const t0 = performance.now();
-      let res;
+      let emitted;
       try {
-        res = await this.context.stepItems(items, { ...(layers ? { layers } : {}), before: (native) => { for (const s of cleared) native.clearSequence(s); } });
+        emitted = await this.context.step(batch.map((r) => r.run));
       } catch (err) {
         // A failed step fails every request in it (their KV cells were rolled back).
         for (const r of batch) this.#fail(r, err);
@@ -340,68 +301,25 @@ export class RequestScheduler {
         this.#stats.steps++;
         this.#stats.decodeSeconds += (performance.now() - t0) / 1000;
       }
+      for (const r of starting) if (r.run.started) this.#stats.promptTokens += r.run.prompt.length;
       batch.forEach((r, k) => {
-        if (!this.#running.has(r.seq) || this.#running.get(r.seq) !== r) return; // failed meanwhile
-        const out = res[k]!;
-        const fed = r.started ? r.pending : -1;
-        if (!r.started) { r.started = true; this.#stats.promptTokens += r.prompt.length; }
-        if (r.req.meter) {
-          // the token decoded in this step is emitted with its own reading
-          if (fed >= 0) this.#emit(r, fed, { emotions: r.req.meter.read(out.activations![meterLayers.indexOf(r.req.meter.layer)]!) });
-          r.pending = out.sampled!;
-          r.eog = out.eog!;
-          this.#done(r);
-        } else {
-          r.pending = out.sampled!;
-          r.eog = out.eog!;
-          if (this.#done(r)) return;
-          this.#emit(r, r.pending, {});
-          if (this.#running.get(r.seq) === r) this.#done(r, true);
+        if (this.#running.get(r.run.sequence) !== r) return; // failed meanwhile
+        if (r.run.error !== undefined) { this.#fail(r, r.run.error); return; } // a steering schedule threw
+        const t = emitted[k];
+        if (t) {
+          if (r.firstTokenAt === null) r.firstTokenAt = performance.now();
+          this.#stats.generatedTokens++;
+          r.out.push(t);
         }
+        if (r.run.done) this.#finish(r);
       });
     }
   }
 
-  /** Appends a token to a request's text and stream. */
-  #emit(r: Running, token: number, extra: { emotions?: EmotionReading }): void {
-    const text = r.decoder.decode(this.context.model.tokenToPiece(token), { stream: true });
-    r.text += text;
-    r.tokens.push(token);
-    if (r.firstTokenAt === null) r.firstTokenAt = performance.now();
-    const t: ScheduledToken = { token, text, index: r.count, ...extra };
-    r.count++;
-    this.#stats.generatedTokens++;
-    r.out.push(t);
-  }
-
-  /**
-   * Finishes a request when it is done; returns true if it ended. Before emitting: an
-   * end-of-generation token ends it (not emitted). After emitting (`emitted`): the token
-   * budget and stop strings.
-   */
-  #done(r: Running, emitted = false): boolean {
-    const stops = r.req.stop ?? [];
-    if (!emitted && r.eog && (r.req.stopOnEog ?? true)) return this.#finish(r, 'eog');
-    if (emitted || r.req.meter) {
-      if (stops.some((s) => s.length > 0 && r.text.includes(s))) return this.#finish(r, 'stop');
-      if (r.count >= r.maxTokens) return this.#finish(r, 'maxTokens');
-    }
-    return false;
-  }
-
-  #finish(r: Running, reason: StopReason): true {
-    let text = r.text + r.decoder.decode();
-    if (reason === 'stop') {
-      const stops = (r.req.stop ?? []).filter((s) => s.length > 0 && text.includes(s));
-      text = text.slice(0, Math.min(...stops.map((s) => text.indexOf(s))));
-    }
+  #finish(r: Running): void {
     this.#release(r);
     this.#stats.completed++;
-    r.out.end({
-      text, tokens: r.tokens, promptTokens: r.prompt.length, stopReason: reason,
-      timeToFirstTokenMs: r.firstTokenAt === null ? null : r.firstTokenAt - r.submittedAt,
-    });
-    return true;
+    r.out.end({ ...r.run.result(), timeToFirstTokenMs: r.firstTokenAt === null ? null : r.firstTokenAt - r.submittedAt });
   }
 
   #fail(r: Running, err: unknown): void {
@@ -413,9 +331,10 @@ export class RequestScheduler {
   }
 
   #release(r: Running): void {
-    if (r.seq >= 0 && this.#running.get(r.seq) === r) {
-      this.#running.delete(r.seq);
-      this.#free.push(r.seq);
+    const seq = r.run.sequence;
+    if (this.#running.get(seq) === r) {
+      this.#running.delete(seq);
+      this.#free.push(seq);
       this.#free.sort((a, b) => a - b);
     }
   }

@@ -10,6 +10,8 @@
  * await ctx.generateText(prompt, { steering: { vectors: new Map([[6, v]]), scale: 4 } });
  * // an emotion of a vector set, norm-scaled as in the paper
  * await ctx.generateText(prompt, { steering: { set, emotion: 'calm', strength: 0.05 } });
+ * // components that add up: an emotion and a raw vector on blocks 4..8
+ * await ctx.generateText(prompt, { steering: { components: [{ set, emotion: 'calm', strength: 0.05 }, { vector: v, strength: 2, layers: [4, 8] }] } });
  * // changed while generating: called before every decoded token
  * await ctx.generateText(prompt, { steering: ({ text }) => (text.includes('!') ? { set, emotion: 'calm', strength: 0.1 } : null) });
  */
@@ -56,8 +58,45 @@ export interface EmotionSteering {
   positions?: SteeringPositions;
 }
 
+/** One vector added, x strength, to every block of a range. */
+export interface VectorComponent {
+  /** nEmbd values, added to the output of every block of `layers`. */
+  vector: Float32Array | readonly number[];
+  /** Multiplies the vector (default 1; negative steers away). */
+  strength?: number;
+  /** Inclusive block range (default [1, nLayer-1]; block 0 cannot be steered). */
+  layers?: [start: number, end: number];
+}
+
+/** One emotion of a vector set, scaled as {@link steeringVectors} does. */
+export interface SetEmotionComponent {
+  /** The vector set the emotion comes from (of this context's model). */
+  set: EmotionVectorSet;
+  /** An emotion of the set. */
+  emotion: string;
+  /** As in {@link SteeringComponent.strength}: a fraction of the block's mean residual norm with 'norm' scaling. */
+  strength: number;
+  /** 'norm' (default when the set has norms) or 'raw'. */
+  scaling?: 'norm' | 'raw';
+  /** Inclusive block range (default: the set's blocks from 1 up). */
+  layers?: [start: number, end: number];
+}
+
+/**
+ * A list of components that add up: raw vectors and emotions of vector sets, each with its
+ * strength and block range. This is the form every other steering compiles to; the server's
+ * `steering` field maps onto it item by item. An error about component i carries
+ * `field: 'components[i]'`.
+ */
+export interface ComponentSteering {
+  /** The components, summed block by block (at least one). */
+  components: readonly (VectorComponent | SetEmotionComponent)[];
+  /** Which tokens of the call are steered (default 'all'). */
+  positions?: SteeringPositions;
+}
+
 /** A steering of one call. */
-export type Steering = VectorSteering | EmotionSteering;
+export type Steering = VectorSteering | EmotionSteering | ComponentSteering;
 
 /** What a {@link SteeringSchedule} sees before each decoded token. */
 export interface SteeringStep {
@@ -118,9 +157,79 @@ export function flattenVectors(
   return flat;
 }
 
-/** Validates a steering for `model` and builds its native form. @internal */
+/** Sums components into nLayer x nEmbd floats, with the range of blocks they touch. */
+class SteeringSum {
+  readonly flat: Float32Array;
+  start = Infinity;
+  end = -Infinity;
+
+  constructor(readonly nLayer: number, readonly nEmbd: number) {
+    this.flat = new Float32Array(nLayer * nEmbd);
+  }
+
+  add(data: Float32Array, range: readonly [number, number], k = 1): void {
+    for (let i = 0; i < data.length; i++) this.flat[i]! += data[i]! * k;
+    this.start = Math.min(this.start, range[0]);
+    this.end = Math.max(this.end, range[1]);
+  }
+
+  addVector(c: VectorComponent): void {
+    const { nLayer, nEmbd } = this;
+    const v = c.vector;
+    if (!(v instanceof Float32Array) && !Array.isArray(v)) throw new EmosteerError('INVALID_ARGUMENT', 'a vector component needs `vector`: nEmbd numbers');
+    if (v.length !== nEmbd) throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector has ${v.length} values; the model's residual stream has ${nEmbd}`);
+    for (let j = 0; j < v.length; j++) {
+      if (typeof v[j] !== 'number' || !Number.isFinite(v[j])) throw new EmosteerError('NON_FINITE_VECTOR', `the vector holds a non-finite value at ${j}`);
+    }
+    const strength = checkStrength(c.strength ?? 1);
+    const [s, e] = checkRange(c.layers ?? [1, nLayer - 1], nLayer);
+    for (let l = s; l <= e; l++) for (let j = 0; j < nEmbd; j++) this.flat[l * nEmbd + j]! += v[j]! * strength;
+    this.start = Math.min(this.start, s);
+    this.end = Math.max(this.end, e);
+  }
+
+  addEmotions(set: EmotionVectorSet, mix: readonly SteeringComponent[], scaling: 'norm' | 'raw' | undefined, layers: [number, number] | undefined): void {
+    if (!set || typeof set.vector !== 'function') throw new EmosteerError('INVALID_ARGUMENT', 'emotion steering needs `set`: an EmotionVectorSet');
+    if (set.nEmbd !== this.nEmbd || set.meta.model.nLayer !== this.nLayer) {
+      throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector set was made on a model with ${set.meta.model.nLayer} blocks of width ${set.nEmbd}; this model has ${this.nLayer} of ${this.nEmbd}`);
+    }
+    const built = steeringVectors(set, mix, { ...(scaling ? { scaling } : {}), ...(layers ? { layers } : {}) });
+    this.add(built.vectors, built.layers);
+  }
+}
+
+function checkStrength(x: unknown): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new EmosteerError('NON_FINITE_VECTOR', `strength ${String(x)} is not a finite number`);
+  return x;
+}
+
+function checkRange(range: readonly [number, number], nLayer: number): [number, number] {
+  const [s, e] = range;
+  if (!Number.isInteger(s) || !Number.isInteger(e) || s < 1 || e >= nLayer || s > e) {
+    throw new EmosteerError('LAYER_OUT_OF_RANGE', `steering range [${s}, ${e}] must lie in 1..${nLayer - 1} (block 0 cannot be steered)`);
+  }
+  return [s, e];
+}
+
+/** Re-throws an error about component i with `field` set to it. */
+function inComponent<T>(i: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof EmosteerError && err.field === undefined) {
+      throw new EmosteerError(err.code, `steering component ${i}: ${err.message}`, { cause: err, field: `components[${i}]` });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Validates a steering for `model` and builds its native form: the one place where a
+ * steering's forms (per-block vectors, emotions of a set, a component list) are checked and
+ * summed. Native code checks again as a defence. @internal
+ */
 export function compileSteering(model: Model, steering: Steering): CompiledSteering {
-  if (typeof steering !== 'object' || steering === null) throw new EmosteerError('INVALID_ARGUMENT', 'steering must be an object ({ vectors } or { set, emotion, strength })');
+  if (typeof steering !== 'object' || steering === null) throw new EmosteerError('INVALID_ARGUMENT', 'steering must be an object ({ vectors }, { set, emotion, strength } or { components })');
   const { nLayer, nEmbd } = model.info;
   const positions = steering.positions ?? 'all';
   if (positions !== 'all' && positions !== 'prompt' && positions !== 'generated') {
@@ -129,11 +238,23 @@ export function compileSteering(model: Model, steering: Steering): CompiledSteer
   let flat: Float32Array;
   let scale = 1;
   let range: [number, number];
-  if ('set' in steering && steering.set !== undefined) {
+  if ('components' in steering && steering.components !== undefined) {
+    const list = steering.components;
+    if (!Array.isArray(list) || list.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'steering.components must be a non-empty array');
+    const sum = new SteeringSum(nLayer, nEmbd);
+    list.forEach((c: VectorComponent | SetEmotionComponent, i: number) => inComponent(i, () => {
+      if (typeof c !== 'object' || c === null) throw new EmosteerError('INVALID_ARGUMENT', 'a component must be { vector, strength? } or { set, emotion, strength }');
+      if ('set' in c) {
+        if (typeof c.emotion !== 'string') throw new EmosteerError('INVALID_ARGUMENT', 'an emotion component needs an emotion name');
+        sum.addEmotions(c.set, [{ emotion: c.emotion, strength: checkStrength(c.strength) }], c.scaling, c.layers);
+      } else {
+        sum.addVector(c);
+      }
+    }));
+    flat = sum.flat;
+    range = [sum.start, sum.end];
+  } else if ('set' in steering && steering.set !== undefined) {
     const s = steering as EmotionSteering;
-    if (s.set.nEmbd !== nEmbd || s.set.meta.model.nLayer !== nLayer) {
-      throw new EmosteerError('VECTOR_WIDTH_MISMATCH', `the vector set was made on a model with ${s.set.meta.model.nLayer} blocks of width ${s.set.nEmbd}; this model has ${nLayer} of ${nEmbd}`);
-    }
     let mix: readonly SteeringComponent[];
     if (s.mix !== undefined) {
       if (s.emotion !== undefined) throw new EmosteerError('INVALID_ARGUMENT', 'give either emotion + strength or mix, not both');
@@ -143,9 +264,10 @@ export function compileSteering(model: Model, steering: Steering): CompiledSteer
       if (typeof s.strength !== 'number') throw new EmosteerError('INVALID_ARGUMENT', `emotion steering toward '${s.emotion}' needs a numeric strength`);
       mix = [{ emotion: s.emotion, strength: s.strength }];
     }
-    const built = steeringVectors(s.set, mix, { ...(s.scaling ? { scaling: s.scaling } : {}), ...(s.layers ? { layers: s.layers } : {}) });
-    flat = built.vectors;
-    range = built.layers;
+    const sum = new SteeringSum(nLayer, nEmbd);
+    sum.addEmotions(s.set, mix, s.scaling, s.layers);
+    flat = sum.flat;
+    range = [sum.start, sum.end];
   } else if ('vectors' in steering) {
     const v = steering as VectorSteering;
     flat = flattenVectors(v.vectors, nLayer, nEmbd, v.layers === undefined);
@@ -153,7 +275,7 @@ export function compileSteering(model: Model, steering: Steering): CompiledSteer
     if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new EmosteerError('NON_FINITE_VECTOR', `steering scale ${String(scale)} is not finite`);
     range = v.layers ?? [1, nLayer - 1];
   } else {
-    throw new EmosteerError('INVALID_ARGUMENT', 'steering needs `vectors` or `set` with an emotion');
+    throw new EmosteerError('INVALID_ARGUMENT', 'steering needs `vectors`, `set` with an emotion, or `components`');
   }
   const [start, end] = range;
   if (!Number.isInteger(start) || !Number.isInteger(end)) throw new EmosteerError('LAYER_OUT_OF_RANGE', `steering block range [${start}, ${end}] must be integers`);

@@ -26,6 +26,7 @@ const STATUS: Partial<Record<EmosteerErrorCode, number>> = {
   NO_CHAT_TEMPLATE: 400,
   CHAT_TEMPLATE_UNSUPPORTED: 400,
   CAPTURE_DISABLED: 400,
+  UNKNOWN_EMOTION: 400,
   QUEUE_FULL: 429,
   ABORTED: 499,
   DISPOSED: 503,
@@ -39,7 +40,9 @@ export function toHttpError(err: unknown): { status: number; body: OpenAiErrorBo
   if (err instanceof EmosteerError) {
     const status = STATUS[err.code] ?? 500;
     const type = status === 429 ? 'rate_limit_error' : status < 500 ? 'invalid_request_error' : 'server_error';
-    return { status, body: { error: { message: err.message, type, code: err.code.toLowerCase(), param: null } } };
+    // A runtime steering component i is the request's steering item i (lib/server/request.ts).
+    const param = err.field?.replace(/^components\[/, 'steering[') ?? null;
+    return { status, body: { error: { message: err.message, type, code: err.code.toLowerCase(), param } } };
   }
   const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown; validationContext?: string };
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

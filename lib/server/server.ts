@@ -9,15 +9,16 @@
  * name: every streamed chunk carries the emotion meter's reading of its token). docs/server.md
  * has the whole reference.
  */
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Context, StopReason } from '../runtime/context.js';
 import type { Model } from '../runtime/model.js';
 import { RequestScheduler, type ScheduledRequest, type ScheduledResult, type ScheduledToken } from '../runtime/scheduler.js';
-import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
+import type { EmotionReading } from '../steer/emotion-meter.js';
 import { toHttpError, HttpError } from './errors.js';
 import { LoadedVectorSets } from './loaded-vector-sets.js';
+import { requestFromBody } from './request.js';
 import {
   activationsSchema, chatCompletionSchema, completionSchema,
   type ActivationsBody, type ChatCompletionBody, type CompletionBody, type SamplingFields, type WireMessage,
@@ -132,43 +133,19 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
 
   app.get('/v1/steering', async () => sets.describe());
 
-  /** Turns the shared fields of a completion request into a scheduler request. */
-  const toRequest = (body: SamplingFields, prompt: ScheduledRequest['prompt'], signal: AbortSignal): { req: ScheduledRequest; meter: EmotionMeter | undefined } => {
-    const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens;
-    if (maxTokens >= scheduler.contextPerRequest) {
-      throw new HttpError(400, 'invalid_request_error', 'max_tokens_too_large', `max_tokens ${maxTokens} does not fit in the ${scheduler.contextPerRequest} tokens a request may hold`, 'max_tokens');
-    }
-    const stop = body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
-    const steering = sets.resolve(body.steering);
-    const meter = body.meter === undefined || body.meter === false ? undefined : sets.find(typeof body.meter === 'string' ? body.meter : undefined, 'meter').meter;
-    const req: ScheduledRequest = {
-      prompt,
-      maxTokens,
-      stop,
-      temperature: body.temperature ?? 1,
-      topP: body.top_p ?? 1,
-      topK: body.top_k ?? 0,
-      minP: body.min_p ?? 0,
-      frequencyPenalty: body.frequency_penalty ?? 0,
-      presencePenalty: body.presence_penalty ?? 0,
-      repeatPenalty: body.repeat_penalty ?? 1,
-      seed: body.seed ?? randomInt(0, 2 ** 31),
-      signal,
-      ...(steering ? { steering } : {}),
-      ...(meter ? { meter } : {}),
-    };
-    return { req, meter };
-  };
-
   /** Runs one completion, streamed or not, in the chat or the text shape. */
   const complete = async (request: FastifyRequest, reply: FastifyReply, body: SamplingFields, prompt: ScheduledRequest['prompt'], chat: boolean) => {
     const abort = new AbortController();
-    const { req, meter } = toRequest(body, prompt, abort.signal);
+    const { req, meter } = requestFromBody(body, prompt, abort.signal, { sets, contextPerRequest: scheduler.contextPerRequest, defaultMaxTokens });
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${randomBytes(12).toString('hex')}`;
     const created = Math.floor(Date.now() / 1000);
     const gen = scheduler.submit(req);
     const usage = (r: ScheduledResult) => ({ prompt_tokens: r.promptTokens, completion_tokens: r.tokens.length, total_tokens: r.promptTokens + r.tokens.length });
-    const meterOf = (t: ScheduledToken) => (meter && t.emotions ? { emotions: t.emotions, top: meter.top(t.emotions).emotion } : undefined);
+    const meterOf = (t: ScheduledToken) => {
+      if (!meter || t.reading === undefined) return undefined;
+      const emotions = t.reading as EmotionReading; // the request's probe is its set's EmotionMeter
+      return { emotions, top: meter.top(emotions).emotion };
+    };
     const onClose = () => { if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected')); };
     reply.raw.on('close', onClose);
 

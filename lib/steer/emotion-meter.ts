@@ -7,14 +7,15 @@
  */
 import { EmosteerError } from '../errors.js';
 import type { Context, GenerateOptions, GeneratedToken, PromptInput } from '../runtime/context.js';
+import type { BlockProbe } from '../runtime/probe.js';
 import { dot, norm } from '../util/vec.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 
 /** Per-emotion readings of one activation. */
 export type EmotionReading = Record<string, number>;
 
-/** Reads emotions off activations of one block. */
-export class EmotionMeter {
+/** Reads emotions off activations of one block (a {@link BlockProbe}: the scheduler and `generate` take it as `probe`). */
+export class EmotionMeter implements BlockProbe<EmotionReading> {
   /** Block read. */
   readonly layer: number;
   /** Emotions read, in the set's order (the keys of every reading). */

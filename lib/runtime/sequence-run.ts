@@ -1,0 +1,244 @@
+/**
+ * SequenceRun: one generated sequence, the per-sequence half of the one generation loop. It
+ * holds the sequence's sampler, its steering, its streaming UTF-8 decoder, its stop rules
+ * (end-of-generation, token budget, stop strings), the final cut of a matched stop string and
+ * what it produced. {@link Context.step} advances any number of runs by one batched decode;
+ * `generate`, `generateText`, `generateBatch` and the {@link RequestScheduler} are all loops of
+ * `step` over runs, so they share these rules instead of keeping copies of them.
+ *
+ * When a token is emitted: with neither per-token capture nor a probe, as soon as it is
+ * sampled (before it is fed back); with capture or a probe, once it has been fed back, so that
+ * the token arrives with its own activations (no second forward pass). Either way the steering
+ * of a step is resolved from the tokens emitted before it.
+ */
+import { TextDecoder } from 'node:util';
+import { EmosteerError } from '../errors.js';
+import { Activations, type Pooling } from './activations.js';
+import type { Model } from './model.js';
+import type { NativeSampler, NativeStepItem, NativeStepResult } from './native.js';
+import type { BlockProbe } from './probe.js';
+import { SteeringResolver, type SteeringOption } from './steering.js';
+
+/** Why generation ended. */
+export type StopReason = 'eog' | 'maxTokens' | 'stop';
+
+/** One generated token. */
+export interface GeneratedToken {
+  /** Token id. */
+  token: number;
+  /** The text this token adds (UTF-8 safe: bytes of a split character arrive with the last piece). */
+  text: string;
+  /** 0-based index among generated tokens. */
+  index: number;
+  /** This token's activations (1 row per block) when capture is on. */
+  activations?: Activations;
+  /** The probe's reading of this token, when the call has a `probe`. */
+  reading?: unknown;
+}
+
+/** A finished generation. */
+export interface GenerationResult {
+  /** The generated text (a matched `stop` string is cut off). */
+  text: string;
+  /** Generated token ids, in order (the prompt not included). */
+  tokens: number[];
+  /** Number of prompt tokens decoded for this generation. */
+  promptTokens: number;
+  /** Why generation ended. */
+  stopReason: StopReason;
+  /** Pooled prompt activations, when `capture.prompt` was set. */
+  promptActivations?: Activations;
+  /** Per generated token activations, when capture was on. */
+  tokenActivations?: Activations[];
+}
+
+/** The resolved rules of one run, as {@link Context.createRun} builds them. @internal */
+export interface SequenceRunSpec {
+  sequence: number;
+  prompt: Int32Array;
+  sampler: NativeSampler;
+  steering: SteeringResolver;
+  maxTokens: number;
+  stop: readonly string[];
+  stopOnEog: boolean;
+  /** Keep the sequence's KV cells (continue it) instead of clearing them before the prompt. */
+  append: boolean;
+  /** Per-token capture: blocks (validated, ascending) and tensor; prompt pooling if the prompt is captured too. */
+  capture?: { layers: Int32Array; tensor: string | undefined; prompt: Pooling | undefined };
+  probe?: BlockProbe;
+}
+
+/** What one step asks of the native decode for a run. @internal */
+export interface RunStepRequest {
+  item: NativeStepItem;
+  /** Blocks this run needs captured in this step (empty: none). */
+  layers: readonly number[];
+  /** Tensor those blocks are read from. */
+  tensor: string | undefined;
+  /** Clear the sequence before the step (a prompt step that does not append). */
+  clear: boolean;
+}
+
+/** See the module comment. Created by {@link Context.createRun}. */
+export class SequenceRun {
+  /** The context sequence this run decodes into; may be changed until the run has started. */
+  #sequence: number;
+  /** Prompt tokens. */
+  readonly prompt: Int32Array;
+  /** Generated token ids, in order. */
+  readonly tokens: number[] = [];
+  /** Text generated so far (a stop string is cut off only in {@link result}). */
+  text = '';
+  #started = false;
+  #pending = -1;
+  #eog = false;
+  #done = false;
+  #stopReason: StopReason = 'maxTokens';
+  #error: unknown = undefined;
+  readonly #spec: SequenceRunSpec;
+  readonly #model: Model;
+  readonly #decoder = new TextDecoder('utf-8');
+  readonly #tokenActs: Activations[] = [];
+  #promptActs: Activations | undefined;
+
+  /** @internal use {@link Context.createRun} */
+  constructor(model: Model, spec: SequenceRunSpec) {
+    this.#model = model;
+    this.#spec = spec;
+    this.#sequence = spec.sequence;
+    this.prompt = spec.prompt;
+  }
+
+  /** The context sequence the run decodes into. */
+  get sequence(): number { return this.#sequence; }
+  /** Moves a run that has not started to another sequence (the scheduler assigns one at admission). */
+  set sequence(s: number) {
+    if (this.#started) throw new EmosteerError('INVALID_ARGUMENT', 'a run that has started cannot change its sequence');
+    this.#sequence = s;
+  }
+
+  /** True once the prompt has been decoded. */
+  get started(): boolean { return this.#started; }
+  /** True once the run has ended (see {@link stopReason}). */
+  get done(): boolean { return this.#done; }
+  /** Why the run ended (meaningful once {@link done}). */
+  get stopReason(): StopReason { return this.#stopReason; }
+  /** The error that ended the run (a steering schedule that threw), if any. */
+  get error(): unknown { return this.#error; }
+  /** Tokens emitted so far. */
+  get count(): number { return this.tokens.length; }
+  /** The probe read for every token, if any. */
+  get probe(): BlockProbe | undefined { return this.#spec.probe; }
+
+  /** True when tokens are emitted after they are fed back (capture or a probe). */
+  get #afterFeed(): boolean { return this.#spec.capture !== undefined || this.#spec.probe !== undefined; }
+
+  /** What the next step decodes for this run. @internal */
+  request(): RunStepRequest {
+    if (this.#done) throw new EmosteerError('INVALID_ARGUMENT', 'the run has ended');
+    const prompt = !this.#started;
+    const s = this.#spec;
+    const steering = s.steering.at(prompt, { index: this.count, text: this.text });
+    const item: NativeStepItem = prompt
+      ? { seq: this.#sequence, tokens: s.prompt, sampler: s.sampler, acceptTokens: true }
+      : { seq: this.#sequence, tokens: Int32Array.of(this.#pending), sampler: s.sampler };
+    if (steering) item.steering = steering;
+    const layers: number[] = [];
+    if (prompt) {
+      if (s.capture?.prompt !== undefined) {
+        layers.push(...s.capture.layers);
+        Object.assign(item, poolItem(s.capture.prompt, s.prompt.length));
+      }
+    } else {
+      if (s.capture) layers.push(...s.capture.layers);
+      if (s.probe && !layers.includes(s.probe.layer)) layers.push(s.probe.layer);
+      if (layers.length > 0) item.pool = 'last';
+    }
+    return { item, layers, tensor: s.capture?.tensor, clear: prompt && !s.append };
+  }
+
+  /**
+   * Takes the result of the step that decoded {@link request}'s item, with the captured rows
+   * of `captured` (blocks -> row data of this run's item); returns the token emitted by this
+   * step, if any. @internal
+   */
+  accept(res: NativeStepResult, captured: ReadonlyMap<number, Float32Array>, nEmbd: number): GeneratedToken | undefined {
+    const s = this.#spec;
+    const rowsOf = (layers: Int32Array, rows: number) => new Activations([...layers], nEmbd, rows, [...layers].map((l) => captured.get(l)!));
+    let emitted: GeneratedToken | undefined;
+    if (!this.#started) {
+      this.#started = true;
+      if (s.capture?.prompt !== undefined) this.#promptActs = rowsOf(s.capture.layers, s.capture.prompt === 'all' ? s.prompt.length : 1);
+    } else if (this.#afterFeed) {
+      const acts = s.capture ? rowsOf(s.capture.layers, 1) : undefined;
+      const reading = s.probe ? s.probe.read(captured.get(s.probe.layer)!) : undefined;
+      emitted = this.#emit(this.#pending, acts, reading);
+    }
+    this.#pending = res.sampled!;
+    this.#eog = res.eog!;
+    if (!this.#done && this.tokens.length >= s.maxTokens) this.#finish('maxTokens'); // maxTokens 0: the prompt only
+    if (this.#done) return emitted;
+    if (this.#eog && s.stopOnEog) {
+      this.#finish('eog');
+      return emitted;
+    }
+    if (!this.#afterFeed) emitted = this.#emit(this.#pending, undefined, undefined);
+    return emitted;
+  }
+
+  #emit(token: number, acts: Activations | undefined, reading: unknown): GeneratedToken {
+    const text = this.#decoder.decode(this.#model.tokenToPiece(token), { stream: true });
+    this.text += text;
+    const t: GeneratedToken = { token, text, index: this.tokens.length };
+    this.tokens.push(token);
+    if (acts) { t.activations = acts; this.#tokenActs.push(acts); }
+    if (reading !== undefined) t.reading = reading;
+    if (this.tokens.length >= this.#spec.maxTokens) this.#finish('maxTokens');
+    if (this.#spec.stop.some((st) => st.length > 0 && this.text.includes(st))) this.#finish('stop');
+    return t;
+  }
+
+  #finish(reason: StopReason): void {
+    this.#done = true;
+    this.#stopReason = reason;
+  }
+
+  /** Ends the run with an error (it takes no further step). @internal */
+  fail(err: unknown): void {
+    this.#done = true;
+    this.#error = err;
+  }
+
+  /** The finished generation (text with a matched stop string cut off). */
+  result(): GenerationResult {
+    let text = this.text + this.#decoder.decode();
+    if (this.#stopReason === 'stop') {
+      const stops = this.#spec.stop.filter((st) => st.length > 0 && text.includes(st));
+      text = text.slice(0, Math.min(...stops.map((st) => text.indexOf(st))));
+    }
+    const r: GenerationResult = { text, tokens: this.tokens, promptTokens: this.#spec.prompt.length, stopReason: this.#stopReason };
+    if (this.#promptActs) r.promptActivations = this.#promptActs;
+    if (this.#spec.capture) r.tokenActivations = this.#tokenActs;
+    return r;
+  }
+}
+
+/** The pooling fields of a native item for `p` over `n` input tokens. @internal */
+export function poolItem(p: Pooling | undefined, n: number): Pick<NativeStepItem, 'pool' | 'start' | 'end'> {
+  if (p === undefined || p === 'last') return { pool: 'last' };
+  if (p === 'all') return { pool: 'all' };
+  if (p === 'mean') return { pool: 'mean', start: 0, end: n };
+  if (typeof p === 'object' && p !== null && 'index' in p) {
+    const idx = p.index < 0 ? n + p.index : p.index;
+    if (!Number.isInteger(idx) || idx < 0 || idx >= n) throw new EmosteerError('INVALID_ARGUMENT', `token index ${p.index} is outside the ${n} input tokens`);
+    return { pool: 'index', start: idx };
+  }
+  if (typeof p === 'object' && p !== null && 'mean' in p) {
+    const [s, e] = p.mean;
+    if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > n || s >= e) {
+      throw new EmosteerError('INVALID_ARGUMENT', `mean range [${s}, ${e}) is not inside the ${n} input tokens`);
+    }
+    return { pool: 'mean', start: s, end: e };
+  }
+  throw new EmosteerError('INVALID_ARGUMENT', `unknown pooling ${JSON.stringify(p)}`);
+}

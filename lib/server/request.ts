@@ -1,0 +1,67 @@
+/**
+ * One request body -> runtime options, in one place (llama-server's `params_from_json` is the
+ * model): sampling fields with the OpenAI defaults, `max_tokens` against the request's KV
+ * budget, `stop`, the `steering` extension (item i becomes runtime steering component i, so a
+ * runtime error about `components[i]` is reported with `param: 'steering[i]'`), and `meter`.
+ * The server only looks vector sets up here; every check of a steering's values (widths, block
+ * ranges, finiteness, emotions of the set) is the runtime's (lib/runtime/steering.ts).
+ */
+import { randomInt } from 'node:crypto';
+import type { ScheduledRequest } from '../runtime/scheduler.js';
+import type { ComponentSteering, SetEmotionComponent, VectorComponent } from '../runtime/steering.js';
+import type { EmotionMeter } from '../steer/emotion-meter.js';
+import { HttpError } from './errors.js';
+import type { LoadedVectorSets } from './loaded-vector-sets.js';
+import type { SamplingFields, SteeringItem } from './schemas.js';
+
+/** What a body needs besides itself. */
+export interface RequestLimits {
+  /** The loaded vector sets (emotion steering and the meter). */
+  sets: LoadedVectorSets;
+  /** Tokens of KV cache a request may hold. */
+  contextPerRequest: number;
+  /** max_tokens when the body gives none. */
+  defaultMaxTokens: number;
+}
+
+/** The runtime steering of a request's `steering` field (undefined when absent or empty). */
+export function steeringFromItems(items: readonly SteeringItem[] | undefined, sets: LoadedVectorSets): ComponentSteering | undefined {
+  if (!items || items.length === 0) return undefined;
+  const positions = items[0]!.positions ?? 'all';
+  const components = items.map((it, i): VectorComponent | SetEmotionComponent => {
+    const param = `steering[${i}]`;
+    if ((it.positions ?? 'all') !== positions) throw new HttpError(400, 'invalid_request_error', 'invalid_request', 'all steering items of a request must have the same positions', param);
+    const layers = it.layers ? { layers: [it.layers[0], it.layers[1]] as [number, number] } : {};
+    if (it.emotion !== undefined) return { set: sets.find(it.set, param).set, emotion: it.emotion, strength: it.strength, ...layers };
+    return { vector: it.vector!, strength: it.strength, ...layers };
+  });
+  return { components, positions };
+}
+
+/** The scheduler request of a completion body, and the meter it asked for. */
+export function requestFromBody(body: SamplingFields, prompt: ScheduledRequest['prompt'], signal: AbortSignal, limits: RequestLimits): { req: ScheduledRequest; meter: EmotionMeter | undefined } {
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? limits.defaultMaxTokens;
+  if (maxTokens >= limits.contextPerRequest) {
+    throw new HttpError(400, 'invalid_request_error', 'max_tokens_too_large', `max_tokens ${maxTokens} does not fit in the ${limits.contextPerRequest} tokens a request may hold`, 'max_tokens');
+  }
+  const stop = body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
+  const steering = steeringFromItems(body.steering, limits.sets);
+  const meter = body.meter === undefined || body.meter === false ? undefined : limits.sets.find(typeof body.meter === 'string' ? body.meter : undefined, 'meter').meter;
+  const req: ScheduledRequest = {
+    prompt,
+    maxTokens,
+    stop,
+    temperature: body.temperature ?? 1,
+    topP: body.top_p ?? 1,
+    topK: body.top_k ?? 0,
+    minP: body.min_p ?? 0,
+    frequencyPenalty: body.frequency_penalty ?? 0,
+    presencePenalty: body.presence_penalty ?? 0,
+    repeatPenalty: body.repeat_penalty ?? 1,
+    seed: body.seed ?? randomInt(0, 2 ** 31),
+    signal,
+    ...(steering ? { steering } : {}),
+    ...(meter ? { probe: meter } : {}),
+  };
+  return { req, meter };
+}
