@@ -405,7 +405,7 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   core->nLayer = llama_model_n_layer(m.get());
   core->nEmbd = llama_model_n_embd(m.get());
   core->nVocab = llama_vocab_n_tokens(llama_model_get_vocab(m.get()));
-  core->hook = std::make_unique<CaptureHook>(core->nLayer, core->nEmbd);
+  core->hook = std::make_unique<BlockHook>(core->nLayer, core->nEmbd);
   core->steering = std::make_unique<SteeringState>(core->nLayer, core->nEmbd);
 
   llama_context_params p = llama_context_default_params();
@@ -425,7 +425,7 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   Napi::Value fa = o.Get("flashAttention");
   p.flash_attn_type = fa.IsBoolean() && fa.As<Napi::Boolean>() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
   // Unified KV cache when several sequences share the context: keeps batch rows in order for
-  // the capture hook (see capture.h). One sequence has nothing to reorder, and a unified cache
+  // the capture hook (see block_hook.h). One sequence has nothing to reorder, and a unified cache
   // makes llama.cpp validate every batch against all 256 possible sequences (a 256 x 256 loop
   // per decode, ~40 us per generated token), so single-sequence contexts do without it.
   p.kv_unified = p.n_seq_max > 1;
@@ -436,7 +436,7 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   Napi::Value hooks = o.Get("activationHooks");
   core->hooks = !(hooks.IsBoolean() && !hooks.As<Napi::Boolean>().Value());
   if (core->hooks) {
-    p.cb_eval = &CaptureHook::Callback;
+    p.cb_eval = &BlockHook::Callback;
     p.cb_eval_user_data = core->hook.get();
   }
 

@@ -11,7 +11,7 @@
 #include <memory>
 #include <mutex>
 
-#include "capture.h"
+#include "block_hook.h"
 #include "llama.h"
 #include "model.h"
 #include "steering.h"
@@ -33,7 +33,7 @@ struct BatchDeleter {
 
 struct ContextCore {
   ModelPtr model;
-  std::unique_ptr<CaptureHook> hook;
+  std::unique_ptr<BlockHook> hook;
   std::atomic<bool> abort{false};
   std::unique_ptr<llama_context, LlamaContextDeleter> ctx;
   std::unique_ptr<SteeringState> steering;

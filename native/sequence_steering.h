@@ -1,5 +1,5 @@
 // Per-sequence steering: vectors added to the block outputs of one sequence's rows only,
-// inside a batched llama_decode, by the eval callback (capture.cpp) rather than by llama.cpp's
+// inside a batched llama_decode, by the eval callback (block_hook.cpp) rather than by llama.cpp's
 // context-wide control vector (steering.h).
 //
 // A SequenceSteering is immutable once built (validated, pre-scaled, only the steered blocks

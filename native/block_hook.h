@@ -46,9 +46,9 @@ struct RowTarget {
   const SequenceSteering* steer = nullptr;
 };
 
-class CaptureHook {
+class BlockHook {
  public:
-  CaptureHook(int32_t nLayer, int32_t nEmbd);
+  BlockHook(int32_t nLayer, int32_t nEmbd);
 
   /** The function given to llama_context_params.cb_eval (user data: this). */
   static bool Callback(ggml_tensor* t, bool ask, void* userData);

@@ -1,4 +1,4 @@
-#include "capture.h"
+#include "block_hook.h"
 
 #include <algorithm>
 #include <cstring>
@@ -30,14 +30,14 @@ int32_t ItemCapture::ExpectedRows() const {
   return 0;
 }
 
-CaptureHook::CaptureHook(int32_t nLayer, int32_t nEmbd)
+BlockHook::BlockHook(int32_t nLayer, int32_t nEmbd)
     : nLayer_(nLayer), nEmbd_(nEmbd), slotOfLayer_(nLayer, -1), steerBlock_(nLayer, 0), steerSeen_(nLayer, 0) {}
 
-bool CaptureHook::Callback(ggml_tensor* t, bool ask, void* userData) {
-  return static_cast<CaptureHook*>(userData)->OnTensor(t, ask);
+bool BlockHook::Callback(ggml_tensor* t, bool ask, void* userData) {
+  return static_cast<BlockHook*>(userData)->OnTensor(t, ask);
 }
 
-void CaptureHook::Begin(const std::vector<int32_t>& layers, std::vector<ItemCapture>* items, const std::string& tensor) {
+void BlockHook::Begin(const std::vector<int32_t>& layers, std::vector<ItemCapture>* items, const std::string& tensor) {
   prefix_ = tensor + "-";
   std::fill(slotOfLayer_.begin(), slotOfLayer_.end(), -1);
   layers_ = layers;
@@ -54,7 +54,7 @@ void CaptureHook::Begin(const std::vector<int32_t>& layers, std::vector<ItemCapt
   active_ = !layers.empty();
 }
 
-void CaptureHook::BeginChunk(std::vector<RowTarget> rows, int32_t nUbatch) {
+void BlockHook::BeginChunk(std::vector<RowTarget> rows, int32_t nUbatch) {
   rows_ = std::move(rows);
   outputRows_.clear();
   chunkNeedsCapture_ = false;
@@ -75,7 +75,7 @@ void CaptureHook::BeginChunk(std::vector<RowTarget> rows, int32_t nUbatch) {
   ubatchSeen_.assign(layers_.size(), 0);
 }
 
-std::string CaptureHook::EndChunk() {
+std::string BlockHook::EndChunk() {
   std::string err;
   if (chunkSteers_) {
     for (int32_t b = 0; b < nLayer_ && err.empty(); ++b) {
@@ -90,7 +90,7 @@ std::string CaptureHook::EndChunk() {
   return err;
 }
 
-void CaptureHook::Stop() {
+void BlockHook::Stop() {
   active_ = false;
   items_ = nullptr;
   rows_.clear();
@@ -98,7 +98,7 @@ void CaptureHook::Stop() {
   chunkSteers_ = false;
 }
 
-std::string CaptureHook::Finish() {
+std::string BlockHook::Finish() {
   if (!active_) return "";
   std::string err = error_;
   for (size_t s = 0; s < layers_.size() && err.empty(); ++s) {
@@ -125,7 +125,7 @@ std::string CaptureHook::Finish() {
   return err;
 }
 
-void CaptureHook::Deliver(int32_t slot, const RowTarget& target, const float* row) {
+void BlockHook::Deliver(int32_t slot, const RowTarget& target, const float* row) {
   if (target.item < 0) return;
   ItemCapture& it = (*items_)[target.item];
   if (!it.Wants(target.tok)) return;
@@ -148,7 +148,7 @@ void CaptureHook::Deliver(int32_t slot, const RowTarget& target, const float* ro
   }
 }
 
-int32_t CaptureHook::BlockOf(const char* name, const std::string& prefix) const {
+int32_t BlockHook::BlockOf(const char* name, const std::string& prefix) const {
   const size_t plen = prefix.size();
   if (std::strncmp(name, prefix.c_str(), plen) != 0) return -1;
   char* endp = nullptr;
@@ -157,7 +157,7 @@ int32_t CaptureHook::BlockOf(const char* name, const std::string& prefix) const 
   return static_cast<int32_t>(layer);
 }
 
-bool CaptureHook::MapRows(int32_t ubatch, int64_t nRows, const std::string& name) {
+bool BlockHook::MapRows(int32_t ubatch, int64_t nRows, const std::string& name) {
   rowIdx_.clear();
   const int32_t nChunk = static_cast<int32_t>(rows_.size());
   const int32_t first = ubatch * nUbatch_;
@@ -178,7 +178,7 @@ bool CaptureHook::MapRows(int32_t ubatch, int64_t nRows, const std::string& name
   return true;
 }
 
-int32_t CaptureHook::Steer(int32_t block, char* base, size_t rowStride) {
+int32_t BlockHook::Steer(int32_t block, char* base, size_t rowStride) {
   int32_t changed = 0;
   for (size_t r = 0; r < rowIdx_.size(); ++r) {
     const SequenceSteering* s = rows_[rowIdx_[r]].steer;
@@ -189,7 +189,7 @@ int32_t CaptureHook::Steer(int32_t block, char* base, size_t rowStride) {
   return changed;
 }
 
-bool CaptureHook::OnTensor(ggml_tensor* t, bool ask) {
+bool BlockHook::OnTensor(ggml_tensor* t, bool ask) {
   if (!(active_ && chunkNeedsCapture_) && !chunkSteers_) return ask ? false : true;
   // Cheap name filters: "l_out-N" for steering, "<prefix>N" (e.g. "l_out-3") for capture.
   static const std::string kBlockOut = "l_out-";
