@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { getModelEntry } from '../lib/models/registry.js';
 import { EmotionVectorSet } from '../lib/vectors/emotion-vector-set.js';
 import { readControlVector } from '../lib/vectors/control-vector-gguf.js';
 import { tempPath } from './helpers/models.js';
@@ -76,6 +78,46 @@ describe('the emosteer command line (built dist/)', () => {
     const again = await cli('run', '--model', model, '--out', out, '--quick');
     expect(again.stderr).toContain('comprehension extraction: already done, skipped');
     await rm(out, { recursive: true, force: true });
+  });
+
+  it('every --model takes a registry name: info and extract find smollm2-135m-instruct in the cache (a stand-in file, nothing downloaded)', async () => {
+    // A synthetic model padded to the registry entry's size, with the sidecar a verified fetch
+    // writes: the fetcher takes it as the pinned file after a stat and a sidecar read. pip is
+    // kept out of reach (no python on PATH, PIP_NO_INDEX), so nothing could be downloaded.
+    const entry = getModelEntry('smollm2-135m-instruct');
+    const cache = tempPath('registry-cache');
+    const file = join(cache, 'models', entry.file);
+    mkdirSync(dirname(file), { recursive: true });
+    const model = tempPath('stand-in.gguf');
+    await cli('synth', '--out', model, '--layers', '3', '--embd', '64', '--seed', '9');
+    copyFileSync(model, file);
+    truncateSync(file, entry.size);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(file, past, past);
+    writeFileSync(`${file}.sha256`, `${entry.sha256}  ${entry.file}\n`);
+    const noPython = tempPath('no-python');
+    mkdirSync(noPython);
+    const env = { ...process.env, EMOSTEER_CACHE_DIR: cache, PATH: noPython, PIP_NO_INDEX: '1' };
+    const named = (...args: string[]) => run(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', env, maxBuffer: 16 << 20 });
+    // Before: `info --model <name>` took the name for a file (FILE_NOT_FOUND).
+    const info = await named('info', '--model', entry.name, '--json');
+    expect(JSON.parse(info.stdout)).toMatchObject({ path: file, nLayer: 3, nEmbd: 64 });
+    expect(info.stderr).toContain(`[emosteer] ${entry.name}: cached at ${file}`);
+    const dir = tempPath('named-set');
+    const ex = await named('extract', '--model', entry.name, '--method', 'comprehension', '--out', dir, '--emotions', 'happy,sad', '--samples', '2', '--json');
+    expect(JSON.parse(ex.stdout)).toMatchObject({ method: 'comprehension', nLayer: 3 });
+    expect((await EmotionVectorSet.load(dir)).meta.model.path).toBe(file);
+    // A missing path is a missing file, whichever command names it; an unknown bare name is UNKNOWN_MODEL.
+    await expect(named('doctor', '--model', '/no/such.gguf')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('FILE_NOT_FOUND') });
+    await expect(named('evaluate', dir, '--model', 'no-such-model')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('UNKNOWN_MODEL') });
+    await Promise.all([cache, dir].map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('parses numbers one way: a bad value names its flag and exits with 2', async () => {
+    await expect(cli('extract', '--model', 'x.gguf', '--method', 'comprehension', '--out', tempPath('n'), '--batch', '0')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--batch must be an integer >= 1 (got '0')") });
+    await expect(cli('steer', tempPath('n'), '--strengths', '0.01,abc')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--strengths must be a comma-separated list of numbers > 0') });
+    await expect(cli('serve', '--model', 'x.gguf', '--port', '1.5')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--port must be an integer >= 0 and <= 65535 (got '1.5')") });
+    await expect(cli('steer', tempPath('n'), '--rescore', '--strengths', '0.01')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--rescore re-judges the saved runs: --strengths does not apply') });
   });
 
   it('exits with 2 and a usage message for bad arguments', async () => {

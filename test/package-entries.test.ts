@@ -31,6 +31,7 @@ const PROMISED: Record<string, string[]> = {
   './steer': ['runSteeringExperiment', 'wilson', 'LexiconJudge', 'ValenceJudge', 'LlmJudge', 'classifyRegime', 'selectScenarios', 'controlContrasts', 'logitLens'],
   './report': ['renderReport', 'renderStudyReport'],
   './study': ['checkClaims', 'crossModelComparisons', 'quantizationCurves', 'readStudyRow'],
+  './protocol': ['runMainJob', 'runStudy', 'extractToFolder', 'evaluateFolder', 'steerFolder', 'rescoreFolder', 'reportFolder', 'RUN_FILES', 'STUDY_FILES', 'extractionDone', 'ensureAnisotropy', 'assertSetFromModel'],
 };
 
 /** What heavy packages a fresh process loads when it imports `file` (ESM resolutions and CommonJS modules). */
@@ -89,6 +90,7 @@ describe('package entry points', () => {
     expect(await heavyLoadedBy(join(ROOT, PKG.exports['./report']!.import), hookDir)).toEqual(expect.arrayContaining(['vega', 'vega-lite']));
     expect(await heavyLoadedBy(join(ROOT, PKG.exports['./steer']!.import), hookDir)).toEqual(expect.arrayContaining(['franc', 'vader-sentiment', '@stdlib']));
     expect(await heavyLoadedBy(join(ROOT, PKG.exports['./evaluate']!.import), hookDir)).toEqual(expect.arrayContaining(['ml-pca', 'ml-hclust', 'ml-matrix', '@stdlib']));
+    expect(await heavyLoadedBy(join(ROOT, PKG.exports['./protocol']!.import), hookDir)).toEqual(expect.arrayContaining(['vega', 'franc', 'ml-pca']));
   });
 
   it('package.json: main/types are the root entry; every export has types and import files in dist/', () => {

@@ -9,7 +9,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defaultIo, type CliIo } from './io.js';
+import { defaultIo, reportError, type CliIo } from './io.js';
+import { resolveModelArg } from './model-arg.js';
 
 /** Usage text of `emosteer bench`. */
 export const BENCH_USAGE = `Usage: emosteer bench [--model <file.gguf>] [options]
@@ -19,7 +20,7 @@ numbers, the ratios and the targets (met / missed). Default model: Gemma 3 270M 
 model:gemma). docs/benchmarks.md explains every row.
 
 Options:
-  -m, --model <file>        GGUF model
+  -m, --model <file|name>   GGUF file or registry name (emosteer models list)
       --threads <n>         CPU threads (default: all cores)
       --pp <n> --tg <n>     prompt and generation lengths (default 128, 64)
       --reps <n>            repetitions per configuration and round (default 5)
@@ -47,8 +48,30 @@ export function benchScript(): string {
 }
 
 /**
- * Runs `emosteer bench`: validates nothing beyond `--help` itself and hands every argument to
- * bench/run.mjs, whose output goes straight to this process's stdout and stderr.
+ * `argv` with the value of `--model`/`-m` (every form: `--model x`, `--model=x`, `-m x`,
+ * `-mx`) replaced by the file the CLI's model resolver gives for it.
+ */
+async function withResolvedModel(argv: readonly string[], io: CliIo): Promise<string[]> {
+  const out = [...argv];
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i]!;
+    if (a === '--') break;
+    if ((a === '--model' || a === '-m') && i + 1 < out.length) {
+      out[i + 1] = await resolveModelArg(out[i + 1]!, io);
+      i++;
+    } else if (a.startsWith('--model=')) {
+      out[i] = `--model=${await resolveModelArg(a.slice('--model='.length), io)}`;
+    } else if (/^-m[^-]/.test(a)) {
+      out[i] = `-m${await resolveModelArg(a.slice(2), io)}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `emosteer bench`: resolves `--model` (a registry name or a GGUF path, like every
+ * command) and hands every argument to bench/run.mjs, whose output goes straight to this
+ * process's stdout and stderr; bench/run.mjs validates the rest.
  *
  * @returns the bench script's exit code (0 ok, 1 failed, 2 bad arguments)
  */
@@ -62,8 +85,14 @@ export async function runBench(argv: string[], io: CliIo = defaultIo): Promise<n
     io.err(`emosteer bench: ${script} is missing (the package was installed without bench/)`);
     return 1;
   }
+  let args: string[];
+  try {
+    args = await withResolvedModel(argv, io);
+  } catch (e) {
+    return reportError('bench', e, io);
+  }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...argv], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [script, ...args], { stdio: 'inherit' });
     child.on('error', (e) => {
       io.err(`emosteer bench: could not start ${script}: ${e.message}`);
       resolve(1);

@@ -6,11 +6,11 @@
  * @module
  */
 import { runDoctor, type DoctorReport } from '../runtime/doctor.js';
-import { EmosteerError } from '../errors.js';
-import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { defaultIo, intFlag, parseCommand, reportError, type CliIo } from './io.js';
+import { resolveModelArg } from './model-arg.js';
 
 /** Usage text of `emosteer doctor`. */
-export const DOCTOR_USAGE = `Usage: emosteer doctor --model <file.gguf> [--json] [options]
+export const DOCTOR_USAGE = `Usage: emosteer doctor --model <file.gguf|name> [--json] [options]
 
 Loads a model and checks, in seconds, that emosteer works on it: every block can be captured;
 steering at a middle block with setSteering moves that block's output by exactly the vector
@@ -19,19 +19,13 @@ clearSteering; per-sequence steering (the steering option) agrees with it; the c
 formats a conversation (or is reported absent).
 
 Options:
-  -m, --model <file>   GGUF model (required)
+  -m, --model <m>      GGUF file or registry name (emosteer models list) (required)
       --layer <n>      block to steer (default: the middle block)
       --threads <n>    CPU threads (default: as createContext)
       --json           print the report as JSON
   -h, --help           show this help
 
 Exit code: 0 every check passed (or is absent/warned), 1 a check failed, 2 bad arguments.`;
-
-function integer(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^-?\d+$/.test(v)) throw new EmosteerError('INVALID_ARGUMENT', `--${name} must be an integer (got '${String(v)}')`);
-  return Number(v);
-}
 
 /** The report as a table. */
 export function formatDoctor(r: DoctorReport): string[] {
@@ -56,9 +50,9 @@ export async function runDoctorCommand(argv: string[], io: CliIo = defaultIo): P
   if (!values.model) { io.err(`emosteer doctor: --model is required\n\n${DOCTOR_USAGE}`); return 2; }
   let report: DoctorReport;
   try {
-    const layer = integer('layer', values.layer);
-    const threads = integer('threads', values.threads);
-    report = await runDoctor(values.model as string, { ...(layer !== undefined ? { layer } : {}), ...(threads !== undefined ? { threads } : {}) });
+    const layer = intFlag('layer', values.layer);
+    const threads = intFlag('threads', values.threads, { min: 1 });
+    report = await runDoctor(await resolveModelArg(values.model, io), { ...(layer !== undefined ? { layer } : {}), ...(threads !== undefined ? { threads } : {}) });
   } catch (e) {
     return reportError('doctor', e, io);
   }

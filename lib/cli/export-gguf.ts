@@ -8,7 +8,7 @@
 import { EmosteerError } from '../errors.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { writeControlVector } from '../vectors/control-vector-gguf.js';
-import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { defaultIo, numberFlag, parseCommand, reportError, type CliIo } from './io.js';
 
 /** Usage text of `emosteer export-gguf`. */
 export const EXPORT_USAGE = `Usage: emosteer export-gguf <set-dir> --emotion <name> --out <file.gguf> [options]
@@ -37,8 +37,7 @@ export async function runExportGguf(argv: string[], io: CliIo = defaultIo): Prom
     layers: { type: 'string' },
   }, EXPORT_USAGE, io, true);
   if (typeof parsed === 'number') return parsed;
-  const { positionals } = parsed;
-  const values = parsed.values as { emotion?: string; out?: string; strength?: string; scale?: string; raw?: boolean; layers?: string };
+  const { values, positionals } = parsed;
   if (positionals.length !== 1 || !values.emotion || !values.out) {
     io.err(`emosteer export-gguf: a set folder, --emotion and --out are required\n\n${EXPORT_USAGE}`);
     return 2;
@@ -52,9 +51,9 @@ export async function runExportGguf(argv: string[], io: CliIo = defaultIo): Prom
       if (!m) throw new EmosteerError('INVALID_ARGUMENT', '--layers must look like 3-12');
       [lo, hi] = [Number(m[1]), Number(m[2])];
     }
+    if (values.strength !== undefined && (values.scale !== undefined || values.raw)) throw new EmosteerError('INVALID_ARGUMENT', '--strength scales unit vectors by the residual norm: use it alone, or --scale (with --raw or not)');
     const useStrength = values.scale === undefined && !values.raw;
-    const factor = Number(useStrength ? values.strength ?? '1' : values.scale ?? '1');
-    if (!Number.isFinite(factor)) throw new EmosteerError('INVALID_ARGUMENT', '--strength/--scale must be numbers');
+    const factor = (useStrength ? numberFlag('strength', values.strength) : numberFlag('scale', values.scale)) ?? 1;
     if (useStrength && set.meta.residualNorms.length !== set.layers.length) {
       throw new EmosteerError('INVALID_ARGUMENT', 'this set has no residual norms (imported?): use --scale or --raw');
     }

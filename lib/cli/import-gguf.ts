@@ -30,8 +30,7 @@ export async function runImportGguf(argv: string[], io: CliIo = defaultIo): Prom
     convention: { type: 'string' },
   }, IMPORT_USAGE, io, true);
   if (typeof parsed === 'number') return parsed;
-  const { positionals } = parsed;
-  const values = parsed.values as { out?: string; emotion?: string; convention?: string };
+  const { values, positionals } = parsed;
   if (positionals.length !== 1 || !values.out) {
     io.err(`emosteer import-gguf: a GGUF file and --out are required\n\n${IMPORT_USAGE}`);
     return 2;

@@ -8,15 +8,16 @@
 import { loadModel } from '../runtime/model.js';
 import { versions } from '../runtime/native.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { resolveModelArg } from './model-arg.js';
 
 /** Usage text of `emosteer info`. */
-export const INFO_USAGE = `Usage: emosteer info --model <file.gguf> [--json] [--metadata]
+export const INFO_USAGE = `Usage: emosteer info --model <file.gguf|name> [--json] [--metadata]
 
 Loads a GGUF model and prints its architecture, block count, widths, vocabulary, training
 context, file size, quantization and chat template, plus the llama.cpp build.
 
 Options:
-  -m, --model <file>   GGUF model (required)
+  -m, --model <m>      GGUF file or registry name (emosteer models list) (required)
       --json           print JSON
       --metadata       include every GGUF metadata key (long)
   -h, --help           show this help`;
@@ -32,7 +33,7 @@ export async function runInfo(argv: string[], io: CliIo = defaultIo): Promise<nu
   if (!values.model) { io.err(`emosteer info: --model is required\n\n${INFO_USAGE}`); return 2; }
   let model;
   try {
-    model = await loadModel(values.model as string);
+    model = await loadModel(await resolveModelArg(values.model, io));
   } catch (e) {
     return reportError('info', e, io);
   }

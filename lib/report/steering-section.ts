@@ -3,22 +3,14 @@
  * (strength x emotion), unsteered vs steered generations side by side, cross-lingual flags,
  * the logit lens and emotion-meter traces.
  */
-import type { LensResult } from '../steer/logit-lens.js';
-import type { SteeringResult, SteeringRun } from '../steer/experiment.js';
+import type { SteeringRun } from '../steer/experiment.js';
+import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { escapeHtml } from './html-report.js';
 import { renderSpecToSvg, type PlotSpec } from './plots.js';
 
-/** What `emosteer steer` saves as steering.json. */
-export interface SteeringReportData extends SteeringResult {
-  logitLens?: LensResult[];
-  meterLayer?: number;
-  /** The model behind the LLM judge (never the steered one) and the runs it judged. */
-  llmJudge?: { model: string; file?: string; sha256: string; sampling: string[]; arms?: string[]; strengths?: number[] };
-}
-
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-function regimeMapSpec(data: SteeringReportData): PlotSpec {
+function regimeMapSpec(data: SavedSteeringResult): PlotSpec {
   const values = data.regimeMap.map((r) => {
     const n = r.surgical + r.repetitive + r.explosive;
     const top = r.explosive >= r.repetitive && r.explosive >= r.surgical && r.explosive > 0 ? 'explosive' : r.repetitive >= r.surgical && r.repetitive > 0 ? 'repetitive' : 'surgical';
@@ -68,7 +60,7 @@ function meterSpec(runs: SteeringRun[]): PlotSpec | undefined {
 const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 
 /** Success per strength and arm, and steered minus control with scenario-bootstrap intervals. */
-function controlTables(data: SteeringReportData): string {
+function controlTables(data: SavedSteeringResult): string {
   if (!data.byStrength?.length) return '';
   const parts: string[] = [];
   const c = data.controls;
@@ -106,7 +98,7 @@ function controlTables(data: SteeringReportData): string {
 }
 
 /** Renders the steering section (HTML fragment with inline SVG). */
-export async function renderSteeringSection(data: SteeringReportData): Promise<{ title: string; html: string }> {
+export async function renderSteeringSection(data: SavedSteeringResult): Promise<{ title: string; html: string }> {
   const parts: string[] = [];
   parts.push(`<p>${escapeHtml(data.scenarios)} scenarios x strengths ${escapeHtml(data.strengths.join(', '))} x ${escapeHtml(data.sampling.join(' / '))}, steering with the ${escapeHtml(data.method)} vectors of ${escapeHtml(data.model)} (unit vector x strength x mean residual norm, every steerable block). A run succeeds for a judge when the judge's score for the target moves the right way against the unsteered continuation by the judge's margin and the text is not explosive.</p>`);
   parts.push('<table><thead><tr><th>judge</th><th>scenarios succeeded (greedy, any strength)</th><th>95% CI</th><th>runs succeeded</th><th>95% CI</th></tr></thead><tbody>');

@@ -26,6 +26,7 @@
  * @module emosteer/steer
  */
 export { runSteeringExperiment, wilson, DEFAULT_STRENGTHS, DEFAULT_SAMPLING_MODES, type SteeringExperimentOptions, type SteeringResult, type SteeringRun, type SamplingMode, type Proportion, type JudgeSpec } from './experiment.js';
+export type { SavedSteeringResult, LlmJudgeRecord } from './steering-result.js';
 export { randomDirectionLike, otherEmotionFor, controlContrasts, type SteeringArm, type ControlOptions, type ControlContrast, type ArmOutcome } from './controls.js';
 export { SCENARIOS, SCENARIO_SUITE_VERSION, SCENARIO_KINDS, selectScenarios, type SteeringScenario, type ScenarioKind, type SelectScenariosOptions } from './scenarios.js';
 export { judgeSuccess, type Judge, type JudgeClassification, type JudgeSuccessResult, type SteerDirection } from './judges/judge.js';

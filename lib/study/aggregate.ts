@@ -12,9 +12,9 @@ import { bootstrapCI, cohensD, mannWhitneyU } from '../evaluate/statistics.js';
 import type { EvaluationResult, MethodEvaluation } from '../evaluate/types.js';
 import { findSets } from '../evaluate/evaluate.js';
 import type { ModelEntry } from '../models/registry.js';
-import type { SteeringReportData } from '../report/steering-section.js';
 import { DEFAULT_SAMPLING_MODES, summarize } from '../steer/experiment.js';
 import { SCENARIOS } from '../steer/scenarios.js';
+import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { cosine } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import type { CrossModelComparison, QuantizationCurve, StudyMethodRow, StudyRow, StudySteeringRow, StudyVariant } from './types.js';
@@ -42,7 +42,7 @@ export function methodRow(m: MethodEvaluation): StudyMethodRow {
 }
 
 /** The steering figures of one model. */
-export function steeringRow(s: SteeringReportData): StudySteeringRow {
+export function steeringRow(s: SavedSteeringResult): StudySteeringRow {
   const judges: StudySteeringRow['judges'] = {};
   for (const [name, j] of Object.entries(s.judges)) judges[name] = { successes: j.perScenario.successes, trials: j.perScenario.trials, rate: j.perScenario.successRate, ci95: j.perScenario.ci95 };
   const lens = s.logitLens ?? [];
@@ -72,7 +72,7 @@ async function readJson<T>(path: string): Promise<T | undefined> {
  * (success rates, contrasts, agreement), so that a study compares every model alike even
  * when their steering.json files were written by different versions.
  */
-export function resummarize(saved: SteeringReportData): SteeringReportData {
+export function resummarize(saved: SavedSteeringResult): SavedSteeringResult {
   const ids = new Set(saved.runs.map((r) => r.scenario));
   const modes = DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name));
   if (modes.length === 0) return saved;
@@ -84,7 +84,7 @@ export function resummarize(saved: SteeringReportData): SteeringReportData {
 /** Reads a run folder of the study into its row (what exists of it). */
 export async function readRow(variant: StudyVariant, dir: string, entry: ModelEntry | undefined, seconds: Record<string, number>): Promise<StudyRow> {
   const evaluation = await readJson<EvaluationResult>(join(dir, 'evaluation.json'));
-  const steering = await readJson<SteeringReportData>(join(dir, 'steering.json'));
+  const steering = await readJson<SavedSteeringResult>(join(dir, 'steering.json'));
   const methods: Record<string, StudyMethodRow> = {};
   for (const [name, m] of Object.entries(evaluation?.methods ?? {})) methods[name] = methodRow(m);
   const any = Object.values(evaluation?.methods ?? {})[0];

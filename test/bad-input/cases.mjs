@@ -437,7 +437,7 @@ export const CASES = [
     setup: (fx, dir) => writeFileSync(join(dir, 'x.gguf'), 'not a model'),
     cli: (fx, dir) => ['quantize', join(dir, 'x.gguf'), '--type', 'q8_0', '--out', join(dir, 'q.gguf')], outputs: (fx, dir) => [join(dir, 'q.gguf')] },
   { id: 'cli-run-no-out', surface: 'cli', what: 'run without --out', expect: { exit: 2 }, cli: (fx) => ['run', '--model', fx.model] },
-  { id: 'cli-run-missing-model', surface: 'cli', what: 'run --model of a missing file (taken for a registry name)', expect: { exit: 1, code: 'UNKNOWN_MODEL' },
+  { id: 'cli-run-missing-model', surface: 'cli', what: 'run --model of a missing file (a path: FILE_NOT_FOUND, as for every command)', expect: { exit: 1, code: 'FILE_NOT_FOUND' },
     cli: (fx, dir) => ['run', '--model', join(dir, 'none.gguf'), '--out', join(dir, 'out'), '--quick'], outputs: (fx, dir) => [join(dir, 'out')] },
 
   // ---------------------------------------------------------------- HTTP server

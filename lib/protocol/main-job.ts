@@ -1,0 +1,197 @@
+/**
+ * The main job on one model into one run folder: extraction with both methods, evaluation,
+ * the steering experiment with its control arms, and the report. Each step writes its own
+ * output and is skipped when that output exists, so running it again resumes; the model is
+ * loaded once, and only when a step that needs it runs.
+ *
+ * @module
+ */
+import { join } from 'node:path';
+import { EmosteerError } from '../errors.js';
+import type { LoadModelOptions } from '../runtime/model.js';
+import type { MainJobStepName, ProtocolEvent, StepEvent, StepResult } from './events.js';
+import { modelHandle, type ModelHandle, type ModelSource } from './model-source.js';
+import { evaluationDone, extractionDone, loadRunSet, RUN_FILES, steeringDone, type ExtractionMethod } from './run-folder.js';
+import { evaluateWith, extractWith, reportWith, steerWith, type ExtractToFolderOptions, type SteerFolderOptions } from './steps.js';
+
+/** What the main job's steering experiment may be given (the rest comes from the run folder). */
+export type MainJobSteeringOptions = Pick<SteerFolderOptions, 'scenarios' | 'strengths' | 'sampling' | 'maxTokens' | 'batch' | 'steeringPath' | 'controls' | 'llmJudge'>;
+
+/** Options of {@link runMainJob}. Every field is optional. */
+export interface MainJobOptions {
+  /**
+   * The small version, for a first look: 4 emotions (happy, sad, angry, calm), 2 samples,
+   * 48-token stories; 10 scenarios, strengths 0.01 and 0.03, greedy only, one random control.
+   */
+  quick?: boolean;
+  /** Extraction methods to run (default both). */
+  methods?: readonly ExtractionMethod[];
+  /** Run the steering experiment (default true). */
+  steer?: boolean;
+  /** Options of the steering experiment; they override those of `quick`. */
+  steering?: MainJobSteeringOptions;
+  /** How the model is loaded when it is given as a path. */
+  loadOptions?: LoadModelOptions;
+  /** Stops the job: extraction and steering stop cleanly (a rerun resumes), other steps are not started. */
+  signal?: AbortSignal;
+  /** Progress: steps starting, skipped, done or failed, and each step's own progress. */
+  onProgress?: (e: ProtocolEvent) => void;
+}
+
+/** What {@link runMainJob} did. */
+export interface MainJobResult {
+  /** The run folder. */
+  dir: string;
+  /** The report. */
+  report: string;
+  /** Every step in order: run now (`done`, with its wall time) or found done (`skipped`). */
+  steps: {
+    /** The step. */
+    step: MainJobStepName;
+    /** Whether it ran now or its output was there. */
+    status: 'done' | 'skipped';
+    /** Wall time (0 when skipped). */
+    seconds: number;
+  }[];
+}
+
+/** A step of the main job, resolved against a run folder. @internal */
+export interface PlannedStep {
+  /** Its name. */
+  name: MainJobStepName;
+  /** True when its output exists. */
+  done(): boolean;
+  /** Runs it. */
+  run(): Promise<StepResult>;
+}
+
+const QUICK_EXTRACTION = { emotions: ['happy', 'sad', 'angry', 'calm'], samples: 2 } as const;
+const QUICK_STEERING: MainJobSteeringOptions = { scenarios: 10, strengths: [0.01, 0.03], sampling: ['greedy'], controls: { randomSeeds: 1 } };
+
+/** The steps of the main job on a run folder, in order. @internal */
+export function planMainJob(handle: ModelHandle, dir: string, options: MainJobOptions = {}): PlannedStep[] {
+  const methods = options.methods ?? ['comprehension', 'generation'];
+  const onProgress = options.onProgress;
+  const signal = options.signal;
+  const quick = options.quick ? QUICK_EXTRACTION : {};
+  const extraction = (method: ExtractionMethod): PlannedStep => ({
+    name: `${method} extraction`,
+    done: () => extractionDone(dir, method),
+    run: async () => ({
+      set: await extractWith(handle, join(dir, RUN_FILES[method]), {
+        method,
+        ...quick,
+        ...(options.quick && method === 'generation' ? { maxTokens: 48 } : {}),
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      } as ExtractToFolderOptions),
+    }),
+  });
+  const steps: PlannedStep[] = (['comprehension', 'generation'] as const).filter((m) => methods.includes(m)).map(extraction);
+  steps.push({
+    name: 'evaluation',
+    done: () => evaluationDone(dir, methods),
+    run: async () => ({ evaluation: await evaluateWith(dir, handle, onProgress ? { onProgress } : {}) }),
+  });
+  if (options.steer !== false) {
+    steps.push({
+      name: 'steering experiment',
+      done: () => steeringDone(dir),
+      run: async () => ({
+        steering: await steerWith(dir, handle, await loadRunSet(dir), {
+          ...(options.quick ? QUICK_STEERING : {}),
+          ...withoutUndefined(options.steering ?? {}),
+          ...(options.loadOptions ? { loadOptions: options.loadOptions } : {}),
+          ...(signal ? { signal } : {}),
+          ...(onProgress ? { onProgress } : {}),
+        }),
+      }),
+    });
+  }
+  steps.push({ name: 'report', done: () => false, run: async () => ({ report: await reportWith(dir, handle, onProgress ? { onProgress } : {}) }) });
+  return steps;
+}
+
+/** A copy without the keys whose value is undefined (so that they do not override defaults). */
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Throws `ABORTED` when the signal has fired. @internal */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new EmosteerError('ABORTED', `${what} was stopped; run it again to resume`);
+}
+
+/**
+ * Runs steps in order, skipping those whose output exists, and reports each through `onProgress`.
+ * @internal
+ */
+export async function runPlannedSteps(steps: readonly PlannedStep[], options: { signal?: AbortSignal; onProgress?: (e: ProtocolEvent) => void } = {}): Promise<MainJobResult['steps']> {
+  const out: MainJobResult['steps'] = [];
+  for (const [i, s] of steps.entries()) {
+    const base = { type: 'step', step: s.name, index: i + 1, total: steps.length } as const;
+    const emit = (e: Omit<StepEvent, keyof typeof base>) => options.onProgress?.({ ...base, ...e });
+    if (s.done()) {
+      emit({ status: 'skipped' });
+      out.push({ step: s.name, status: 'skipped', seconds: 0 });
+      continue;
+    }
+    throwIfAborted(options.signal, 'the main job');
+    emit({ status: 'start' });
+    const started = performance.now();
+    let result: StepResult;
+    try {
+      result = await s.run();
+    } catch (error) {
+      emit({ status: 'failed', seconds: (performance.now() - started) / 1000, error });
+      throw error;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    emit({ status: 'done', seconds, result });
+    out.push({ step: s.name, status: 'done', seconds });
+  }
+  return out;
+}
+
+/**
+ * The main job on one model into run folder `dir`: comprehension and generation extraction
+ * (`<dir>/comprehension`, `<dir>/generation`), evaluation (`evaluation.json`), the steering
+ * experiment with its control arms (`steering.json`) and the report (`report.html`). A step
+ * whose output exists is skipped (delete it to redo), so calling it again after a failure or
+ * a stop resumes; the report is always written again.
+ *
+ * @param model a loaded model (used, not disposed), or a GGUF path: loaded once, only if a
+ *   step that needs it runs, and disposed at the end
+ * @returns the steps and the report's path
+ * @throws what the failing step threw (after a `failed` step event), `ABORTED` when `signal` fires
+ *
+ * @example
+ * ```ts
+ * import { loadModel } from 'emosteer';
+ * import { runMainJob } from 'emosteer/protocol';
+ * const model = await loadModel('model.gguf');
+ * const { report } = await runMainJob(model, 'runs/model', {
+ *   quick: true,
+ *   onProgress: (e) => { if (e.type === 'step') console.error(e.step, e.status); },
+ * });
+ * model.dispose();
+ * ```
+ */
+export async function runMainJob(model: ModelSource, dir: string, options: MainJobOptions = {}): Promise<MainJobResult> {
+  const handle = modelHandle(model, options.loadOptions);
+  try {
+    return await mainJobWith(handle, dir, options);
+  } finally {
+    handle.dispose();
+  }
+}
+
+/** {@link runMainJob} on a model handle (the caller disposes it). @internal */
+export async function mainJobWith(handle: ModelHandle, dir: string, options: MainJobOptions = {}): Promise<MainJobResult> {
+  const methods = options.methods ?? ['comprehension', 'generation'];
+  if (methods.length === 0 || methods.some((m) => m !== 'comprehension' && m !== 'generation')) {
+    throw new EmosteerError('INVALID_ARGUMENT', `methods must be comprehension and/or generation (got ${methods.join(', ') || 'none'})`);
+  }
+  const steps = await runPlannedSteps(planMainJob(handle, dir, options), options);
+  return { dir, report: join(dir, RUN_FILES.report), steps };
+}

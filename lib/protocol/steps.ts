@@ -1,0 +1,404 @@
+/**
+ * The steps of the protocol, each over one run folder: extract a set into it, evaluate it,
+ * run the steering experiment (or re-judge saved runs), write its report. Each reads what the
+ * folder holds, writes its own file and reports progress through `onProgress`; the CLI
+ * commands `extract`, `evaluate`, `steer` and `report` are one call of these each, and the
+ * main job runs them in order.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { EmosteerError } from '../errors.js';
+import { evaluateRun, findSets, type EvaluateOptions } from '../evaluate/evaluate.js';
+import type { EvaluationResult } from '../evaluate/types.js';
+import { fileSha256, type ExtractionProgress } from '../extract/common.js';
+import { extractComprehension, type ComprehensionOptions } from '../extract/comprehension.js';
+import { extractGeneration, type GenerationOptions } from '../extract/generation.js';
+import { renderReport } from '../report/html-report.js';
+import { renderSteeringSection } from '../report/steering-section.js';
+import type { Context } from '../runtime/context.js';
+import type { LoadModelOptions } from '../runtime/model.js';
+import type { SteeringArm } from '../steer/controls.js';
+import { EmotionMeter } from '../steer/emotion-meter.js';
+import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, rescoreRuns, runSteeringExperiment, summarize, type JudgeSpec } from '../steer/experiment.js';
+import { LexiconJudge } from '../steer/judges/lexicon.js';
+import { LlmJudge } from '../steer/judges/llm-judge.js';
+import { ValenceJudge } from '../steer/judges/valence.js';
+import { logitLens } from '../steer/logit-lens.js';
+import { SCENARIOS, selectScenarios } from '../steer/scenarios.js';
+import type { LlmJudgeRecord, SavedSteeringResult } from '../steer/steering-result.js';
+import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
+import type { ProtocolEvent } from './events.js';
+import { modelHandle, type ModelHandle, type ModelSource } from './model-source.js';
+import { assertSetFromModel, cachedAnisotropy, ensureAnisotropy, loadRunSet, readFreshEvaluation, readSteering, recordedModelPath, RUN_FILES, writeSteering } from './run-folder.js';
+
+/** What {@link extractToFolder} takes besides the method's own options. */
+export interface ExtractToFolderCommon {
+  /** How the model is loaded when it is given as a path. */
+  loadOptions?: LoadModelOptions;
+  /** Progress (`type: 'extraction'`). */
+  onProgress?: (e: ProtocolEvent) => void;
+}
+
+/** Options of {@link extractToFolder}: the method and that method's extraction options (the checkpoint is the folder itself). */
+export type ExtractToFolderOptions =
+  | ({
+      /** Generation-based extraction (stories the model writes). */
+      method: 'generation';
+    } & ExtractToFolderCommon & Omit<GenerationOptions, 'checkpointDir' | 'onProgress'>)
+  | ({
+      /** Comprehension-based extraction (passages the model reads). */
+      method: 'comprehension';
+    } & ExtractToFolderCommon & Omit<ComprehensionOptions, 'checkpointDir' | 'onProgress'>);
+
+/**
+ * Extracts an emotion vector set into `dir` (the set's own folder, e.g. `runs/x/generation`):
+ * finished samples go to `<dir>/checkpoint.jsonl` as they complete, so a run stopped with
+ * `signal` resumes where it was; the saved set replaces the checkpoint.
+ *
+ * @returns the saved set
+ * @throws EmosteerError `ABORTED` when `signal` fires (the checkpoint stays), and what the extraction throws
+ */
+export async function extractToFolder(model: ModelSource, dir: string, options: ExtractToFolderOptions): Promise<EmotionVectorSet> {
+  const handle = modelHandle(model, options.loadOptions);
+  try {
+    return await extractWith(handle, dir, options);
+  } finally {
+    handle.dispose();
+  }
+}
+
+/** {@link extractToFolder} on a model handle. @internal */
+export async function extractWith(handle: ModelHandle, dir: string, options: ExtractToFolderOptions): Promise<EmotionVectorSet> {
+  const { method, loadOptions: _load, onProgress, ...rest } = options;
+  const common = { ...rest, checkpointDir: dir, onProgress: onProgress ? (progress: ExtractionProgress) => onProgress({ type: 'extraction', progress }) : undefined };
+  const model = await handle.get();
+  const set = method === 'generation'
+    ? await extractGeneration(model, common as GenerationOptions)
+    : await extractComprehension(model, common as ComprehensionOptions);
+  await set.save(dir);
+  await rm(join(dir, RUN_FILES.extractionCheckpoint), { force: true });
+  return set;
+}
+
+/** Options of {@link evaluateFolder}. */
+export interface EvaluateFolderOptions extends Omit<EvaluateOptions, 'model' | 'onProgress'> {
+  /**
+   * The model of the sets, for the anisotropy baseline when `<dir>/anisotropy.json` holds none
+   * for it (default: the file recorded in the sets). A path is loaded only then.
+   */
+  model?: ModelSource;
+  /** How the model is loaded when it is given as a path. */
+  loadOptions?: LoadModelOptions;
+  /** Progress messages (`type: 'message'`, source `evaluate`). */
+  onProgress?: (e: ProtocolEvent) => void;
+}
+
+/**
+ * Evaluates every set of a run folder ({@link "emosteer/evaluate"!evaluateRun | evaluateRun})
+ * and saves the result as `<dir>/evaluation.json`.
+ */
+export async function evaluateFolder(dir: string, options: EvaluateFolderOptions = {}): Promise<EvaluationResult> {
+  const handle = options.model === undefined ? undefined : modelHandle(options.model, options.loadOptions);
+  try {
+    return await evaluateWith(dir, handle, options);
+  } finally {
+    handle?.dispose();
+  }
+}
+
+/** {@link evaluateFolder} on a model handle (loaded only when the anisotropy baseline is not cached). @internal */
+export async function evaluateWith(dir: string, handle: ModelHandle | undefined, options: EvaluateFolderOptions = {}): Promise<EvaluationResult> {
+  const { model: _model, loadOptions: _load, onProgress, ...rest } = options;
+  const message = (m: string) => onProgress?.({ type: 'message', source: 'evaluate', message: m });
+  if (handle) {
+    const set = await EmotionVectorSet.load([...(await findSets(dir)).values()][0]!, { activations: false });
+    if (!(await cachedAnisotropy(dir, set.meta.model.sha256))) {
+      await assertSetFromModel(set, handle.path);
+      message('measuring the anisotropy baseline');
+      await ensureAnisotropy(dir, await handle.get());
+    }
+  }
+  const result = await evaluateRun(dir, { ...rest, ...(handle ? { model: handle.path } : {}), onProgress: message });
+  await writeFile(join(dir, RUN_FILES.evaluation), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+/** The LLM judge of a steering run: another model, never the steered one. */
+export interface LlmJudgeOptions {
+  /** The judge model (a path is loaded, with a 2048-token context, and disposed after). */
+  model: ModelSource;
+  /** Strengths whose runs it judges (default all; it is slow: 21 passes per text). */
+  strengths?: readonly number[];
+  /** Sampling modes whose runs it judges (default `['greedy']`). */
+  sampling?: readonly string[];
+  /** Arms whose runs it judges (default all: emotion, random, other-emotion). */
+  arms?: readonly SteeringArm[];
+}
+
+/** Options of {@link steerFolder}. Every field is optional. */
+export interface SteerFolderOptions {
+  /** The steered model (default: the file recorded in the set, which must still be there). Checked against the set's sha256. */
+  model?: ModelSource;
+  /** Which set of the folder steers (default comprehension when there is one, else the first). */
+  method?: string;
+  /** The first n scenarios whose target the set has a vector for, or a list of scenario ids (default: every usable one). */
+  scenarios?: number | readonly string[];
+  /** Strengths (default {@link "emosteer/steer"!DEFAULT_STRENGTHS | DEFAULT_STRENGTHS}); positive, the scenario gives the direction. */
+  strengths?: readonly number[];
+  /** Sampling modes by name: `greedy` and/or `sampled` (default both). */
+  sampling?: readonly string[];
+  /** New tokens per continuation (default 48). */
+  maxTokens?: number;
+  /** Continuations decoded together (default 8). */
+  batch?: number;
+  /** How steering shares a batch (default per-sequence; see {@link "emosteer/steer"!SteeringExperimentOptions | SteeringExperimentOptions}). */
+  steeringPath?: 'per-sequence' | 'context-wide';
+  /**
+   * Control arms: random directions of the same per-block norm (`randomSeeds`, default 2),
+   * another emotion's vector (`otherEmotion`, default true), under these sampling modes
+   * (default: the first mode); `false`: none.
+   */
+  controls?: false | {
+    /** Random directions per strength and sampling mode (default 2). */
+    randomSeeds?: number;
+    /** Whether another emotion's vector is a control (default true). */
+    otherEmotion?: boolean;
+    /** Sampling modes the controls run under (default: the first mode). */
+    sampling?: readonly string[];
+  };
+  /** Adds a zero-shot LLM judge on another model. */
+  llmJudge?: LlmJudgeOptions;
+  /** How models given as paths are loaded. */
+  loadOptions?: LoadModelOptions;
+  /** Stops the experiment; finished continuations stay in steering.partial.jsonl and a rerun resumes from them. */
+  signal?: AbortSignal;
+  /** Progress (`type: 'steering'`). */
+  onProgress?: (e: ProtocolEvent) => void;
+}
+
+/** The default judges and their margins: VADER's neutral band, and half a lexicon hit per 100 words. */
+function defaultJudges(): JudgeSpec[] {
+  return [
+    { judge: new ValenceJudge(), margin: 0.05 },
+    { judge: new LexiconJudge(), margin: 0.5 },
+  ];
+}
+
+/** An LLM judge, once its model is known not to be the steered one. */
+interface PreparedJudge {
+  handle: ModelHandle;
+  record: Omit<LlmJudgeRecord, 'model'>;
+  applies: NonNullable<JudgeSpec['applies']>;
+}
+
+/** Checks an LLM judge against the steered model's sha256 before anything is loaded. */
+async function prepareJudge(options: LlmJudgeOptions, steeredSha256: string, loadOptions: LoadModelOptions | undefined): Promise<PreparedJudge> {
+  const handle = modelHandle(options.model, loadOptions);
+  if (!existsSync(handle.path)) throw new EmosteerError('FILE_NOT_FOUND', `LLM judge ${handle.path}: no such file`);
+  const sha256 = await fileSha256(handle.path);
+  if (sha256 === steeredSha256) {
+    throw new EmosteerError('INVALID_ARGUMENT', 'the LLM judge is the steered model itself: a model never judges its own outputs; pass a different GGUF');
+  }
+  const strengths = options.strengths ? [...options.strengths] : undefined;
+  const sampling = [...(options.sampling ?? ['greedy'])];
+  const arms: string[] = [...(options.arms ?? ['emotion', 'random', 'other-emotion'])];
+  return {
+    handle,
+    record: { file: basename(handle.path), sha256, sampling, arms, ...(strengths ? { strengths } : {}) },
+    applies: (r) => sampling.includes(r.sampling) && arms.includes(r.arm) && (!strengths || strengths.includes(r.strength)),
+  };
+}
+
+/** Adds the prepared LLM judge to `judges`; returns its record and context (to dispose). */
+async function addJudge(judge: PreparedJudge, judges: JudgeSpec[]): Promise<{ record: LlmJudgeRecord; ctx: Context }> {
+  const model = await judge.handle.get();
+  const ctx = await model.createContext({ contextSize: 2048 });
+  judges.push({ judge: new LlmJudge(ctx), margin: 0.02, applies: judge.applies });
+  return { record: { model: model.info.description, ...judge.record }, ctx };
+}
+
+/**
+ * The steering experiment on a run folder: the scenarios x strengths x sampling modes with
+ * their control arms, judged (VADER valence, the emotion lexicon, optionally an LLM judge),
+ * with the emotion meter's traces and the logit lens of every vector; saved as
+ * `<dir>/steering.json`. Finished continuations go to `<dir>/steering.partial.jsonl` as they
+ * complete: a rerun after a stop resumes from them.
+ *
+ * @throws EmosteerError `INVALID_ARGUMENT` for options out of range or a model the set was not
+ *   extracted from, `FILE_NOT_FOUND` when no model is given and the set's is not at its
+ *   recorded path, `ABORTED` when `signal` fires
+ */
+export async function steerFolder(dir: string, options: SteerFolderOptions = {}): Promise<SavedSteeringResult> {
+  const set = await loadRunSet(dir, options.method);
+  const handle = modelHandle(options.model ?? recordedModelPath(set), options.loadOptions);
+  try {
+    return await steerWith(dir, handle, set, options);
+  } finally {
+    handle.dispose();
+  }
+}
+
+/** {@link steerFolder} with the set loaded and a model handle. @internal */
+export async function steerWith(dir: string, handle: ModelHandle, set: EmotionVectorSet, options: SteerFolderOptions = {}): Promise<SavedSteeringResult> {
+  await assertSetFromModel(set, handle.path);
+  // Every option is checked before anything is loaded.
+  const usable = SCENARIOS.filter((x) => set.emotions.includes(x.target));
+  const sc = options.scenarios;
+  if (typeof sc === 'number' && !(Number.isInteger(sc) && sc >= 0)) throw new EmosteerError('INVALID_ARGUMENT', `scenarios must be a non-negative integer or a list of ids (got ${sc})`);
+  const scenarios = sc === undefined ? usable : typeof sc === 'number' ? usable.slice(0, sc) : selectScenarios({ ids: [...sc] });
+  if (scenarios.length === 0) throw new EmosteerError('INVALID_ARGUMENT', `no scenario targets an emotion of this set (${set.emotions.join(', ')})`);
+  const strengths = [...(options.strengths ?? DEFAULT_STRENGTHS)];
+  if (strengths.length === 0 || strengths.some((x) => !(x > 0))) throw new EmosteerError('INVALID_ARGUMENT', 'strengths must be positive numbers (direction comes from the scenario)');
+  const modeNames = options.sampling ?? DEFAULT_SAMPLING_MODES.map((m) => m.name);
+  const unknownMode = modeNames.find((n) => !DEFAULT_SAMPLING_MODES.some((m) => m.name === n));
+  const sampling = DEFAULT_SAMPLING_MODES.filter((m) => modeNames.includes(m.name));
+  if (sampling.length === 0 || unknownMode !== undefined) throw new EmosteerError('INVALID_ARGUMENT', `sampling must list greedy and/or sampled${unknownMode !== undefined ? ` (got '${unknownMode}')` : ''}`);
+  const controls = options.controls === false ? false : {
+    randomSeeds: options.controls?.randomSeeds ?? 2,
+    otherEmotion: options.controls?.otherEmotion ?? true,
+    sampling: [...(options.controls?.sampling ?? [sampling[0]!.name])],
+  };
+  if (controls && (!Number.isInteger(controls.randomSeeds) || controls.randomSeeds < 0)) throw new EmosteerError('INVALID_ARGUMENT', 'controls.randomSeeds must be a non-negative integer');
+  const batch = options.batch ?? 8;
+  if (!Number.isInteger(batch) || batch < 1) throw new EmosteerError('INVALID_ARGUMENT', 'batch must be a positive integer');
+  const judges = defaultJudges();
+  const prepared = options.llmJudge ? await prepareJudge(options.llmJudge, set.meta.model.sha256, options.loadOptions) : undefined;
+
+  const model = await handle.get();
+  let judge: { record: LlmJudgeRecord; ctx: Context } | undefined;
+  try {
+    if (prepared) judge = await addJudge(prepared, judges);
+    const meter = new EmotionMeter(set);
+    const result = await runSteeringExperiment(model, set, {
+      scenarios,
+      strengths,
+      sampling,
+      maxTokens: options.maxTokens ?? 48,
+      judges,
+      meter,
+      batch,
+      ...(options.steeringPath !== undefined ? { steeringPath: options.steeringPath } : {}),
+      controls,
+      checkpoint: join(dir, RUN_FILES.steeringCheckpoint),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (done, total, scenario) => options.onProgress?.({ type: 'steering', done, total, scenario }),
+    });
+    const lensCtx = await model.createContext({ contextSize: 256 });
+    let lens;
+    try {
+      lens = await logitLens(lensCtx, set);
+    } finally {
+      await lensCtx.dispose();
+    }
+    const data: SavedSteeringResult = { ...result, logitLens: lens, meterLayer: meter.layer, ...(judge ? { llmJudge: judge.record } : {}) };
+    await writeSteering(dir, data);
+    return data;
+  } finally {
+    await judge?.ctx.dispose();
+    prepared?.handle.dispose();
+  }
+}
+
+/** Options of {@link rescoreFolder}. */
+export interface RescoreFolderOptions {
+  /**
+   * The steered model, when it should be checked against the run's set (sha256; it is not
+   * loaded: re-judging generates nothing).
+   */
+  model?: string;
+  /** Adds a zero-shot LLM judge on another model to the saved runs. */
+  llmJudge?: LlmJudgeOptions;
+  /** How the LLM judge's model is loaded when it is given as a path. */
+  loadOptions?: LoadModelOptions;
+  /** Progress (`type: 'rescore'`). */
+  onProgress?: (e: ProtocolEvent) => void;
+}
+
+/**
+ * Re-judges the saved runs of `<dir>/steering.json` without generating (judges, regimes,
+ * cross-lingual flags, success rates and contrasts recomputed by this version's rules), with
+ * the default judges and optionally an LLM judge, and saves it again. The steered model is not
+ * loaded.
+ *
+ * @throws EmosteerError `FILE_NOT_FOUND` when there is no steering.json, `INVALID_ARGUMENT`
+ *   when the LLM judge is the steered model or `model` is not the set's
+ */
+export async function rescoreFolder(dir: string, options: RescoreFolderOptions = {}): Promise<SavedSteeringResult> {
+  const saved = await readSteering(dir);
+  if (!saved) throw new EmosteerError('FILE_NOT_FOUND', `${join(dir, RUN_FILES.steering)} does not exist: run the steering experiment first`);
+  const needSet = options.model !== undefined || options.llmJudge !== undefined;
+  const set = needSet ? await loadRunSet(dir, saved.method, { activations: false }) : undefined;
+  if (options.model !== undefined) await assertSetFromModel(set!, options.model);
+  const judges = defaultJudges();
+  const prepared = options.llmJudge ? await prepareJudge(options.llmJudge, set!.meta.model.sha256, options.loadOptions) : undefined;
+  let judge: { record: LlmJudgeRecord; ctx: Context } | undefined;
+  try {
+    if (prepared) judge = await addJudge(prepared, judges);
+    const all = saved.runs.length + (saved.controlRuns ?? []).length;
+    let judged = 0;
+    const onRun = () => { judged++; options.onProgress?.({ type: 'rescore', done: judged, total: all }); };
+    const runs = await rescoreRuns(saved.runs, judges, onRun);
+    const scenarioIds = [...new Set(runs.map((r) => r.scenario))];
+    const controlRuns = await rescoreRuns(saved.controlRuns ?? [], judges, onRun);
+    const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judges.map((j) => j.judge.name), { controlRuns, ...(saved.controls ? { controls: saved.controls } : {}) });
+    const data: SavedSteeringResult = { ...rescored, logitLens: saved.logitLens, meterLayer: saved.meterLayer, ...(judge ? { llmJudge: judge.record } : {}) };
+    await writeSteering(dir, data);
+    return data;
+  } finally {
+    await judge?.ctx.dispose();
+    prepared?.handle.dispose();
+  }
+}
+
+/** Options of {@link reportFolder}. */
+export interface ReportFolderOptions {
+  /** Where to write the report (default `<dir>/report.html`). */
+  out?: string;
+  /** Evaluate again even when evaluation.json is newer than every set. */
+  reevaluate?: boolean;
+  /** The model of the sets, used only when the folder must be evaluated first and its anisotropy baseline is not cached. */
+  model?: ModelSource;
+  /** How the model is loaded when it is given as a path. */
+  loadOptions?: LoadModelOptions;
+  /** Progress messages (source `report` and `evaluate`). */
+  onProgress?: (e: ProtocolEvent) => void;
+}
+
+/**
+ * Writes the report of a run folder: one HTML file that opens offline, from evaluation.json
+ * (evaluating first, and saving it, when it is missing or older than a set) and steering.json
+ * when there is one.
+ *
+ * @returns the path of the report
+ */
+export async function reportFolder(dir: string, options: ReportFolderOptions = {}): Promise<string> {
+  const handle = options.model === undefined ? undefined : modelHandle(options.model, options.loadOptions);
+  try {
+    return await reportWith(dir, handle, options);
+  } finally {
+    handle?.dispose();
+  }
+}
+
+/** {@link reportFolder} on a model handle. @internal */
+export async function reportWith(dir: string, handle: ModelHandle | undefined, options: ReportFolderOptions = {}): Promise<string> {
+  let result = options.reevaluate ? null : await readFreshEvaluation(dir);
+  if (!result) {
+    options.onProgress?.({ type: 'message', source: 'report', message: 'evaluating first (saved to evaluation.json)' });
+    result = await evaluateWith(dir, handle, { ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  }
+  let steering: SavedSteeringResult | undefined;
+  try {
+    steering = await readSteering(dir);
+  } catch {
+    /* an unreadable steering.json: the report is written without it, as when there is none */
+  }
+  const html = await renderReport(result, steering ? { extraSections: [await renderSteeringSection(steering)] } : {});
+  const out = options.out ?? join(dir, RUN_FILES.report);
+  await writeFile(out, html);
+  return out;
+}
+

@@ -1,0 +1,36 @@
+/**
+ * The shape of steering.json: what a steering run of a run folder saves (the experiment's
+ * {@link SteeringResult} plus the logit lens, the meter's block and the LLM judge that
+ * re-judged it). It lives beside the experiment that produces it; the report and the study
+ * read it from here.
+ *
+ * @module
+ */
+import type { SteeringResult } from './experiment.js';
+import type { LensResult } from './logit-lens.js';
+
+/** The LLM judge that judged (some of) the runs of a steering.json: never the steered model. */
+export interface LlmJudgeRecord {
+  /** llama.cpp's description of the judge model. */
+  model: string;
+  /** File name of the judge GGUF. */
+  file?: string;
+  /** SHA-256 of the judge GGUF. */
+  sha256: string;
+  /** Sampling modes (by name) whose runs it judged. */
+  sampling: string[];
+  /** Arms whose runs it judged (absent: all). */
+  arms?: string[];
+  /** Strengths whose runs it judged (absent: all). */
+  strengths?: number[];
+}
+
+/** What a steering run saves as `<run folder>/steering.json`. */
+export interface SavedSteeringResult extends SteeringResult {
+  /** The logit lens of every emotion vector of the set steered with. */
+  logitLens?: LensResult[];
+  /** The block the emotion meter read (the runs' meter traces). */
+  meterLayer?: number;
+  /** The model behind the LLM judge (never the steered one) and the runs it judged. */
+  llmJudge?: LlmJudgeRecord;
+}
