@@ -3,7 +3,7 @@
 // model in-process: prompt processing (pp) and token generation (tg) in tok/s, plain, with a
 // capture of every block and with per-sequence steering, plus the bytes that cross the socket
 // per token (from the kernel's TCP counters, `ss -ti`). It also checks on the real model what
-// test/rpc.test.ts checks on a synthetic one: captures, context-wide and per-sequence steering
+// test/models/rpc.test.ts checks on a synthetic one: captures, context-wide and per-sequence steering
 // and greedy tokens equal the local run. Prints a JSON object as its last line.
 //
 //   node bench/rpc-loopback.mjs [--model m.gguf] [--threads 2] [--pp 128] [--tg 48] [--reps 3]

@@ -1,6 +1,6 @@
 // Packs emosteer as npm would publish it and installs the tarball into a fresh folder the way a
 // user would, optionally with no compiler, cmake or git on PATH (so that only the prebuilt addon
-// can make the install work). Used by test/package-install.test.ts and bench/install-time.mjs.
+// can make the install work). Used by test/models/package-install.test.ts and bench/install-time.mjs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

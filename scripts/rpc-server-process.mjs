@@ -1,5 +1,5 @@
 // Starts llama.cpp's RPC server (built by `npm run build:rpc-server`) on 127.0.0.1 with an
-// ephemeral port, waits until it accepts connections, and stops it. Used by test/rpc.test.ts and
+// ephemeral port, waits until it accepts connections, and stops it. Used by test/models/rpc.test.ts and
 // bench/rpc-loopback.mjs. Loopback only: rpc-server has no authentication.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

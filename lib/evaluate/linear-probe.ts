@@ -48,7 +48,7 @@ export interface ProbeResult {
  * Böhning's bound (0.5 * feature variance + l2 per direction) for the first step, then the
  * exact Hessian diagonal at the current point. This is the same model as scikit-learn's
  * StandardScaler + LogisticRegression(C = 1 / (l2 * nTrain), lbfgs, multinomial) on the
- * standardized features: test/sklearn-softmax.test.ts checks predictions, probabilities and
+ * standardized features: test/unit/sklearn-softmax.test.ts checks predictions, probabilities and
  * weights against a fixture from scripts/sklearn-fixture.py. It costs O(nTrain^2 * d) once plus
  * O(nTrain^2 * classes) per iteration: 252 samples x 640 features x 21 classes take about
  * 0.1-0.3 s per fold.

@@ -1,7 +1,7 @@
 /**
  * GGUF mutation for fuzzing: a map of the header's fields (where every count, string length,
  * value type, tensor dimension, tensor type and tensor offset of a well-formed file lies) and a
- * deterministic mutant generator over it. Used by test/fuzz-gguf.test.ts (with fast-check) and
+ * deterministic mutant generator over it. Used by test/addon/fuzz-gguf.test.ts (with fast-check) and
  * scripts/fuzz-gguf-load.mjs (mutants handed to loadModel in child processes).
  *
  * @module
