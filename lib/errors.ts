@@ -17,6 +17,8 @@ export type EmosteerErrorCode =
   | 'CONTEXT_CREATE_FAILED'
   /** The model's architecture does not expose `l_out-N` block outputs to the eval callback. */
   | 'ARCH_NO_LAYER_HOOKS'
+  /** The model's architecture cannot do what was asked (e.g. bake steering into its weights). */
+  | 'ARCH_UNSUPPORTED'
   /** Capture was asked of a context created with `activationHooks: false`. */
   | 'CAPTURE_DISABLED'
   /** A vector's width does not equal the model's embedding width. */
@@ -63,6 +65,11 @@ export type EmosteerErrorCode =
   | 'RPC_NOT_BUILT'
   /** An RPC server of `rpcServers` does not accept a connection or reports no devices. */
   | 'RPC_UNREACHABLE'
+  /**
+   * Two models whose next-token distributions were to be compared (quality against a
+   * reference, `emosteer quality`) have different vocabularies.
+   */
+  | 'VOCAB_MISMATCH'
   /** A native allocation failed. */
   | 'OUT_OF_MEMORY'
   /** An unexpected native failure (a bug: please report it with the message). */
@@ -102,7 +109,7 @@ export class EmosteerError extends Error {
 
 const KNOWN_CODES = new Set<string>([
   'FILE_NOT_FOUND', 'NOT_GGUF', 'GGUF_TRUNCATED', 'GGUF_CORRUPT', 'MODEL_LOAD_FAILED',
-  'CONTEXT_CREATE_FAILED', 'ARCH_NO_LAYER_HOOKS', 'VECTOR_WIDTH_MISMATCH', 'LAYER_OUT_OF_RANGE',
+  'CONTEXT_CREATE_FAILED', 'ARCH_NO_LAYER_HOOKS', 'ARCH_UNSUPPORTED', 'VECTOR_WIDTH_MISMATCH', 'LAYER_OUT_OF_RANGE',
   'NON_FINITE_VECTOR', 'PROMPT_TOO_LONG', 'DISPOSED', 'CONTEXT_BUSY', 'ABORTED',
   'INVALID_ARGUMENT', 'DECODE_FAILED', 'ADDON_NOT_BUILT', 'MODEL_FETCH_FAILED', 'NO_CHAT_TEMPLATE',
   'CHAT_TEMPLATE_UNSUPPORTED', 'OUT_OF_MEMORY', 'INTERNAL_ERROR', 'VECTOR_SET_CORRUPT',
@@ -110,6 +117,7 @@ const KNOWN_CODES = new Set<string>([
   'QUANTIZE_FAILED',
   'QUEUE_FULL',
   'RPC_NOT_BUILT', 'RPC_UNREACHABLE',
+  'VOCAB_MISMATCH',
 ]);
 
 /**

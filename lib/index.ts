@@ -110,5 +110,6 @@ export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } fr
 export { fetchModel, resolveModel, type FetchModelOptions, type FetchProgress } from './models/fetch.js';
 export { modelCacheDir } from './models/cache.js';
 export { quantizeModel, parseQuantizationType, QUANTIZATION_TYPES, QUANTIZATION_LADDER, type QuantizationType, type QuantizeModelOptions, type QuantizeProgress, type QuantizeResult } from './models/quantize-model.js';
+export { bakeSteering, BAKEABLE_ARCHITECTURES, type BakeSteering, type BakeResult } from './models/bake-steering.js';
 export { defaultThreads } from './runtime/context.js';
 export { runDoctor, type DoctorReport, type DoctorCheck, type DoctorStatus, type DoctorOptions } from './runtime/doctor.js';
