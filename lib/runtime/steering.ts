@@ -104,6 +104,13 @@ export interface SteeringStep {
   index: number;
   /** Text generated so far. */
   text: string;
+  /**
+   * When the call has a `probe`: its reading of the last token decoded (the prompt's last token
+   * before the first generated token; undefined before the prompt).
+   */
+  reading?: unknown;
+  /** When the call has a `probe`: the output of the probe's block at that token (nEmbd floats). */
+  activation?: Float32Array;
 }
 
 /**

@@ -62,11 +62,13 @@ describe('SequenceRun and Context.step: one generation loop', () => {
   it('a probe reads each generated token from its own capture: equal to capturing that block', async () => {
     const probe = normProbe(2);
     const withProbe = await ctx.generateText('Dear diary,', { maxTokens: 5, probe, stopOnEog: false });
-    const captured = await ctx.generateText('Dear diary,', { maxTokens: 5, capture: { layers: [2] }, stopOnEog: false });
+    const captured = await ctx.generateText('Dear diary,', { maxTokens: 5, capture: { layers: [2], prompt: 'last' }, stopOnEog: false });
     expect(withProbe.tokens).toEqual(captured.tokens);
     expect(withProbe.tokenActivations).toBeUndefined();
-    expect(probe.seen).toHaveLength(5);
-    probe.seen.forEach((row, i) => expect(relativeError(row, captured.tokenActivations![i]!.get(2))).toBe(0));
+    // the prompt's last token first (for a steering schedule's first decision), then each token
+    expect(probe.seen).toHaveLength(6);
+    expect(relativeError(probe.seen[0]!, captured.promptActivations!.get(2))).toBe(0);
+    probe.seen.slice(1).forEach((row, i) => expect(relativeError(row, captured.tokenActivations![i]!.get(2))).toBe(0));
     const readings: unknown[] = [];
     for await (const t of ctx.generate('Dear diary,', { maxTokens: 3, probe: normProbe(1), stopOnEog: false })) readings.push(t.reading);
     expect(readings).toHaveLength(3);
