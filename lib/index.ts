@@ -52,7 +52,10 @@ export {
   type SteeringOptions,
   type SteeringState,
   type LogProbResult,
+  type LogProbsOptions,
+  type TokenLogProb,
 } from './runtime/context.js';
+export { NextTokenDistributions, type DistributionComparison } from './runtime/distributions.js';
 export { RequestScheduler, ScheduledGeneration, type SchedulerOptions, type ScheduledRequest, type ScheduledToken, type ScheduledResult, type SchedulerStats } from './runtime/scheduler.js';
 export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatSessionStats } from './runtime/chat-session.js';
 export type { Steering, VectorSteering, EmotionSteering, ComponentSteering, VectorComponent, SetEmotionComponent, SteeringPositions, SteeringSchedule, SteeringStep, SteeringOption } from './runtime/steering.js';
@@ -106,6 +109,7 @@ export { writeControlVector, readControlVector, type ControlVectorFile, type Con
 export { cosine, meanPairwiseCosine, normalize } from './util/vec.js';
 export { steeringVectors, type SteeringComponent, type SteeringVectorOptions } from './vectors/steering-vectors.js';
 export { EmotionMeter, meterStream, type EmotionReading, type MeteredToken } from './steer/emotion-meter.js';
+export { conditionalSteering, type ConditionalSteeringRule, type SteeringCondition, type ConditionalSteeringTrace } from './steer/conditional-steering.js';
 export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } from './models/registry.js';
 export { fetchModel, resolveModel, type FetchModelOptions, type FetchProgress } from './models/fetch.js';
 export { modelCacheDir } from './models/cache.js';

@@ -3,6 +3,7 @@
 
 #include "addon_data.h"
 #include "context.h"
+#include "distributions.h"
 #include "errors.h"
 #include "memory_release.h"
 #include "ggml-backend.h"
@@ -87,12 +88,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->contextCtor = Napi::Persistent(context);
   data->samplerCtor = Napi::Persistent(sampler);
   data->sequenceSteeringCtor = Napi::Persistent(sequenceSteering);
+  Napi::Function distributions = NativeDistributions::Define(env);
+  data->distributionsCtor = Napi::Persistent(distributions);
   data->decodeQueue = DecodeQueue::Create(env);
   env.SetInstanceData<AddonData>(data);
   exports.Set("NativeModel", model);
   exports.Set("NativeContext", context);
   exports.Set("NativeSampler", sampler);
   exports.Set("NativeSequenceSteering", sequenceSteering);
+  exports.Set("NativeDistributions", distributions);
   exports.Set("loadModel", Napi::Function::New<Model::Load>(env, "loadModel"));
   exports.Set("createContext", Napi::Function::New<Context::Create>(env, "createContext"));
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));

@@ -14,6 +14,7 @@ struct AddonData {
   Napi::FunctionReference contextCtor;
   Napi::FunctionReference samplerCtor;
   Napi::FunctionReference sequenceSteeringCtor;
+  Napi::FunctionReference distributionsCtor;
   std::shared_ptr<DecodeQueue> decodeQueue;
 };
 

@@ -10,6 +10,7 @@
 
 #include "addon_data.h"
 #include "decode_thread.h"
+#include "distributions.h"
 #include "errors.h"
 #include "memory_release.h"
 #include "sampler.h"
@@ -93,12 +94,29 @@ struct StepItem {
   int32_t scoreFrom = -1;  // >= 1: log-probabilities of tokens[scoreFrom..]
   SequenceSteeringPtr steer;  // per-sequence steering of these tokens, or null
   ItemCapture capture;
+  DistributionRecordPtr record;   // fill with the scored rows' distributions (needs scoreFrom)
+  DistributionRecordPtr compare;  // compare the scored rows with these (needs scoreFrom)
+  int32_t sampledTopK = -1;       // >= 0: log-probability of the sampled token and the top k
+  int32_t scoreTopK = 0;          // > 0: the top k of every scored row
   // results
   int32_t pos0 = 0;
   llama_token sampled = -1;
   bool eog = false;
   std::vector<float> logits;
   std::vector<float> scores;
+  RowComparison comparison;
+  float sampledLogProb = 0.0f;
+  std::vector<llama_token> topTokens;  // sampledTopK of the sampled row, or scoreTopK per scored row
+  std::vector<float> topLogProbs;
+  std::vector<llama_token> scoreTopTokens;
+  std::vector<float> scoreTopLogProbs;
+};
+
+/** A scored output row whose reduction runs after its llama_decode call (several at once). */
+struct RowTask {
+  int32_t item = 0;
+  int32_t tok = 0;
+  const float* logits = nullptr;
 };
 
 /** Decodes a set of items in as few llama_decode calls as n_batch allows (a DecodeJob). */
@@ -147,6 +165,26 @@ class StepJob : public DecodeJob {
       }
       if (it.wantLogits) r.Set("logits", ToFloat32(env, it.logits));
       if (it.scoreFrom >= 0) r.Set("scores", ToFloat32(env, it.scores));
+      if (it.compare) {
+        Napi::Object c = Napi::Object::New(env);
+        c.Set("kld", ToFloat32(env, it.comparison.kld));
+        c.Set("referenceLogProbs", ToFloat32(env, it.comparison.refLogProb));
+        c.Set("deltaP", ToFloat32(env, it.comparison.deltaP));
+        c.Set("deltaPTop", ToFloat32(env, it.comparison.deltaPTop));
+        Napi::Uint8Array same = Napi::Uint8Array::New(env, it.comparison.sameTop.size());
+        if (!it.comparison.sameTop.empty()) std::memcpy(same.Data(), it.comparison.sameTop.data(), it.comparison.sameTop.size());
+        c.Set("sameTop", same);
+        r.Set("comparison", c);
+      }
+      if (it.sampler != nullptr && it.sampledTopK >= 0) {
+        r.Set("sampledLogProb", it.sampledLogProb);
+        r.Set("topTokens", ToInt32(env, it.topTokens));
+        r.Set("topLogProbs", ToFloat32(env, it.topLogProbs));
+      }
+      if (it.scoreTopK > 0) {
+        r.Set("scoreTopTokens", ToInt32(env, it.scoreTopTokens));
+        r.Set("scoreTopLogProbs", ToFloat32(env, it.scoreTopLogProbs));
+      }
       if (it.capture.pool != Pool::None) {
         Napi::Array acts = Napi::Array::New(env, layers_.size());
         for (size_t s = 0; s < layers_.size(); ++s) acts.Set(static_cast<uint32_t>(s), ToFloat32(env, it.capture.out[s]));
@@ -161,6 +199,12 @@ class StepJob : public DecodeJob {
   static Napi::Float32Array ToFloat32(Napi::Env env, const std::vector<float>& v) {
     Napi::Float32Array a = Napi::Float32Array::New(env, v.size());
     if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(float));
+    return a;
+  }
+
+  static Napi::Int32Array ToInt32(Napi::Env env, const std::vector<llama_token>& v) {
+    Napi::Int32Array a = Napi::Int32Array::New(env, v.size());
+    if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(llama_token));
     return a;
   }
 
@@ -210,6 +254,34 @@ class StepJob : public DecodeJob {
       for (StepItem& it : items_) captures.push_back(it.capture);
       core_->hook->Begin(layers_, &captures, tensor_);
     }
+
+    // Next-token distributions: records are (re)started, comparisons checked against theirs.
+    for (StepItem& it : items_) {
+      const int32_t n = static_cast<int32_t>(it.tokens.size());
+      if (it.record) it.record->Reset(core_->nVocab, it.tokens.data() + it.scoreFrom, n - it.scoreFrom);
+      if (it.compare) {
+        const DistributionRecord& rec = *it.compare;
+        if (!rec.complete) {
+          Fail("INVALID_ARGUMENT", "the reference distributions were never recorded (or their step failed): record them with a step of the reference first");
+          return;
+        }
+        if (rec.nVocab != core_->nVocab) {
+          Fail("VOCAB_MISMATCH", "the reference distributions cover " + std::to_string(rec.nVocab) + " tokens but this model's vocabulary has " + std::to_string(core_->nVocab) +
+                                     ": next-token distributions can only be compared between models with the same vocabulary");
+          return;
+        }
+        if (rec.rows != n - it.scoreFrom || !std::equal(rec.targets.begin(), rec.targets.end(), it.tokens.begin() + it.scoreFrom)) {
+          Fail("INVALID_ARGUMENT", "the scored tokens differ from those of the reference distributions: compare the same tokens with the same scoreFrom");
+          return;
+        }
+        it.comparison.Resize(static_cast<size_t>(n - it.scoreFrom));
+      }
+      if (it.scoreTopK > 0 && it.scoreFrom >= 1) {
+        it.scoreTopTokens.assign(static_cast<size_t>(n - it.scoreFrom) * it.scoreTopK, -1);
+        it.scoreTopLogProbs.assign(static_cast<size_t>(n - it.scoreFrom) * it.scoreTopK, 0.0f);
+      }
+    }
+    const int32_t reduceThreads = llama_n_threads_batch(ctx);
 
     // Flatten items into rows; decide which rows produce outputs (logits).
     std::vector<RowTarget> flat;
@@ -264,6 +336,7 @@ class StepJob : public DecodeJob {
         return;
       }
       // Outputs of this call are valid until the next llama_decode: consume them now.
+      std::vector<RowTask> tasks;
       for (size_t k = 0; k < rows.size(); ++k) {
         const RowTarget& r = rows[k];
         if (!r.output) continue;
@@ -274,9 +347,7 @@ class StepJob : public DecodeJob {
           Fail("DECODE_FAILED", "llama.cpp returned no logits for an output row");
           return;
         }
-        if (it.scoreFrom >= 1 && r.tok >= it.scoreFrom - 1 && r.tok <= n - 2) {
-          it.scores[r.tok + 1 - it.scoreFrom] = LogSoftmaxAt(logits, it.tokens[r.tok + 1]);
-        }
+        if (it.scoreFrom >= 1 && r.tok >= it.scoreFrom - 1 && r.tok <= n - 2) tasks.push_back({r.item, r.tok, logits});
         if (r.tok == n - 1) {
           if (it.wantLogits) it.logits.assign(logits, logits + core_->nVocab);
           if (it.sampler != nullptr) {
@@ -285,9 +356,27 @@ class StepJob : public DecodeJob {
             }
             it.sampled = llama_sampler_sample(it.sampler->get(), ctx, static_cast<int32_t>(k));
             it.eog = llama_vocab_is_eog(llama_model_get_vocab(core_->model.get()), it.sampled);
+            if (it.sampledTopK >= 0) {
+              // The model's own distribution (before the sampler's temperature, top-k, ...).
+              const RowSoftmax sm = Softmax(logits, core_->nVocab);
+              it.sampledLogProb = LogProb(logits, sm, it.sampled);
+              const int32_t kk = std::min(it.sampledTopK, core_->nVocab);
+              it.topTokens.assign(kk, -1);
+              it.topLogProbs.assign(kk, 0.0f);
+              TopK(logits, core_->nVocab, sm, kk, it.topTokens.data(), it.topLogProbs.data());
+            }
           }
         }
       }
+      // The scored rows' reductions (log-probabilities, records, comparisons, top k), several
+      // rows at a time: for a large vocabulary they cost about as much as the decode itself.
+      // Only when there is enough of it: for small vocabularies the threads' start-up and their
+      // contention with ggml's still-spinning workers cost more than the rows themselves.
+      const bool large = static_cast<double>(tasks.size()) * core_->nVocab >= static_cast<double>(1 << 22);
+      ParallelFor(tasks.size(), large ? reduceThreads : 1, [this, &tasks](size_t q) { ScoreRow(tasks[q]); });
+    }
+    for (StepItem& it : items_) {
+      if (it.record) it.record->complete = true;
     }
     if (capturing) {
       std::string err = core_->hook->Finish();
@@ -300,13 +389,24 @@ class StepJob : public DecodeJob {
     }
   }
 
-  float LogSoftmaxAt(const float* logits, llama_token target) const {
-    const int32_t n = core_->nVocab;
-    float mx = logits[0];
-    for (int32_t i = 1; i < n; ++i) mx = std::max(mx, logits[i]);
-    double sum = 0.0;
-    for (int32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
-    return static_cast<float>(static_cast<double>(logits[target] - mx) - std::log(sum));
+  /** One scored row (a worker thread may run it: it touches only its own row's slots). */
+  void ScoreRow(const RowTask& t) {
+    StepItem& it = items_[t.item];
+    const int32_t j = t.tok + 1 - it.scoreFrom;
+    const llama_token target = it.tokens[t.tok + 1];
+    if (it.record) {
+      it.scores[j] = RecordRow(t.logits, *it.record, j);
+    } else if (it.compare) {
+      it.scores[j] = CompareRow(t.logits, *it.compare, j, it.comparison, static_cast<size_t>(j));
+    }
+    if (it.scoreTopK > 0 || (!it.record && !it.compare)) {
+      const RowSoftmax sm = Softmax(t.logits, core_->nVocab);
+      if (!it.record && !it.compare) it.scores[j] = LogProb(t.logits, sm, target);
+      if (it.scoreTopK > 0) {
+        const size_t at = static_cast<size_t>(j) * it.scoreTopK;
+        TopK(t.logits, core_->nVocab, sm, it.scoreTopK, it.scoreTopTokens.data() + at, it.scoreTopLogProbs.data() + at);
+      }
+    }
   }
 
   Napi::Promise::Deferred deferred_;
@@ -473,6 +573,7 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
   std::vector<StepItem> items;
   std::vector<Napi::ObjectReference> keep;
   std::set<int32_t> seqs;
+  std::set<const DistributionRecord*> records;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     if (!arr.Get(i).IsObject()) Throw(env, "INVALID_ARGUMENT", "each step item must be an object");
     Napi::Object o = arr.Get(i).As<Napi::Object>();
@@ -513,6 +614,27 @@ Napi::Value Context::Step(const Napi::CallbackInfo& info) {
                                                std::to_string(it.steer->end) + "; this context's model has n_embd " + std::to_string(core.nEmbd) + " and " + std::to_string(core.nLayer) + " blocks");
       }
     }
+    Napi::Value recv = o.Get("record");
+    Napi::Value cmpv = o.Get("compare");
+    for (Napi::Value dv : {recv, cmpv}) {
+      if (dv.IsUndefined() || dv.IsNull()) continue;
+      if (!dv.IsObject() || !dv.As<Napi::Object>().InstanceOf(GetAddonData(env).distributionsCtor.Value())) {
+        Throw(env, "INVALID_ARGUMENT", "item.record and item.compare must be NativeDistributions");
+      }
+      if (it.scoreFrom < 1) Throw(env, "INVALID_ARGUMENT", "item.record and item.compare need scoreFrom (they cover the scored rows)");
+    }
+    if (recv.IsObject()) it.record = NativeDistributions::Unwrap(recv.As<Napi::Object>())->Get();
+    if (cmpv.IsObject()) it.compare = NativeDistributions::Unwrap(cmpv.As<Napi::Object>())->Get();
+    if (it.record && it.compare) Throw(env, "INVALID_ARGUMENT", "an item cannot both record and compare distributions");
+    for (const DistributionRecordPtr& d : {it.record, it.compare}) {
+      if (!d) continue;
+      if (!records.insert(d.get()).second) Throw(env, "INVALID_ARGUMENT", "one distributions object appears in two items of one step (or is recorded and compared at once)");
+    }
+    it.sampledTopK = IntField(o, "sampledTopK", -1);
+    if (it.sampledTopK < -1 || it.sampledTopK > 100) Throw(env, "INVALID_ARGUMENT", "sampledTopK must be in 0..100");
+    it.scoreTopK = IntField(o, "scoreTopK", 0);
+    if (it.scoreTopK < 0 || it.scoreTopK > 100) Throw(env, "INVALID_ARGUMENT", "scoreTopK must be in 0..100");
+    if (it.scoreTopK > 0 && it.scoreFrom < 1) Throw(env, "INVALID_ARGUMENT", "scoreTopK needs scoreFrom");
     Napi::Value pv = o.Get("pool");
     it.capture.pool = pv.IsString() ? ParsePool(env, pv.As<Napi::String>()) : Pool::None;
     if (layers.empty()) it.capture.pool = Pool::None;

@@ -33,6 +33,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   serve: { run: async (argv) => (await import('./serve.js')).runServe(argv), help: 'OpenAI-compatible HTTP server with per-request steering and the emotion meter (--model <gguf|name> [--vectors <set dir>] [--port 8080])' },
   doctor: { run: async (argv) => (await import('./doctor.js')).runDoctorCommand(argv), help: 'check in seconds that capture, steering (context-wide and per-sequence) and chat formatting work on a model (--model <gguf|name> [--json])' },
   quantize: { run: async (argv) => (await import('./quantize.js')).runQuantize(argv), help: 'quantize a GGUF with llama.cpp (<in.gguf|name> --type q8_0|q6_k|q5_k_m|q4_0|q3_k_m|q2_k|... --out <file.gguf>)' },
+  quality: { run: async (argv) => (await import('./quality.js')).runQuality(argv), help: 'quantizations (or a steering) against a reference: perplexity, KL divergence, top-1 agreement, size, speed (--ref <gguf|name> --models a,b | --steering set:emotion:strength)' },
 };
 
 /** Usage of the whole CLI. */

@@ -29,9 +29,10 @@ import type { ChatMessage, Model } from './model.js';
 import { addon, type NativeContext, type NativeStepItem, type NativeStepResult } from './native.js';
 import type { BlockProbe } from './probe.js';
 import { createSampler, DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
-import { poolItem, SequenceRun, type GeneratedToken, type GenerationResult, type RunStepRequest } from './sequence-run.js';
+import { poolItem, SequenceRun, type GeneratedToken, type GenerationResult, type RunStepRequest, type TokenLogProb } from './sequence-run.js';
 import { compileSteering, flattenVectors, SteeringResolver, type Steering, type SteeringOption } from './steering.js';
 import { Mutex } from './mutex.js';
+import { nativeDistributions, toComparison, type DistributionComparison, type NextTokenDistributions } from './distributions.js';
 import { SequenceLocks } from './sequence-locks.js';
 
 /** Options of {@link Model.createContext}. */
@@ -157,6 +158,13 @@ export interface GenerateOptions extends SamplingOptions {
    * (no second pass) and the reading arrives as `token.reading`.
    */
   probe?: BlockProbe;
+  /**
+   * Log-probabilities: every generated token gets `logProb` (under the model's own next-token
+   * distribution, before the sampler's temperature, top-k, ...) and `topLogProbs`, the
+   * `logProbs` most probable tokens of that distribution (0..100; 0 = the token's own only).
+   * Computed natively per token: no logits cross into JavaScript.
+   */
+  logProbs?: number;
   /** Cancels generation; stops within one token. */
   signal?: AbortSignal;
 }
@@ -171,7 +179,7 @@ export interface GenerateBatchOptions extends GenerateOptions {
   onToken?: (sequence: number, token: GeneratedToken) => void;
 }
 
-export type { GeneratedToken, GenerationResult, StopReason } from './sequence-run.js';
+export type { GeneratedToken, GenerationResult, StopReason, TokenLogProb } from './sequence-run.js';
 
 /** Options of {@link Context.setSteering}. */
 export interface SteeringOptions {
@@ -201,6 +209,37 @@ export interface LogProbResult {
   total: number;
   /** exp(-mean logProb). */
   perplexity: number;
+  /** With `compareTo`: per continuation token, how this distribution differs from the reference's. */
+  comparison?: DistributionComparison;
+  /** With `topLogProbs: k`: per continuation token, the k most probable tokens at its position. */
+  top?: TokenLogProb[][];
+}
+
+/** Options of {@link Context.logProbs}. */
+export interface LogProbsOptions {
+  /** Sequence id (default 0); left cleared. */
+  sequence?: number;
+  /** Steering of this call's tokens (every token counts as prompt). */
+  steering?: Steering | null;
+  /**
+   * Keep this call's next-token distributions at every continuation position (natively: none
+   * crosses into JavaScript), as the reference of later calls' `compareTo`.
+   */
+  record?: NextTokenDistributions;
+  /**
+   * Compare this call's next-token distributions with a recorded reference's, position by
+   * position (the same prompt and continuation tokens, a model with the same vocabulary):
+   * the result gets `comparison`.
+   * @throws EmosteerError VOCAB_MISMATCH (another vocabulary), INVALID_ARGUMENT (other tokens, nothing recorded)
+   */
+  compareTo?: NextTokenDistributions;
+  /**
+   * Also return, per continuation token, the `topLogProbs` most probable tokens at its
+   * position (1..100, computed natively): the result gets `top`.
+   */
+  topLogProbs?: number;
+  /** Cancels the operation. */
+  signal?: AbortSignal;
 }
 
 /** What a dropped generation still holds, released when its generator is garbage collected. */
@@ -443,9 +482,11 @@ export class Context {
 
   /**
    * Log-probabilities of `continuation` after `prompt` (one pass), e.g. for perplexity or for
-   * scoring labels. Uses sequence `options.sequence` (default 0) and leaves it cleared.
+   * scoring labels. Uses sequence `options.sequence` (default 0) and leaves it cleared. With
+   * `record` / `compareTo` it also keeps or compares the next-token distributions at every
+   * continuation position, natively ({@link NextTokenDistributions}).
    */
-  async logProbs(prompt: PromptInput, continuation: string | ArrayLike<number>, options: { sequence?: number; steering?: Steering | null; signal?: AbortSignal } = {}): Promise<LogProbResult> {
+  async logProbs(prompt: PromptInput, continuation: string | ArrayLike<number>, options: LogProbsOptions = {}): Promise<LogProbResult> {
     const seq = options.sequence ?? 0;
     return this.#reserved([seq], async () => {
       const p = this.tokenizePrompt(prompt);
@@ -455,8 +496,23 @@ export class Context {
       tokens.set(p, 0);
       tokens.set(c, p.length);
       try {
-        const [r] = await this.#step([{ seq, tokens, scoreFrom: p.length, ...this.#promptSteering(options.steering) }], undefined, undefined, options.signal, (n) => n.clearSequence(seq));
-        return logProbResult(c, r!.scores!);
+        const item: NativeStepItem = { seq, tokens, scoreFrom: p.length, ...this.#promptSteering(options.steering) };
+        if (options.record !== undefined) item.record = nativeDistributions(options.record);
+        if (options.compareTo !== undefined) item.compare = nativeDistributions(options.compareTo);
+        const k = options.topLogProbs;
+        if (k !== undefined) {
+          if (!Number.isInteger(k) || k < 1 || k > 100) throw new EmosteerError('INVALID_ARGUMENT', `topLogProbs must be an integer in 1..100 (got ${String(k)})`);
+          item.scoreTopK = k;
+        }
+        const [r] = await this.#step([item], undefined, undefined, options.signal, (n) => n.clearSequence(seq));
+        const out = logProbResult(c, r!.scores!);
+        if (r!.comparison) out.comparison = toComparison(r!.comparison);
+        if (k !== undefined) {
+          const ids = r!.scoreTopTokens!;
+          const lps = r!.scoreTopLogProbs!;
+          out.top = Array.from({ length: c.length }, (_, j) => Array.from({ length: k }, (_, i) => ({ token: ids[j * k + i]!, logProb: lps[j * k + i]! })).filter((e) => e.token >= 0));
+        }
+        return out;
       } finally {
         await this.#clearQuietly([seq]);
       }
@@ -613,6 +669,10 @@ export class Context {
       this.#layers([probe.layer]);
       if (capture && capture.tensor !== undefined && capture.tensor !== 'l_out') throw new EmosteerError('INVALID_ARGUMENT', 'a probe reads l_out; it cannot be combined with capture of another tensor');
     }
+    const logProbs = options.logProbs;
+    if (logProbs !== undefined && (!Number.isInteger(logProbs) || logProbs < 0 || logProbs > 100)) {
+      throw new EmosteerError('INVALID_ARGUMENT', `logProbs must be an integer in 0..100 (got ${String(logProbs)})`);
+    }
     const steering = new SteeringResolver(this.model, options.steering);
     const sampler = createSampler(this.model, options, this.#seed);
     return new SequenceRun(this.model, {
@@ -626,6 +686,7 @@ export class Context {
       append: options.append ?? false,
       ...(capture ? { capture } : {}),
       ...(probe ? { probe } : {}),
+      ...(logProbs !== undefined ? { logProbs } : {}),
     });
   }
 

@@ -78,6 +78,28 @@ export interface NativeStepItem {
   end?: number;
   /** Per-sequence steering of this item's tokens. */
   steering?: NativeSequenceSteering;
+  /** Record the scored rows' next-token distributions here (needs scoreFrom). */
+  record?: NativeDistributions;
+  /** Compare the scored rows' distributions with these (needs scoreFrom; same tokens). */
+  compare?: NativeDistributions;
+  /** >= 0: the sampled token's log-probability and the k most probable tokens of its row. */
+  sampledTopK?: number;
+  /** > 0: the k most probable tokens of every scored row. */
+  scoreTopK?: number;
+}
+
+/** A reference's next-token distributions held natively (lib/runtime/distributions.ts). @internal */
+export interface NativeDistributions {
+  release(): void;
+}
+
+/** Per scored row of an item compared with recorded distributions. @internal */
+export interface NativeComparison {
+  kld: Float32Array;
+  referenceLogProbs: Float32Array;
+  deltaP: Float32Array;
+  deltaPTop: Float32Array;
+  sameTop: Uint8Array;
 }
 
 /** Validated, pre-scaled per-sequence steering (immutable). @internal */
@@ -94,6 +116,12 @@ export interface NativeStepResult {
   logits?: Float32Array;
   scores?: Float32Array;
   activations?: Float32Array[];
+  comparison?: NativeComparison;
+  sampledLogProb?: number;
+  topTokens?: Int32Array;
+  topLogProbs?: Float32Array;
+  scoreTopTokens?: Int32Array;
+  scoreTopLogProbs?: Float32Array;
 }
 
 /** @internal */
@@ -180,6 +208,7 @@ export interface NativeVersions {
 export interface NativeAddon {
   NativeSampler: new (model: NativeModel, options: object) => NativeSampler;
   NativeSequenceSteering: new (model: NativeModel, vectors: Float32Array, scale: number, start: number, end: number) => NativeSequenceSteering;
+  NativeDistributions: new () => NativeDistributions;
   loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void; rpcServers?: string[]; repack?: boolean }): Promise<NativeModel>;
   createContext(model: NativeModel, options: object): Promise<NativeContext>;
   versions(): Omit<NativeVersions, 'binaryPath'>;

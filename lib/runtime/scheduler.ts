@@ -17,12 +17,12 @@
  * for await (const t of req) process.stdout.write(t.text);
  * console.log((await req.result).stopReason);
  */
-import type { Context, PromptInput } from './context.js';
+import type { Context, GenerateOptions, PromptInput } from './context.js';
 import { EmosteerError } from '../errors.js';
 import type { Model } from './model.js';
 import type { BlockProbe } from './probe.js';
 import type { SamplingOptions } from './sampling.js';
-import type { GeneratedToken, SequenceRun, StopReason } from './sequence-run.js';
+import type { GeneratedToken, GenerationResult, SequenceRun, StopReason } from './sequence-run.js';
 import type { SteeringOption } from './steering.js';
 
 /** Options of {@link RequestScheduler.create}. */
@@ -56,6 +56,8 @@ export interface ScheduledRequest extends SamplingOptions {
    * EmotionMeter; the reading arrives as `token.reading`.
    */
   probe?: BlockProbe;
+  /** Log-probability of every generated token and its `logProbs` most probable alternatives (see {@link GenerateOptions.logProbs}). */
+  logProbs?: number;
   /** For text input: add BOS as the tokenizer is configured to (default true). */
   addSpecial?: boolean;
   /** For text input: parse special tokens written in the text (default false; true for chat messages). */
@@ -79,6 +81,8 @@ export interface ScheduledResult {
   stopReason: StopReason;
   /** Milliseconds from submit to the first token. */
   timeToFirstTokenMs: number | null;
+  /** With `logProbs`, the end-of-generation token that ended the request (see {@link GenerationResult.endToken}). */
+  endToken?: GenerationResult['endToken'];
 }
 
 /** Counters of a scheduler since it started. */

@@ -34,6 +34,21 @@ export interface GeneratedToken {
   activations?: Activations;
   /** The probe's reading of this token, when the call has a `probe`. */
   reading?: unknown;
+  /**
+   * With the `logProbs` option: the token's natural-log probability under the model's own
+   * next-token distribution (before temperature, top-k and the other sampler stages).
+   */
+  logProb?: number;
+  /** With `logProbs: k`: the k most probable tokens of that distribution, most probable first. */
+  topLogProbs?: TokenLogProb[];
+}
+
+/** A token and its log-probability. */
+export interface TokenLogProb {
+  /** Token id. */
+  token: number;
+  /** Natural-log probability. */
+  logProb: number;
 }
 
 /** A finished generation. */
@@ -50,6 +65,19 @@ export interface GenerationResult {
   promptActivations?: Activations;
   /** Per generated token activations, when capture was on. */
   tokenActivations?: Activations[];
+  /**
+   * With the `logProbs` option, when generation stopped at an end-of-generation token: that
+   * token (not part of `tokens` or `text`) with its log-probability and alternatives, as
+   * OpenAI-style legacy completions list it.
+   */
+  endToken?: {
+    /** Token id of the end-of-generation token. */
+    token: number;
+    /** Its natural-log probability. */
+    logProb: number;
+    /** The most probable tokens at that step, most probable first. */
+    topLogProbs: TokenLogProb[];
+  };
 }
 
 /** The resolved rules of one run, as {@link Context.createRun} builds them. @internal */
@@ -66,6 +94,8 @@ export interface SequenceRunSpec {
   /** Per-token capture: blocks (validated, ascending) and tensor; prompt pooling if the prompt is captured too. */
   capture?: { layers: Int32Array; tensor: string | undefined; prompt: Pooling | undefined };
   probe?: BlockProbe;
+  /** Log-probability of every generated token and its `logProbs` most probable alternatives (computed natively). */
+  logProbs?: number;
 }
 
 /** What one step asks of the native decode for a run. @internal */
@@ -91,10 +121,17 @@ export class SequenceRun {
   text = '';
   #started = false;
   #pending = -1;
+  /** The log-probabilities of #pending's row, with the logProbs option. */
+  #pendingLp: { logProb: number; top: TokenLogProb[] } | undefined;
+  /** The end-of-generation token that ended the run, with the logProbs option. */
+  #endToken: GenerationResult['endToken'];
   #eog = false;
   #done = false;
   #stopReason: StopReason = 'maxTokens';
   #error: unknown = undefined;
+  /** The probe's reading of the last token decoded, and that token's output of the probe's block. */
+  #lastReading: unknown = undefined;
+  #lastActivation: Float32Array | undefined;
   readonly #spec: SequenceRunSpec;
   readonly #model: Model;
   readonly #decoder = new TextDecoder('utf-8');
@@ -138,16 +175,27 @@ export class SequenceRun {
     if (this.#done) throw new EmosteerError('INVALID_ARGUMENT', 'the run has ended');
     const prompt = !this.#started;
     const s = this.#spec;
-    const steering = s.steering.at(prompt, { index: this.count, text: this.text });
+    const steering = s.steering.at(prompt, {
+      index: this.count,
+      text: this.text,
+      ...(this.#lastReading !== undefined ? { reading: this.#lastReading, activation: this.#lastActivation! } : {}),
+    });
     const item: NativeStepItem = prompt
       ? { seq: this.#sequence, tokens: s.prompt, sampler: s.sampler, acceptTokens: true }
       : { seq: this.#sequence, tokens: Int32Array.of(this.#pending), sampler: s.sampler };
     if (steering) item.steering = steering;
+    if (s.logProbs !== undefined) item.sampledTopK = s.logProbs;
     const layers: number[] = [];
     if (prompt) {
       if (s.capture?.prompt !== undefined) {
         layers.push(...s.capture.layers);
         Object.assign(item, poolItem(s.capture.prompt, s.prompt.length));
+      }
+      // A probe also reads the prompt's last token, so a steering schedule can decide after the
+      // prompt (e.g. conditional steering); not when the prompt is captured with another pooling.
+      if (s.probe && (s.capture?.prompt === undefined || s.capture.prompt === 'last')) {
+        if (!layers.includes(s.probe.layer)) layers.push(s.probe.layer);
+        item.pool = 'last';
       }
     } else {
       if (s.capture) layers.push(...s.capture.layers);
@@ -169,16 +217,24 @@ export class SequenceRun {
     if (!this.#started) {
       this.#started = true;
       if (s.capture?.prompt !== undefined) this.#promptActs = rowsOf(s.capture.layers, s.capture.prompt === 'all' ? s.prompt.length : 1);
+      const row = s.probe ? captured.get(s.probe.layer) : undefined;
+      if (s.probe && row) this.#read(s.probe, row);
     } else if (this.#afterFeed) {
       const acts = s.capture ? rowsOf(s.capture.layers, 1) : undefined;
-      const reading = s.probe ? s.probe.read(captured.get(s.probe.layer)!) : undefined;
+      const reading = s.probe ? this.#read(s.probe, captured.get(s.probe.layer)!) : undefined;
       emitted = this.#emit(this.#pending, acts, reading);
     }
     this.#pending = res.sampled!;
+    if (res.sampledLogProb !== undefined) {
+      const top: TokenLogProb[] = [];
+      res.topTokens!.forEach((token, i) => top.push({ token, logProb: res.topLogProbs![i]! }));
+      this.#pendingLp = { logProb: res.sampledLogProb, top };
+    }
     this.#eog = res.eog!;
     if (!this.#done && this.tokens.length >= s.maxTokens) this.#finish('maxTokens'); // maxTokens 0: the prompt only
     if (this.#done) return emitted;
     if (this.#eog && s.stopOnEog) {
+      if (this.#pendingLp) this.#endToken = { token: this.#pending, logProb: this.#pendingLp.logProb, topLogProbs: this.#pendingLp.top };
       this.#finish('eog');
       return emitted;
     }
@@ -186,10 +242,21 @@ export class SequenceRun {
     return emitted;
   }
 
+  /** Reads the probe at one token and keeps the reading for the next steering decision. */
+  #read(probe: BlockProbe, row: Float32Array): unknown {
+    this.#lastReading = probe.read(row);
+    this.#lastActivation = row;
+    return this.#lastReading;
+  }
+
   #emit(token: number, acts: Activations | undefined, reading: unknown): GeneratedToken {
     const text = this.#decoder.decode(this.#model.tokenToPiece(token), { stream: true });
     this.text += text;
     const t: GeneratedToken = { token, text, index: this.tokens.length };
+    if (this.#pendingLp) {
+      t.logProb = this.#pendingLp.logProb;
+      t.topLogProbs = this.#pendingLp.top;
+    }
     this.tokens.push(token);
     if (acts) { t.activations = acts; this.#tokenActs.push(acts); }
     if (reading !== undefined) t.reading = reading;
@@ -219,6 +286,7 @@ export class SequenceRun {
     const r: GenerationResult = { text, tokens: this.tokens, promptTokens: this.#spec.prompt.length, stopReason: this.#stopReason };
     if (this.#promptActs) r.promptActivations = this.#promptActs;
     if (this.#spec.capture) r.tokenActivations = this.#tokenActs;
+    if (this.#endToken) r.endToken = this.#endToken;
     return r;
   }
 }

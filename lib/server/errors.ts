@@ -27,10 +27,23 @@ const STATUS: Partial<Record<EmosteerErrorCode, number>> = {
   CHAT_TEMPLATE_UNSUPPORTED: 400,
   CAPTURE_DISABLED: 400,
   UNKNOWN_EMOTION: 400,
+  VOCAB_MISMATCH: 400,
   QUEUE_FULL: 429,
   ABORTED: 499,
   DISPOSED: 503,
 };
+
+/** The part of an ajv validation error read here. */
+interface AjvError {
+  keyword?: string;
+  instancePath?: string;
+  params?: { additionalProperty?: unknown };
+}
+
+/** '/messages/0/content' -> 'messages[0].content' */
+function fieldPath(instancePath: string): string {
+  return instancePath.split('/').filter(Boolean).map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
+}
 
 /** Status and body for any thrown value. */
 export function toHttpError(err: unknown): { status: number; body: OpenAiErrorBody } {
@@ -45,6 +58,15 @@ export function toHttpError(err: unknown): { status: number; body: OpenAiErrorBo
     return { status, body: { error: { message: err.message, type, code: err.code.toLowerCase(), param } } };
   }
   const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown; validationContext?: string };
+  const first = Array.isArray(e?.validation) ? (e.validation[0] as AjvError | undefined) : undefined;
+  if (first) {
+    const path = fieldPath(first.instancePath ?? '');
+    if (first.keyword === 'additionalProperties' && typeof first.params?.additionalProperty === 'string') {
+      const field = path ? `${path}.${first.params.additionalProperty}` : first.params.additionalProperty;
+      return { status: 400, body: { error: { message: `unsupported field '${field}': this server does not use it, and ignoring it silently could change what you get; leave it out (docs/server.md lists the fields)`, type: 'invalid_request_error', code: 'unsupported_field', param: field } } };
+    }
+    return { status: 400, body: { error: { message: e.message ?? 'bad request', type: 'invalid_request_error', code: 'invalid_request', param: path || null } } };
+  }
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Fastify: schema validation, malformed JSON, body too large, unsupported media type
     const code = e.validation ? 'invalid_request' : e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'invalid_json' : (e.code ?? 'invalid_request').toLowerCase();

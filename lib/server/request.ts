@@ -12,7 +12,7 @@ import type { ComponentSteering, SetEmotionComponent, VectorComponent } from '..
 import type { EmotionMeter } from '../steer/emotion-meter.js';
 import { HttpError } from './errors.js';
 import type { LoadedVectorSets } from './loaded-vector-sets.js';
-import type { SamplingFields, SteeringItem } from './schemas.js';
+import type { LogProbFields, SamplingFields, SteeringItem } from './schemas.js';
 
 /** What a body needs besides itself. */
 export interface RequestLimits {
@@ -38,8 +38,23 @@ export function steeringFromItems(items: readonly SteeringItem[] | undefined, se
   return { components, positions };
 }
 
+/**
+ * How many alternatives per token a body's log-probability fields ask for (undefined: none).
+ * Chat: `logprobs: true` and `top_logprobs` (which needs `logprobs: true`, as in OpenAI's API);
+ * completions: `logprobs: N`.
+ */
+export function logProbsFromBody(body: LogProbFields, chat: boolean): number | undefined {
+  if (chat) {
+    if (body.top_logprobs !== undefined && body.top_logprobs !== null && body.logprobs !== true) {
+      throw new HttpError(400, 'invalid_request_error', 'invalid_request', 'top_logprobs needs logprobs: true', 'top_logprobs');
+    }
+    return body.logprobs === true ? (body.top_logprobs ?? 0) : undefined;
+  }
+  return typeof body.logprobs === 'number' ? body.logprobs : undefined;
+}
+
 /** The scheduler request of a completion body, and the meter it asked for. */
-export function requestFromBody(body: SamplingFields, prompt: ScheduledRequest['prompt'], signal: AbortSignal, limits: RequestLimits): { req: ScheduledRequest; meter: EmotionMeter | undefined } {
+export function requestFromBody(body: SamplingFields & LogProbFields, prompt: ScheduledRequest['prompt'], signal: AbortSignal, limits: RequestLimits, chat = true): { req: ScheduledRequest; meter: EmotionMeter | undefined; steering: ComponentSteering | undefined } {
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? limits.defaultMaxTokens;
   if (maxTokens >= limits.contextPerRequest) {
     throw new HttpError(400, 'invalid_request_error', 'max_tokens_too_large', `max_tokens ${maxTokens} does not fit in the ${limits.contextPerRequest} tokens a request may hold`, 'max_tokens');
@@ -59,9 +74,12 @@ export function requestFromBody(body: SamplingFields, prompt: ScheduledRequest['
     presencePenalty: body.presence_penalty ?? 0,
     repeatPenalty: body.repeat_penalty ?? 1,
     seed: body.seed ?? randomInt(0, 2 ** 31),
+    stopOnEog: body.ignore_eos !== true,
     signal,
     ...(steering ? { steering } : {}),
     ...(meter ? { probe: meter } : {}),
   };
-  return { req, meter };
+  const logProbs = logProbsFromBody(body, chat);
+  if (logProbs !== undefined) req.logProbs = logProbs;
+  return { req, meter, steering };
 }

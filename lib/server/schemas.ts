@@ -1,6 +1,9 @@
 /**
- * JSON schemas of the request bodies (validated by Fastify before a handler runs). Unknown
- * fields are accepted and ignored, as OpenAI clients send fields this server does not use.
+ * JSON schemas of the request bodies (validated by Fastify before a handler runs). No field a
+ * client sends is ignored silently: every field is either honoured or answered with a 400 that
+ * names it. Fields of the OpenAI API that this server does not honour are accepted only with
+ * their neutral value ({@link UNSUPPORTED_FIELDS}: e.g. `response_format: {type: 'text'}`,
+ * `tools: []`); any other unknown field is refused (`unsupported_field`, `param` = the field).
  */
 
 const steeringItem = {
@@ -13,6 +16,7 @@ const steeringItem = {
     layers: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2 },
     positions: { type: 'string', enum: ['all', 'prompt', 'generated'] },
   },
+  additionalProperties: false,
   required: ['strength'],
   oneOf: [{ required: ['emotion'] }, { required: ['vector'] }],
 } as const;
@@ -31,11 +35,49 @@ const sampling = {
   stop: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 16 }, { type: 'null' }] },
   stream: { type: ['boolean', 'null'] },
   stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' } } },
-  n: { type: ['integer', 'null'], minimum: 1, maximum: 1 },
+  n: { type: ['integer', 'null'], minimum: 1, maximum: 16 },
   model: { type: 'string' },
+  /** llama-server's extension: keep generating past end-of-generation tokens (to max_tokens). */
+  ignore_eos: { type: ['boolean', 'null'] },
+  /** An end-user identifier (OpenAI's abuse monitoring): accepted, nothing to do with it. */
+  user: { type: ['string', 'null'] },
   steering: { type: 'array', items: steeringItem, maxItems: 16 },
   meter: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
 } as const;
+
+/**
+ * Fields of the OpenAI API that this server does not honour, accepted only with their neutral
+ * value (what leaving them out means); anything else gets a 400 `unsupported_field` naming the
+ * field and saying why. Checked before the schema (lib/server/server.ts).
+ */
+export const UNSUPPORTED_FIELDS: Readonly<Record<string, { neutral: (v: unknown) => boolean; why: string; endpoints?: readonly ('chat' | 'completions')[] }>> = {
+  logit_bias: { neutral: (v) => v === null || (isObject(v) && Object.keys(v).length === 0), why: 'token biases are not applied by this server' },
+  response_format: { neutral: (v) => v === null || (isObject(v) && v.type === 'text' && Object.keys(v).length === 1), why: "only {type: 'text'} is served: structured output (json_object, json_schema) is not enforced" },
+  tools: { neutral: (v) => v === null || (Array.isArray(v) && v.length === 0), why: 'tool calls are not supported' },
+  tool_choice: { neutral: (v) => v === null || v === 'none', why: 'tool calls are not supported' },
+  parallel_tool_calls: { neutral: (v) => v === null || typeof v === 'boolean', why: 'tool calls are not supported' },
+  functions: { neutral: (v) => v === null || (Array.isArray(v) && v.length === 0), why: 'function calls are not supported' },
+  function_call: { neutral: (v) => v === null || v === 'none', why: 'function calls are not supported' },
+  audio: { neutral: (v) => v === null, why: 'audio output is not supported' },
+  modalities: { neutral: (v) => v === null || (Array.isArray(v) && v.length === 1 && v[0] === 'text'), why: 'only text output is supported' },
+  prediction: { neutral: (v) => v === null, why: 'predicted outputs are not supported' },
+  reasoning_effort: { neutral: (v) => v === null, why: 'there is no reasoning budget to set' },
+  web_search_options: { neutral: (v) => v === null, why: 'web search is not supported' },
+  service_tier: { neutral: (v) => v === null || v === 'auto' || v === 'default', why: 'there are no service tiers' },
+  store: { neutral: (v) => v === null || v === false, why: 'completions are not stored' },
+  metadata: { neutral: (v) => v === null || (isObject(v) && Object.keys(v).length === 0), why: 'completions are not stored, so there is nothing to tag' },
+  suffix: { neutral: (v) => v === null || v === '', why: 'insertion (text after the completion) is not supported', endpoints: ['completions'] },
+  best_of: { neutral: (v) => v === null || v === 1, why: 'best_of > 1 (server-side candidates ranked by log-probability) is not supported; use n and logprobs', endpoints: ['completions'] },
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The unsupported fields as schema properties (any value: {@link UNSUPPORTED_FIELDS} decides). */
+function unsupportedProperties(endpoint: 'chat' | 'completions'): Record<string, object> {
+  return Object.fromEntries(Object.entries(UNSUPPORTED_FIELDS).filter(([, f]) => !f.endpoints || f.endpoints.includes(endpoint)).map(([k]) => [k, {}]));
+}
 
 /** POST /v1/chat/completions */
 export const chatCompletionSchema = {
@@ -49,24 +91,74 @@ export const chatCompletionSchema = {
         type: 'object',
         properties: {
           role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant'] },
-          content: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'object', properties: { type: { const: 'text' }, text: { type: 'string' } }, required: ['type', 'text'] } }] },
+          content: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'object', properties: { type: { const: 'text' }, text: { type: 'string' } }, required: ['type', 'text'], additionalProperties: false } }] },
         },
         required: ['role', 'content'],
+        additionalProperties: false,
       },
     },
     ...sampling,
+    /** Log-probability of every generated token in `choices[].logprobs.content`. */
+    logprobs: { type: ['boolean', 'null'] },
+    /** With logprobs: the 0..20 most probable tokens at every position. */
+    top_logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 20 },
+    ...unsupportedProperties('chat'),
   },
   required: ['messages'],
+  additionalProperties: false,
 } as const;
 
 /** POST /v1/completions */
 export const completionSchema = {
   type: 'object',
   properties: {
-    prompt: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 1 }] },
+    /** A string, token ids, or an array of either (one choice per prompt). */
+    prompt: {
+      anyOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, maxItems: 1 << 20 },
+        { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 64 },
+        { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, maxItems: 1 << 20 }, minItems: 1, maxItems: 64 },
+      ],
+    },
     ...sampling,
+    /** max_tokens 0 is allowed here (with echo: the prompt's log-probabilities only). */
+    max_tokens: { type: ['integer', 'null'], minimum: 0 },
+    /** Legacy log-probabilities: the N (0..20) most probable tokens at every position. */
+    logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 20 },
+    /** Return the prompt before the completion, with its tokens' log-probabilities when logprobs is set. */
+    echo: { type: ['boolean', 'null'] },
+    ...unsupportedProperties('completions'),
   },
   required: ['prompt'],
+  additionalProperties: false,
+} as const;
+
+/** POST /tokenize (the tokenizer endpoints evaluation harnesses use; llama-server and vLLM shapes). */
+export const tokenizeSchema = {
+  type: 'object',
+  properties: {
+    prompt: { type: 'string' },
+    content: { type: 'string' },
+    add_special_tokens: { type: 'boolean' },
+    add_special: { type: 'boolean' },
+    parse_special: { type: 'boolean' },
+    with_pieces: { type: 'boolean' },
+    model: { type: 'string' },
+  },
+  oneOf: [{ required: ['prompt'] }, { required: ['content'] }],
+  additionalProperties: false,
+} as const;
+
+/** POST /detokenize */
+export const detokenizeSchema = {
+  type: 'object',
+  properties: {
+    tokens: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 1 << 20 },
+    model: { type: 'string' },
+  },
+  required: ['tokens'],
+  additionalProperties: false,
 } as const;
 
 /** POST /v1/activations */
@@ -80,6 +172,7 @@ export const activationsSchema = {
     model: { type: 'string' },
   },
   required: ['input'],
+  additionalProperties: false,
 } as const;
 
 /** One item of the `steering` extension field. */
@@ -109,8 +202,19 @@ export interface SamplingFields {
   stream_options?: { include_usage?: boolean } | null;
   n?: number | null;
   model?: string;
+  ignore_eos?: boolean | null;
   steering?: SteeringItem[];
   meter?: boolean | string;
+}
+
+/** The log-probability fields of either endpoint, as one number of alternatives (undefined: off). */
+export interface LogProbFields {
+  /** Chat: a boolean; completions: the number of alternatives. */
+  logprobs?: boolean | number | null;
+  /** Chat: the number of alternatives. */
+  top_logprobs?: number | null;
+  /** Completions: return the prompt too. */
+  echo?: boolean | null;
 }
 
 /** A chat message as OpenAI clients send it. */
@@ -119,8 +223,10 @@ export interface WireMessage {
   content: string | { type: 'text'; text: string }[];
 }
 
-export interface ChatCompletionBody extends SamplingFields { messages: WireMessage[] }
-export interface CompletionBody extends SamplingFields { prompt: string | string[] }
+export interface ChatCompletionBody extends SamplingFields, LogProbFields { messages: WireMessage[] }
+export interface CompletionBody extends SamplingFields, LogProbFields { prompt: string | string[] | number[] | number[][] }
+export interface TokenizeBody { prompt?: string; content?: string; add_special_tokens?: boolean; add_special?: boolean; parse_special?: boolean; with_pieces?: boolean; model?: string }
+export interface DetokenizeBody { tokens: number[]; model?: string }
 export interface ActivationsBody {
   input: string | WireMessage[];
   layers?: number[] | 'all';

@@ -12,16 +12,16 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Context, StopReason } from '../runtime/context.js';
+import type { Context, PromptInput, StopReason, TokenLogProb } from '../runtime/context.js';
 import type { Model } from '../runtime/model.js';
-import { RequestScheduler, type ScheduledRequest, type ScheduledResult, type ScheduledToken } from '../runtime/scheduler.js';
-import type { EmotionReading } from '../steer/emotion-meter.js';
+import { RequestScheduler, type ScheduledGeneration, type ScheduledResult, type ScheduledToken } from '../runtime/scheduler.js';
+import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
 import { toHttpError, HttpError } from './errors.js';
 import { LoadedVectorSets } from './loaded-vector-sets.js';
 import { requestFromBody } from './request.js';
 import {
-  activationsSchema, chatCompletionSchema, completionSchema,
-  type ActivationsBody, type ChatCompletionBody, type CompletionBody, type SamplingFields, type WireMessage,
+  activationsSchema, chatCompletionSchema, completionSchema, detokenizeSchema, tokenizeSchema, UNSUPPORTED_FIELDS,
+  type ActivationsBody, type ChatCompletionBody, type CompletionBody, type DetokenizeBody, type LogProbFields, type SamplingFields, type TokenizeBody, type WireMessage,
 } from './schemas.js';
 
 /** Options of {@link createServer}. */
@@ -133,56 +133,188 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
 
   app.get('/v1/steering', async () => sets.describe());
 
-  /** Runs one completion, streamed or not, in the chat or the text shape. */
-  const complete = async (request: FastifyRequest, reply: FastifyReply, body: SamplingFields, prompt: ScheduledRequest['prompt'], chat: boolean) => {
+  const pieceBytes = (token: number) => model.tokenToPiece(token);
+  const pieceText = (token: number) => Buffer.from(pieceBytes(token)).toString('utf8');
+  /** OpenAI's chat shape of one token's log-probabilities. */
+  const chatLogProb = (t: { token: number; logProb?: number; topLogProbs?: TokenLogProb[] }, k: number) => ({
+    token: pieceText(t.token),
+    logprob: t.logProb!,
+    bytes: Array.from(pieceBytes(t.token)),
+    top_logprobs: (t.topLogProbs ?? []).slice(0, k).map((e) => ({ token: pieceText(e.token), logprob: e.logProb, bytes: Array.from(pieceBytes(e.token)) })),
+  });
+  /** The legacy completions shape of tokens' log-probabilities, starting at text offset `offset`. */
+  const legacyLogProbs = (toks: { token: number; logProb: number | null; top: TokenLogProb[] | null }[], k: number, offset: number) => {
+    const out = { tokens: [] as string[], token_logprobs: [] as (number | null)[], top_logprobs: [] as (Record<string, number> | null)[], text_offset: [] as number[] };
+    let at = offset;
+    for (const t of toks) {
+      const text = pieceText(t.token);
+      out.tokens.push(text);
+      out.token_logprobs.push(t.logProb);
+      out.top_logprobs.push(t.top === null ? null : Object.fromEntries(t.top.slice(0, k).map((e) => [pieceText(e.token), e.logProb])));
+      out.text_offset.push(at);
+      at += text.length;
+    }
+    return out;
+  };
+  const FIELD_CHECK = (endpoint: 'chat' | 'completions') => async (request: FastifyRequest) => {
+    const body = request.body as Record<string, unknown> | null;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+    for (const [key, f] of Object.entries(UNSUPPORTED_FIELDS)) {
+      if (!(key in body) || (f.endpoints && !f.endpoints.includes(endpoint))) continue;
+      if (!f.neutral(body[key])) throw new HttpError(400, 'invalid_request_error', 'unsupported_field', `${key} is not supported by emosteer serve: ${f.why}; leave it out (or send its neutral value)`, key);
+    }
+  };
+
+  /**
+   * Runs a completion request: one choice per prompt and per `n`, streamed or not, in the chat
+   * or the text shape, with log-probabilities and (text completions) the echoed prompt.
+   */
+  const complete = async (request: FastifyRequest, reply: FastifyReply, body: SamplingFields & LogProbFields, prompts: PromptInput[], chat: boolean) => {
     const abort = new AbortController();
-    const { req, meter } = requestFromBody(body, prompt, abort.signal, { sets, contextPerRequest: scheduler.contextPerRequest, defaultMaxTokens });
+    const n = body.n ?? 1;
+    const limits = { sets, contextPerRequest: scheduler.contextPerRequest, defaultMaxTokens };
+    const echo = !chat && body.echo === true;
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${randomBytes(12).toString('hex')}`;
     const created = Math.floor(Date.now() / 1000);
-    const gen = scheduler.submit(req);
-    const usage = (r: ScheduledResult) => ({ prompt_tokens: r.promptTokens, completion_tokens: r.tokens.length, total_tokens: r.promptTokens + r.tokens.length });
-    const meterOf = (t: ScheduledToken) => {
-      if (!meter || t.reading === undefined) return undefined;
-      const emotions = t.reading as EmotionReading; // the request's probe is its set's EmotionMeter
-      return { emotions, top: meter.top(emotions).emotion };
-    };
     const onClose = () => { if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected')); };
     reply.raw.on('close', onClose);
 
+    // Every choice is validated and submitted before anything is sent: a bad request fails whole.
+    interface Choice { index: number; prompt: number; gen: ScheduledGeneration | null; meter: EmotionMeter | undefined; k: number | undefined; echo: { text: string; tokens: ReturnType<typeof legacyLogProbs> | null } | null }
+    const choices: Choice[] = [];
+    const promptTokens: number[] = [];
+    try {
+      for (let p = 0; p < prompts.length; p++) {
+        const prompt = prompts[p]!;
+        const first = requestFromBody(body, prompt, abort.signal, limits, chat);
+        const k = first.req.logProbs;
+        let echoed: Choice['echo'] = null;
+        if (echo) {
+          // The prompt's own tokens (as generation tokenizes them) and, with logprobs, their
+          // log-probabilities (the first token has none), scored with the request's steering.
+          const tokens = typeof prompt === 'string' ? model.tokenize(prompt, { addSpecial: true }) : Int32Array.from(prompt as ArrayLike<number>);
+          const text = typeof prompt === 'string' ? prompt : model.detokenize(tokens);
+          let scored: ReturnType<typeof legacyLogProbs> | null = null;
+          if (k !== undefined) {
+            const rows: { token: number; logProb: number | null; top: TokenLogProb[] | null }[] = [{ token: tokens[0]!, logProb: null, top: null }];
+            if (tokens.length > 1) {
+              const ctx = await activationCtx();
+              const r = await ctx.logProbs(tokens.subarray(0, 1), tokens.subarray(1), { topLogProbs: Math.max(1, k), signal: abort.signal, ...(first.steering ? { steering: first.steering } : {}) });
+              for (let j = 0; j < r.tokens.length; j++) rows.push({ token: r.tokens[j]!, logProb: r.logProbs[j]!, top: r.top![j]! });
+            }
+            scored = legacyLogProbs(rows, k, 0);
+          }
+          echoed = { text, tokens: scored };
+          promptTokens.push(tokens.length);
+        }
+        for (let j = 0; j < n; j++) {
+          const { req, meter } = j === 0 ? first : requestFromBody(body, prompt, abort.signal, limits, chat);
+          // n > 1: the same seed would give n copies; choice j takes seed + j.
+          if (j > 0) req.seed = (req.seed! + j) % 2 ** 32;
+          const gen = req.maxTokens === 0 ? null : scheduler.submit(req);
+          choices.push({ index: p * n + j, prompt: p, gen, meter, k, echo: echoed });
+        }
+      }
+    } catch (err) {
+      abort.abort(err);
+      reply.raw.off('close', onClose);
+      throw err;
+    }
+    const empty: ScheduledResult = { text: '', tokens: [], promptTokens: 0, stopReason: 'maxTokens', timeToFirstTokenMs: null };
+    const meterOf = (c: Choice, t: ScheduledToken) => {
+      if (!c.meter || t.reading === undefined) return undefined;
+      const emotions = t.reading as EmotionReading; // the request's probe is its set's EmotionMeter
+      return { emotions, top: c.meter.top(emotions).emotion };
+    };
+    const lpOf = (t: ScheduledToken) => ({ token: t.token, logProb: t.logProb ?? null, top: t.topLogProbs ?? [] });
+    const finishUsage = (results: ScheduledResult[]) => {
+      const byPrompt = new Map<number, number>();
+      choices.forEach((c, i) => byPrompt.set(c.prompt, Math.max(byPrompt.get(c.prompt) ?? 0, results[i]!.promptTokens, promptTokens[c.prompt] ?? 0)));
+      const prompt = [...byPrompt.values()].reduce((a, b) => a + b, 0);
+      const completion = results.reduce((a, r) => a + r.tokens.length, 0);
+      tokensOut.inc(completion);
+      tokensIn.inc(prompt);
+      return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    };
+
     if (!body.stream) {
-      const readings: { text: string; emotions: EmotionReading; top: string }[] = [];
-      for await (const t of gen) { const m = meterOf(t); if (m) readings.push({ text: t.text, ...m }); }
-      const r = await gen.result;
-      tokensOut.inc(r.tokens.length);
-      tokensIn.inc(r.promptTokens);
-      const choice = chat
-        ? { index: 0, message: { role: 'assistant', content: r.text }, finish_reason: FINISH[r.stopReason], logprobs: null }
-        : { index: 0, text: r.text, finish_reason: FINISH[r.stopReason], logprobs: null };
-      return { id, object: chat ? 'chat.completion' : 'text_completion', created, model: modelId, choices: [choice], usage: usage(r), ...(meter ? { meter: readings } : {}) };
+      try {
+        const outs = await Promise.all(choices.map(async (c) => {
+          const readings: { text: string; emotions: EmotionReading; top: string }[] = [];
+          const toks: ScheduledToken[] = [];
+          if (c.gen) for await (const t of c.gen) { toks.push(t); const m = meterOf(c, t); if (m) readings.push({ text: t.text, ...m }); }
+          const r = c.gen ? await c.gen.result : empty;
+          let logprobs: object | null = null;
+          if (c.k !== undefined) {
+            if (chat) logprobs = { content: toks.map((t) => chatLogProb(t, c.k!)), refusal: null };
+            else {
+              // The end-of-generation token that stopped it is listed too (its text is empty), as
+              // OpenAI's and vLLM's legacy completions do: harnesses expect the max_tokens-th entry.
+              const listed = r.endToken ? [...toks.map(lpOf), { token: r.endToken.token, logProb: r.endToken.logProb, top: r.endToken.topLogProbs }] : toks.map(lpOf);
+              const gen = legacyLogProbs(listed, c.k, c.echo ? c.echo.text.length : 0);
+              const pre = c.echo?.tokens;
+              logprobs = pre
+                ? { tokens: [...pre.tokens, ...gen.tokens], token_logprobs: [...pre.token_logprobs, ...gen.token_logprobs], top_logprobs: [...pre.top_logprobs, ...gen.top_logprobs], text_offset: [...pre.text_offset, ...gen.text_offset] }
+                : gen;
+            }
+          }
+          const finish = c.gen ? FINISH[r.stopReason] : 'length';
+          const choice = chat
+            ? { index: c.index, message: { role: 'assistant', content: r.text }, finish_reason: finish, logprobs }
+            : { index: c.index, text: (c.echo ? c.echo.text : '') + r.text, finish_reason: finish, logprobs };
+          return { choice, r, readings };
+        }));
+        const usage = finishUsage(outs.map((o) => o.r));
+        const anyMeter = choices.some((c) => c.meter);
+        // One choice: the meter readings at the top level (as before); several: in each choice.
+        const list = outs.map((o) => (anyMeter && outs.length > 1 ? { ...o.choice, meter: o.readings } : o.choice));
+        return { id, object: chat ? 'chat.completion' : 'text_completion', created, model: modelId, choices: list, usage, ...(anyMeter && outs.length === 1 ? { meter: outs[0]!.readings } : {}) };
+      } catch (err) {
+        abort.abort(err);
+        throw err;
+      } finally {
+        reply.raw.off('close', onClose);
+      }
     }
 
-    // Streaming: server-sent events, one chunk per token, then the finish chunk and [DONE].
+    // Streaming: server-sent events, one chunk per token and choice, then each choice's finish
+    // chunk, the usage chunk if asked for, and data: [DONE].
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const send = (o: object) => { if (!res.writableEnded) res.write(`data: ${JSON.stringify(o)}\n\n`); };
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
-    const chunk = (delta: string | null, finish: string | null, extra: object = {}, first = false) => chat
-      ? { id, object, created, model: modelId, choices: [{ index: 0, delta: delta === null ? {} : { ...(first ? { role: 'assistant' } : {}), content: delta }, finish_reason: finish, logprobs: null }], ...extra }
-      : { id, object, created, model: modelId, choices: [{ index: 0, text: delta ?? '', finish_reason: finish, logprobs: null }], ...extra };
+    const chunk = (c: Choice, delta: string | null, finish: string | null, extra: object = {}, logprobs: object | null = null, first = false) => chat
+      ? { id, object, created, model: modelId, choices: [{ index: c.index, delta: delta === null ? {} : { ...(first ? { role: 'assistant' } : {}), content: delta }, finish_reason: finish, logprobs }], ...extra }
+      : { id, object, created, model: modelId, choices: [{ index: c.index, text: delta ?? '', finish_reason: finish, logprobs }], ...extra };
     try {
-      if (chat) send(chunk('', null, {}, true));
-      for await (const t of gen) {
-        const m = meterOf(t);
-        send(chunk(t.text, null, m ? { meter: m } : {}));
-      }
-      const r = await gen.result;
-      tokensOut.inc(r.tokens.length);
-      tokensIn.inc(r.promptTokens);
-      send(chunk(null, FINISH[r.stopReason]));
-      if (body.stream_options?.include_usage) send({ id, object, created, model: modelId, choices: [], usage: usage(r) });
+      const results = await Promise.all(choices.map(async (c) => {
+        if (chat) send(chunk(c, '', null, {}, null, true));
+        let offset = 0;
+        if (c.echo) {
+          send(chunk(c, c.echo.text, null, {}, c.echo.tokens));
+          offset = c.echo.text.length;
+        }
+        if (!c.gen) return empty;
+        for await (const t of c.gen) {
+          const m = meterOf(c, t);
+          let lp: object | null = null;
+          if (c.k !== undefined) {
+            lp = chat ? { content: [chatLogProb(t, c.k)], refusal: null } : legacyLogProbs([lpOf(t)], c.k, offset);
+          }
+          offset += t.text.length;
+          send(chunk(c, t.text, null, m ? { meter: m } : {}, lp));
+        }
+        const r = await c.gen.result;
+        const end = !chat && c.k !== undefined && r.endToken ? legacyLogProbs([{ token: r.endToken.token, logProb: r.endToken.logProb, top: r.endToken.topLogProbs }], c.k, offset) : null;
+        send(chunk(c, null, FINISH[r.stopReason], {}, end));
+        return r;
+      }));
+      const usage = finishUsage(results);
+      if (body.stream_options?.include_usage) send({ id, object, created, model: modelId, choices: [], usage });
       if (!res.writableEnded) res.end('data: [DONE]\n\n');
     } catch (err) {
+      abort.abort(err);
       // Headers are sent: the error travels as an event in the OpenAI shape.
       const { status, body: eb } = toHttpError(err);
       if (status !== 499) send(eb);
@@ -194,14 +326,47 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     return reply;
   };
 
-  app.post<{ Body: ChatCompletionBody }>('/v1/chat/completions', { schema: { body: chatCompletionSchema } }, async (request, reply) => {
+  app.post<{ Body: ChatCompletionBody }>('/v1/chat/completions', { schema: { body: chatCompletionSchema }, preValidation: FIELD_CHECK('chat') }, async (request, reply) => {
     const messages = request.body.messages.map(toChatMessage);
-    return complete(request, reply, request.body, { messages }, true);
+    return complete(request, reply, request.body, [{ messages }], true);
   });
 
-  app.post<{ Body: CompletionBody }>('/v1/completions', { schema: { body: completionSchema } }, async (request, reply) => {
+  app.post<{ Body: CompletionBody }>('/v1/completions', { schema: { body: completionSchema }, preValidation: FIELD_CHECK('completions') }, async (request, reply) => {
     const p = request.body.prompt;
-    return complete(request, reply, request.body, typeof p === 'string' ? p : p[0]!, false);
+    // A string, token ids, or a list of either: one choice (times n) per prompt.
+    const prompts: (string | number[])[] = typeof p === 'string' ? [p] : typeof p[0] === 'number' ? [p as number[]] : (p as (string | number[])[]);
+    for (const q of prompts) {
+      if (typeof q !== 'string' && q.some((t) => t >= model.info.nVocab)) {
+        throw new HttpError(400, 'invalid_request_error', 'invalid_request', `prompt token ids must be below the vocabulary size ${model.info.nVocab}`, 'prompt');
+      }
+    }
+    return complete(request, reply, request.body, prompts, false);
+  });
+
+  // The tokenizer endpoints of vLLM and llama-server, which evaluation harnesses use to
+  // tokenize with the served model's own tokenizer (lm-evaluation-harness's remote tokenizer).
+  app.get('/tokenizer_info', async () => {
+    const i = model.info;
+    const special = (t: number) => (t >= 0 ? Buffer.from(model.tokenToPiece(t, { renderSpecial: true })).toString('utf8') : null);
+    return { bos_token: special(i.bos), eos_token: special(i.eos), pad_token: null, add_bos_token: i.addBos, vocab_size: i.nVocab, model_max_length: scheduler.contextPerRequest, chat_template: i.chatTemplate };
+  });
+  app.post<{ Body: TokenizeBody }>('/tokenize', { schema: { body: tokenizeSchema } }, async (request) => {
+    const b = request.body;
+    const text = b.prompt ?? b.content ?? '';
+    // vLLM's `prompt` adds special tokens unless told not to; llama-server's `content` does not.
+    const addSpecial = b.add_special_tokens ?? b.add_special ?? b.prompt !== undefined;
+    const tokens = Array.from(model.tokenize(text, { addSpecial, parseSpecial: b.parse_special ?? true }));
+    return {
+      tokens: b.with_pieces ? tokens.map((id) => ({ id, piece: pieceText(id) })) : tokens,
+      count: tokens.length,
+      max_model_len: scheduler.contextPerRequest,
+    };
+  });
+  app.post<{ Body: DetokenizeBody }>('/detokenize', { schema: { body: detokenizeSchema } }, async (request) => {
+    const tokens = request.body.tokens;
+    if (tokens.some((t) => t >= model.info.nVocab)) throw new HttpError(400, 'invalid_request_error', 'invalid_request', `token ids must be below the vocabulary size ${model.info.nVocab}`, 'tokens');
+    const text = model.detokenize(tokens);
+    return { prompt: text, content: text };
   });
 
   app.post<{ Body: ActivationsBody }>('/v1/activations', { schema: { body: activationsSchema } }, async (request) => {

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   name: string;
   main: string;
@@ -32,6 +32,7 @@ const PROMISED: Record<string, string[]> = {
   './report': ['renderReport', 'renderStudyReport'],
   './study': ['checkClaims', 'crossModelComparisons', 'quantizationCurves', 'readStudyRow'],
   './protocol': ['runMainJob', 'runStudy', 'extractToFolder', 'evaluateFolder', 'steerFolder', 'rescoreFolder', 'reportFolder', 'RUN_FILES', 'STUDY_FILES', 'extractionDone', 'ensureAnisotropy', 'assertSetFromModel'],
+  './quality': ['compareQuality', 'compareSteering', 'formatQualityTable', 'DEFAULT_CORPUS', 'chunkTokens', 'modelFileFacts'],
 };
 
 /** What heavy packages a fresh process loads when it imports `file` (ESM resolutions and CommonJS modules). */

@@ -95,6 +95,39 @@ describe('next-token distributions compared natively', () => {
     expect(positive).toBeGreaterThan(3);
   });
 
+  it('rows reduced on several threads (a large vocabulary) give the numbers full logits give', async () => {
+    // 80 scored rows x 65,536 tokens is past the threshold where the reduction runs on the context's threads
+    const big = await loadModel(await syntheticModel({ layers: 1, embd: 64, seed: 3, vocabSize: 65536 }));
+    const big2 = await loadModel(await syntheticModel({ layers: 1, embd: 64, seed: 4, vocabSize: 65536 }));
+    const c1 = await big.createContext({ contextSize: 256, threads: 2 });
+    const c2 = await big2.createContext({ contextSize: 256, threads: 2 });
+    try {
+      const tokens = big.tokenize(text.slice(1000, 1200));
+      const prefix = tokens.subarray(0, 20);
+      const rest = tokens.subarray(20, 100);
+      using ref = new NextTokenDistributions();
+      const r = await c1.logProbs(prefix, rest, { record: ref, topLogProbs: 3 });
+      const self = await c1.logProbs(prefix, rest, { compareTo: ref });
+      expect(Math.max(...self.comparison!.kld)).toBe(0);
+      const x = await c2.logProbs(prefix, rest, { compareTo: ref });
+      for (const j of [0, 41, rest.length - 1]) {
+        const upto = tokens.subarray(0, 20 + j);
+        const la = logSoftmax((await c1.evaluate(upto, { logits: true })).logits!);
+        const lb = logSoftmax((await c2.evaluate(upto, { logits: true })).logits!);
+        let kl = 0;
+        for (let i = 0; i < la.length; i++) kl += Math.exp(la[i]!) * (la[i]! - lb[i]!);
+        expect(Math.abs(x.comparison!.kld[j]! - kl) / kl).toBeLessThan(1e-3);
+        expect(r.logProbs[j]).toBeCloseTo(la[rest[j]!]!, 4);
+        expect(r.top![j]![0]!.token).toBe(argmax(la));
+      }
+    } finally {
+      await c1.dispose();
+      await c2.dispose();
+      big.dispose();
+      big2.dispose();
+    }
+  });
+
   it('refuses a comparison with nothing recorded, other tokens, or another vocabulary', async () => {
     const tokens = a.tokenize(text.slice(1000, 1100)); // prose (the start is blank lines)
     using empty = new NextTokenDistributions();

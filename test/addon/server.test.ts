@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmotionVectorSet, loadModel, type Model } from '../lib/index.js';
-import { createServer, type EmosteerServer } from '../lib/server/server.js';
-import { randomVector, syntheticModel } from './helpers/models.js';
+import { EmotionVectorSet, loadModel, type Model } from '../../lib/index.js';
+import { createServer, type EmosteerServer } from '../../lib/server/server.js';
+import { randomVector, syntheticModel } from '../helpers/models.js';
 
 const EMBD = 64;
 const LAYERS = 4;
@@ -151,7 +151,7 @@ describe('emosteer serve: an OpenAI-compatible server with per-request steering'
       ['too many tokens asked', msg({ max_tokens: 100000 }), 400, 'max_tokens_too_large'],
       ['prompt longer than the context', JSON.stringify({ messages: [{ role: 'user', content: 'word '.repeat(400) }], max_tokens: 4 }), 400, 'prompt_too_long'],
       ['body too large', JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(70 * 1024) }] }), 413, 'body_too_large'],
-      ['n > 1', msg({ n: 2 }), 400, 'invalid_request'],
+      ['n > 16', msg({ n: 17 }), 400, 'invalid_request'],
     ];
     for (const [name, body, status, code] of cases) {
       const r = await post('/v1/chat/completions', body);
