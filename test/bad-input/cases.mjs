@@ -195,7 +195,7 @@ export const CASES = [
     api: async (lib, fx) => (await ctxOf(lib, fx.model)).ctx.evaluate('hi', { steering: {} }) },
   { id: 'api-call-steer-scale-inf', surface: 'api', what: 'evaluate steering scale: Infinity', expect: { code: 'NON_FINITE_VECTOR' },
     api: async (lib, fx) => (await ctxOf(lib, fx.model)).ctx.evaluate('hi', { steering: { vectors: new Map([[1, vec(W)]]), scale: Infinity } }) },
-  { id: 'api-call-steer-unknown-emotion', surface: 'api', what: "evaluate steering { set, emotion: 'bored' } (not in the set)", expect: { code: 'INVALID_ARGUMENT' },
+  { id: 'api-call-steer-unknown-emotion', surface: 'api', what: "evaluate steering { set, emotion: 'bored' } (not in the set)", expect: { code: 'UNKNOWN_EMOTION' },
     api: async (lib, fx) => { const set = await lib.EmotionVectorSet.load(fx.set); return (await ctxOf(lib, fx.model)).ctx.evaluate('hi', { steering: { set, emotion: 'bored', strength: 2 } }); } },
   { id: 'api-call-steer-other-model-set', surface: 'api', what: 'evaluate steering with a set of a 32-wide model', expect: { code: 'VECTOR_WIDTH_MISMATCH' },
     api: async (lib, fx) => { const set = await lib.EmotionVectorSet.load(fx.narrowSet); return (await ctxOf(lib, fx.model)).ctx.evaluate('hi', { steering: { set, emotion: 'calm', strength: 2 } }); } },
