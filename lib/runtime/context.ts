@@ -623,7 +623,7 @@ export class Context {
   ): AsyncGenerator<{ index: number; token: GeneratedToken }> {
     this.#checkSequences(seqs);
     // Validate everything (prompts, sampling, steering, capture) before waiting for sequences.
-    const runs = inputs.map((input, i) => this.createRun(input, { ...options, sequence: seqs[i]!, seed: seeds[i]!, steering: steerings[i] }));
+    const runs = inputs.map((input, i) => this.createRun(input, { ...options, signal: undefined, sequence: seqs[i]!, seed: seeds[i]!, steering: steerings[i] }));
     const release = await this.#sequences.acquire(seqs);
     reservation.release = release;
     try {
@@ -653,6 +653,8 @@ export class Context {
    * @throws EmosteerError INVALID_ARGUMENT (empty prompt, bad sampling or stop rules), steering and capture errors
    */
   createRun(input: PromptInput, options: GenerateOptions = {}): SequenceRun {
+    // A run has no signal of its own: the caller aborts a step (step(runs, { signal })).
+    if (options.signal !== undefined) throw new EmosteerError('INVALID_ARGUMENT', 'createRun takes no signal: pass it to step(runs, { signal })');
     const maxTokens = options.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EmosteerError('INVALID_ARGUMENT', 'maxTokens must be a non-negative integer');
     const stop = options.stop ?? [];

@@ -57,6 +57,8 @@ describe('SequenceRun and Context.step: one generation loop', () => {
     // tokens are emitted as soon as they are sampled: 7 tokens take 7 decodes (prompt + 6)
     expect(steps).toBe(7);
     await expect(ctx.step([a])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // an option a run cannot honour is refused, not ignored
+    expect(() => ctx.createRun('x', { signal: new AbortController().signal })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('a probe reads each generated token from its own capture: equal to capturing that block', async () => {
