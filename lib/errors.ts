@@ -59,6 +59,11 @@ export type EmosteerErrorCode =
   | 'QUANTIZE_FAILED'
   /** A step of `emosteer study` failed for one model (the study records it and goes on). */
   | 'STUDY_STEP_FAILED'
+  /**
+   * Saved study state (stories, a results folder) was made with another model file, other
+   * parameters or other pre-registered rules than the run that tried to resume from it.
+   */
+  | 'STATE_MISMATCH'
   /** The request scheduler's queue is full: retry later (HTTP 429 from `emosteer serve`). */
   | 'QUEUE_FULL'
   /** `rpcServers` was given to an addon built without llama.cpp's RPC backend (build with EMOSTEER_RPC=1). */

@@ -198,14 +198,13 @@ export class ProgressMeter {
 }
 
 /**
- * Assembles the finished samples of a run, in task order, into an EmotionVectorSet with its
- * provenance (model, parameters, stimuli and library versions, timings).
+ * Assembles finished samples, in task order, into an EmotionVectorSet with its provenance
+ * (model, parameters, stimuli and library versions, timings).
  */
 export function buildSet(run: {
   method: 'generation' | 'comprehension';
-  keys: readonly string[];
-  checkpoint: Checkpoint;
-  meter: ProgressMeter;
+  samples: readonly { info: SampleInfo; activation: Float32Array }[];
+  timings: { seconds: number; tokens: number };
   emotions: string[];
   layers: number[];
   nEmbd: number;
@@ -214,8 +213,7 @@ export function buildSet(run: {
   params: Record<string, unknown>;
   stimuliVersion: string;
 }): EmotionVectorSet {
-  const finished = run.keys.map((k) => run.checkpoint.get(k)!);
-  const seconds = run.meter.seconds;
+  const { seconds, tokens } = run.timings;
   return EmotionVectorSet.fromSamples(
     {
       method: run.method,
@@ -228,10 +226,10 @@ export function buildSet(run: {
       params: run.params,
       stimuliVersion: run.stimuliVersion,
       versions: libraryVersions(),
-      timings: { seconds, tokens: run.meter.tokens, tokensPerSecond: seconds > 0 ? run.meter.tokens / seconds : 0 },
-      samples: finished.map((f) => f.info),
+      timings: { seconds, tokens, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 },
+      samples: run.samples.map((f) => f.info),
       createdAt: new Date().toISOString(),
     },
-    finished.map((f) => f.activation),
+    run.samples.map((f) => f.activation),
   );
 }

@@ -25,8 +25,26 @@ export interface ComprehensionOptions extends CommonExtractionOptions {
   stimuli?: StimulusSet;
 }
 
-/** Runs comprehension-based extraction on a model. */
+/** The positions of a passage that comprehension activations are read at. */
+export const PASSAGE_READOUTS = ['last', 'mean'] as const;
+
+/** One of {@link PASSAGE_READOUTS}. */
+export type PassageReadout = (typeof PASSAGE_READOUTS)[number];
+
+/** Runs comprehension-based extraction on a model (read at `options.position`, default the last token). */
 export async function extractComprehension(model: Model, options: ComprehensionOptions = {}): Promise<EmotionVectorSet> {
+  const position = options.position ?? 'last';
+  return (await extractComprehensionReadouts(model, { ...options, readouts: [position] })).get(position)!;
+}
+
+/**
+ * Comprehension-based extraction read at several positions of each passage from one forward
+ * pass: one set per read-out (`position` in each set's parameters says which).
+ */
+export async function extractComprehensionReadouts(model: Model, options: Omit<ComprehensionOptions, 'position'> & { readouts: readonly PassageReadout[] }): Promise<Map<PassageReadout, EmotionVectorSet>> {
+  const readouts = [...new Set(options.readouts)];
+  if (readouts.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'at least one read-out is needed');
+  for (const r of readouts) if (!(PASSAGE_READOUTS as readonly string[]).includes(r)) throw new EmosteerError('INVALID_ARGUMENT', `unknown passage read-out '${String(r)}'; expected one of ${PASSAGE_READOUTS.join(', ')}`);
   const stimuli = options.stimuli ?? defaultStimuli();
   const emotions = [...(options.emotions ?? stimuli.emotions)];
   for (const e of emotions) {
@@ -42,7 +60,7 @@ export async function extractComprehension(model: Model, options: ComprehensionO
     emotions,
     samples,
     chatTemplate: options.chatTemplate ?? false,
-    position: options.position ?? 'last',
+    position: readouts.length === 1 ? readouts[0]! : readouts,
     baseline: options.baseline ?? 'all',
     layers,
     batch: options.batch ?? 8,
@@ -67,15 +85,31 @@ export async function extractComprehension(model: Model, options: ComprehensionO
     for (const chunk of batches) {
       if (options.signal?.aborted) throw new EmosteerError('ABORTED', `comprehension extraction stopped after ${done} of ${tasks.length} samples; rerun with the same checkpoint folder to resume`);
       const inputs = chunk.map((t) => (params.chatTemplate ? { messages: [{ role: 'user', content: t.passage }] } : t.passage));
-      const res = await ctx.evaluateBatch(inputs, { capture: { layers, pooling: params.position === 'mean' ? 'mean' : 'last' }, signal: options.signal });
+      const pooling = readouts.length > 1 ? 'all' as const : readouts[0] === 'mean' ? 'mean' as const : 'last' as const;
+      const res = await ctx.evaluateBatch(inputs, { capture: { layers, pooling }, signal: options.signal });
       let tokens = 0;
+      const nEmbd = model.info.nEmbd;
       for (let j = 0; j < chunk.length; j++) {
         const t = chunk[j]!;
         const r = res[j]!;
         tokens += r.tokens.length;
-        const info: SampleInfo = { category: t.category, index: t.index, prompt: t.passage, nTokens: r.tokens.length, position: params.position === 'mean' ? 'mean' : r.tokens.length - 1 };
         if (checkpoint.has(t.key)) continue; // redone with its batch; the checkpoint already holds it
-        await checkpoint.add({ key: t.key, info, activation: stack(layers, r.activations!.get.bind(r.activations!), model.info.nEmbd), tokens: r.tokens.length });
+        const n = r.tokens.length;
+        // One activation per read-out, concatenated in `readouts` order.
+        const activation = new Float32Array(readouts.length * layers.length * nEmbd);
+        readouts.forEach((ro, k) => {
+          const part = stack(layers, (l) => {
+            const a = r.activations!.get(l);
+            if (pooling !== 'all') return a;
+            if (ro === 'last') return a.subarray((n - 1) * nEmbd, n * nEmbd);
+            const m = new Float32Array(nEmbd);
+            for (let x = 0; x < n; x++) for (let y = 0; y < nEmbd; y++) m[y]! += a[x * nEmbd + y]! / n;
+            return m;
+          }, nEmbd);
+          activation.set(part, k * part.length);
+        });
+        const info: SampleInfo = { category: t.category, index: t.index, prompt: t.passage, nTokens: n, position: 'mean' };
+        await checkpoint.add({ key: t.key, info, activation, tokens: n });
         done++;
       }
       const progress = meter.update(done, chunk.at(-1)!.category, tokens);
@@ -84,19 +118,24 @@ export async function extractComprehension(model: Model, options: ComprehensionO
   } finally {
     await ctx.dispose();
   }
-  return buildSet({
-    method: 'comprehension',
-    keys: tasks.map((t) => t.key),
-    checkpoint,
-    meter,
-    emotions,
-    layers,
-    nEmbd: model.info.nEmbd,
-    baseline: params.baseline,
-    identity,
-    params,
-    stimuliVersion: stimuli.version,
+  const size = layers.length * model.info.nEmbd;
+  const finished = tasks.map((t) => checkpoint.get(t.key)!);
+  const sets = new Map<PassageReadout, EmotionVectorSet>();
+  readouts.forEach((ro, k) => {
+    sets.set(ro, buildSet({
+      method: 'comprehension',
+      samples: finished.map((f) => ({ info: { ...f.info, position: ro === 'mean' ? 'mean' : f.info.nTokens - 1 }, activation: f.activation.subarray(k * size, (k + 1) * size) })),
+      timings: { seconds: meter.seconds, tokens: meter.tokens },
+      emotions,
+      layers,
+      nEmbd: model.info.nEmbd,
+      baseline: params.baseline,
+      identity,
+      params: { ...params, position: ro },
+      stimuliVersion: stimuli.version,
+    }));
   });
+  return sets;
 }
 
 /** Packs per-layer rows into one layers x nEmbd array. @internal */

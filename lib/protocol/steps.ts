@@ -14,8 +14,9 @@ import { EmosteerError } from '../errors.js';
 import { evaluateRun, findSets, type EvaluateOptions } from '../evaluate/evaluate.js';
 import type { EvaluationResult } from '../evaluate/types.js';
 import { fileSha256, type ExtractionProgress } from '../extract/common.js';
-import { extractComprehension, type ComprehensionOptions } from '../extract/comprehension.js';
-import { extractGeneration, type GenerationOptions } from '../extract/generation.js';
+import { extractComprehensionReadouts, type ComprehensionOptions, type PassageReadout } from '../extract/comprehension.js';
+import { extractGenerationReadouts, type GenerationOptions } from '../extract/generation.js';
+import type { StoryReadout } from '../extract/story-readouts.js';
 import { renderReport } from '../report/html-report.js';
 import { renderSteeringSection } from '../report/steering-section.js';
 import type { Context } from '../runtime/context.js';
@@ -47,11 +48,24 @@ export type ExtractToFolderOptions =
   | ({
       /** Generation-based extraction (stories the model writes). */
       method: 'generation';
+      /**
+       * Other read-outs of the same stories, each saved as its own set in `<dir>.<read-out>`
+       * (e.g. `generation.mean`) from the same prefill pass; the set at `position` (default the
+       * paper's middle token) is saved in `dir`.
+       */
+      readouts?: readonly StoryReadout[];
     } & ExtractToFolderCommon & Omit<GenerationOptions, 'checkpointDir' | 'onProgress'>)
   | ({
       /** Comprehension-based extraction (passages the model reads). */
       method: 'comprehension';
+      /** Other read-outs of the same pass, each saved in `<dir>.<read-out>` (e.g. `comprehension.mean`). */
+      readouts?: readonly PassageReadout[];
     } & ExtractToFolderCommon & Omit<ComprehensionOptions, 'checkpointDir' | 'onProgress'>);
+
+/** The folder of a read-out variant of the set in `dir`: `<dir>.<read-out>`. */
+export function readoutFolder(dir: string, readout: string): string {
+  return `${dir.replace(/[\\/]+$/, '')}.${readout}`;
+}
 
 /**
  * Extracts an emotion vector set into `dir` (the set's own folder, e.g. `runs/x/generation`):
@@ -72,15 +86,27 @@ export async function extractToFolder(model: ModelSource, dir: string, options: 
 
 /** {@link extractToFolder} on a model handle. @internal */
 export async function extractWith(handle: ModelHandle, dir: string, options: ExtractToFolderOptions): Promise<EmotionVectorSet> {
-  const { method, loadOptions: _load, onProgress, ...rest } = options;
+  const { method, loadOptions: _load, onProgress, readouts: extra, ...rest } = options;
   const common = { ...rest, checkpointDir: dir, onProgress: onProgress ? (progress: ExtractionProgress) => onProgress({ type: 'extraction', progress }) : undefined };
   const model = await handle.get();
-  const set = method === 'generation'
-    ? await extractGeneration(model, common as GenerationOptions)
-    : await extractComprehension(model, common as ComprehensionOptions);
-  await set.save(dir);
+  let primary: EmotionVectorSet;
+  let others: [string, EmotionVectorSet][];
+  if (method === 'generation') {
+    const position: StoryReadout = (rest as GenerationOptions).position ?? 'middle';
+    const sets = await extractGenerationReadouts(model, { ...(common as GenerationOptions), readouts: [position, ...(extra ?? []) as StoryReadout[]] });
+    primary = sets.get(position)!;
+    others = [...sets].filter(([r]) => r !== position);
+  } else {
+    const position: PassageReadout = (rest as ComprehensionOptions).position ?? 'last';
+    const sets = await extractComprehensionReadouts(model, { ...(common as ComprehensionOptions), readouts: [position, ...(extra ?? []) as PassageReadout[]] });
+    primary = sets.get(position)!;
+    others = [...sets].filter(([r]) => r !== position);
+  }
+  for (const [r, set] of others) await set.save(readoutFolder(dir, r));
+  // The primary set last: its manifest is what marks the extraction done.
+  await primary.save(dir);
   await rm(join(dir, RUN_FILES.extractionCheckpoint), { force: true });
-  return set;
+  return primary;
 }
 
 /** Options of {@link evaluateFolder}. */

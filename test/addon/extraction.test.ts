@@ -51,7 +51,7 @@ describe('emotion vector extraction on a synthetic model', () => {
     expect(relativeError(sub(means[1]!, means[3]!), neutralBase.vector('sad', L, { unit: false }))).toBeLessThan(1e-5);
   });
 
-  it('generation: reads the middle generated token, captured while generating (no second pass)', async () => {
+  it('generation: reads the middle generated token by a prefill of prompt + story, equal to a plain capture', async () => {
     const set = await extractGeneration(model, { emotions: EMOTIONS, samples: 2, maxTokens: 10, batch: 4, threads: 2 });
     expect(set.meta.samples).toHaveLength(8);
     expect(set.meta.baseline).toBe('neutral');
@@ -181,10 +181,13 @@ describe('emotion vector extraction on a synthetic model', () => {
         : extractGeneration(model, { emotions: EMOTIONS, samples: 2, neutralSamples: 2, batch: 2, maxTokens: 6, temperature: 0.8, threads: 1, checkpointDir }));
       const fullDir = tempPath(`full-${method}`);
       const full = await run(fullDir);
-      const lines = (await readFile(`${fullDir}/checkpoint.jsonl`, 'utf8')).split('\n').filter((l) => l.trim());
+      // Generation keeps its stories (text and token ids) in stories.jsonl; comprehension its activations.
+      const file = method === 'generation' ? 'stories.jsonl' : 'checkpoint.jsonl';
+      const lines = (await readFile(`${fullDir}/${file}`, 'utf8')).split('\n').filter((l) => l.trim());
       const cut = tempPath(`cut-${method}`);
       await mkdir(cut, { recursive: true });
-      await writeFile(`${cut}/checkpoint.jsonl`, `${lines.slice(0, 4).join('\n')}\n`); // header + 3 samples
+      // header + 3 samples, and half of the 4th as a kill in the middle of a write leaves it
+      await writeFile(`${cut}/${file}`, `${lines.slice(0, 4).join('\n')}\n${lines[4]!.slice(0, 20)}`);
       const resumed = await run(cut);
       for (const l of full.layers) {
         for (const e of EMOTIONS) expect(resumed.vector(e, l)).toEqual(full.vector(e, l));
