@@ -13,13 +13,18 @@ import { loadModel } from '../runtime/model.js';
 import { fileSha256 } from '../util/file-identity.js';
 import { cosine, meanOf, meanPairwiseCosine, normalize, sub } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
-import { measureAnisotropy, readCachedAnisotropy, writeCachedAnisotropy, type AnisotropyProfile } from './anisotropy.js';
+import { findEmotionWords } from '../stimuli/index.js';
+import type { SampleInfo } from '../vectors/emotion-vector-set.js';
+import { addVariedAnisotropy, measureAnisotropy, readCachedAnisotropy, writeCachedAnisotropy, type AnisotropyProfile } from './anisotropy.js';
+import { bagOfWordsAccuracy, emotionWordMask } from './bag-of-words.js';
+import { bestBlockBootstrap, clusterBootstrapCI, compareDecodability, type DecodabilityInput } from './cluster-bootstrap.js';
 import { fisherRatio } from './cluster-quality.js';
 import { averageLinkage, pca2, rsaSpearman } from './geometry.js';
 import { linearProbeAccuracy } from './linear-probe.js';
+import { maxOverBlocksNull } from './max-null.js';
 import { nearestCentroidCorrect, shuffledLabelNull } from './nearest-centroid.js';
 import { cliffsDelta, cohensD, mannWhitneyU, seededRandom, stratifiedBootstrapCI } from './statistics.js';
-import type { Estimate, EvaluationResult, LayerCurveShape, LayerMetrics, MethodComparison, MethodEvaluation } from './types.js';
+import type { BestBlock, DecodabilityPair, Estimate, EvaluationDecodability, EvaluationResult, LayerCurveShape, LayerMetrics, MethodComparison, MethodEvaluation, TextBaseline } from './types.js';
 
 /** Options of {@link evaluateRun} and {@link evaluateSet}. */
 export interface EvaluateOptions {
@@ -29,8 +34,34 @@ export interface EvaluateOptions {
   resamples?: number;
   /** Bootstrap resamples for silhouette and Fisher-ratio intervals (default 200). */
   geometryResamples?: number;
-  /** Label permutations of the shuffled null (default 20). */
+  /** Label permutations of the shuffled null of each block (default 20). */
   permutations?: number;
+  /**
+   * Label permutations of the null of the best block (the maximum over blocks of the
+   * nearest-centroid accuracy, {@link maxOverBlocksNull}; default 200, 0 to skip it).
+   */
+  maxNullPermutations?: number;
+  /**
+   * Hold the neutral samples' labels fixed in the best-block null (default false: every label is
+   * permuted). With true, the null asks whether the emotions are told apart from each other,
+   * crediting the classifier with whatever sets neutral apart.
+   */
+  maxNullKeepNeutral?: boolean;
+  /**
+   * Centre the nearest-centroid classifier on each training split's mean (default true). It
+   * gives `heldOutAccuracy`, the block chosen by accuracy and both nulls; the uncentred
+   * accuracy is reported beside it as `heldOutAccuracyUncentred` either way.
+   */
+  center?: boolean;
+  /** The bag-of-words baseline on the texts of the stimuli (default true). */
+  textBaseline?: boolean;
+  /** Count word bigrams in the bag-of-words baseline too (default false). */
+  bagOfWordsBigrams?: boolean;
+  /**
+   * The cluster of stimuli a sample belongs to, for the cluster bootstrap (default
+   * {@link stimulusCluster}: the prompt template of a story, the passage of a reading).
+   */
+  clusterOf?: (sample: SampleInfo, index: number) => string;
   /** Seed of every random choice (default 0). */
   seed?: number;
   /** GGUF to measure anisotropy with (default: the path recorded in the set, if its sha256 matches). */
@@ -56,7 +87,9 @@ export async function findSets(runDir: string): Promise<Map<string, string>> {
     const dir = join(runDir, name);
     if (!existsSync(join(dir, 'manifest.json'))) continue;
     const set = await EmotionVectorSet.load(dir, { activations: false });
-    out.set(out.has(set.meta.method) ? `${set.meta.method}-${name}` : set.meta.method, dir);
+    // A read-out variant of a method lives in `<method>.<read-out>/` (e.g. generation.mean) and is named so.
+    const key = name.startsWith(`${set.meta.method}.`) ? name : set.meta.method;
+    out.set(out.has(key) ? `${key}-${name}` : key, dir);
   }
   if (out.size === 0) throw new EmosteerError('INVALID_ARGUMENT', `${runDir} holds no emotion vector set (run \`emosteer extract --out ${runDir}/<method>\`)`);
   return out;
@@ -130,6 +163,21 @@ export function curveShape(layers: readonly { layer: number; depth: number; mean
   return { metric: 'meanPairwiseCosine', minLayer: best.layer, minDepth: best.depth, uShaped: interior && rise[0] > 0 && rise[1] > 0, rise };
 }
 
+/**
+ * The cluster of stimuli a sample belongs to: its prompt with its own category's name put back
+ * as `{emotion}`, so that stories written from one template for different emotions share a
+ * cluster (`template:<text>`), a neutral prompt is its own cluster, and a passage (which never
+ * names its emotion) is its own cluster. Stories sampled several times from one prompt share it.
+ */
+export function stimulusCluster(sample: Pick<SampleInfo, 'category' | 'prompt'>): string {
+  const name = sample.category.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const template = sample.prompt.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${name}(?![\\p{L}\\p{N}_])`, 'gu'), '{emotion}');
+  return `template:${template}`;
+}
+
+/** Per-block correctness and clusters kept for {@link compareMethods} (not part of the JSON). */
+const decodabilityInputs = new WeakMap<MethodEvaluation, DecodabilityInput & { categories: string[]; uncentredByBlock: Uint8Array[]; centred: boolean; layers: number[] }>();
+
 function estimate(r: { value: number; ci95: [number, number] }): Estimate {
   return { value: r.value, ci95: [r.ci95[0], r.ci95[1]] };
 }
@@ -142,47 +190,96 @@ export function evaluateSet(set: EmotionVectorSet, anisotropy: AnisotropyProfile
   const seed = options.seed ?? 0;
   const resamples = options.resamples ?? 1000;
   const geoResamples = options.geometryResamples ?? 200;
+  const center = options.center ?? true;
+  const maxNullPermutations = options.maxNullPermutations ?? 200;
   const { categories, emotions, samples } = set.meta;
   const labels = samples.map((s) => categories.indexOf(s.category));
   const groups = samples.map((s) => s.prompt);
   const folds = groupedFolds(labels, groups, options.folds ?? 5, seed);
+  // Clusters of the bootstrap: stimuli that share a template (or a passage); resampled within
+  // strata of clusters with the same classes, so that class shares stay as they are.
+  const clusters = samples.map((s, i) => options.clusterOf?.(s, i) ?? stimulusCluster(s));
+  const nClusters = new Set(clusters).size;
+  const clusterCI = (stat: (idx: Int32Array) => number) => estimate(clusterBootstrapCI(clusters, stat, { resamples, seed, strata: labels }));
   const nLayer = set.meta.model.nLayer;
-  const aniso = new Map(anisotropy.layers.map((l) => [l.layer, l.value]));
+  const aniso = new Map(anisotropy.layers.map((l) => [l.layer, l]));
   const n = samples.length;
+  const meanIdx = (arr: Uint8Array) => (idx: Int32Array) => { let s = 0; for (const i of idx) s += arr[i]!; return s / idx.length; };
+  const correctByBlock: Uint8Array[] = [];
+  const uncentredByBlock: Uint8Array[] = [];
   const layers: LayerMetrics[] = set.layers.map((layer) => {
     options.onProgress?.(`${set.meta.method}: block ${layer}`);
     const X = samples.map((_, i) => set.sampleActivation(i, layer));
-    const a = aniso.get(layer) ?? Number.NaN;
+    const a = aniso.get(layer)?.value ?? Number.NaN;
+    const av = aniso.get(layer)?.varied;
     const global = meanOf(X, set.nEmbd);
     const centered = emotions.map((e) => normalize(sub(set.categoryMean(e, layer), global)));
     const rawCos = meanPairwiseCosine(emotions.map((e) => set.categoryMean(e, layer)));
-    const correct = nearestCentroidCorrect(X, labels, folds);
-    const meanIdx = (arr: Uint8Array) => (idx: Int32Array) => { let s = 0; for (const i of idx) s += arr[i]!; return s / idx.length; };
+    const correct = nearestCentroidCorrect(X, labels, folds, 'cosine', { center });
+    const uncentred = center ? nearestCentroidCorrect(X, labels, folds, 'cosine', { center: false }) : correct;
+    correctByBlock.push(correct);
+    uncentredByBlock.push(uncentred);
     const probe = linearProbeAccuracy(X, labels, folds);
     const D = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) { const d = 1 - cosine(X[i]!, X[j]!); D[i * n + j] = d; D[j * n + i] = d; }
-    return {
+    const metrics: LayerMetrics = {
       layer,
       depth: nLayer > 1 ? layer / (nLayer - 1) : 0,
       meanPairwiseCosine: meanPairwiseCosine(set.vectorsAt(layer)),
       meanPairwiseCosineCentered: meanPairwiseCosine(centered),
       anisotropy: a,
       correctedCosine: (rawCos - a) / (1 - a),
-      heldOutAccuracy: estimate(stratifiedBootstrapCI(labels, meanIdx(correct), { resamples, seed })),
-      probeAccuracy: estimate(stratifiedBootstrapCI(labels, meanIdx(probe.correct), { resamples, seed })),
+      heldOutAccuracy: clusterCI(meanIdx(correct)),
+      heldOutAccuracyUncentred: clusterCI(meanIdx(uncentred)),
+      probeAccuracy: clusterCI(meanIdx(probe.correct)),
       chance: 1 / categories.length,
-      shuffledAccuracy: shuffledLabelNull(X, labels, folds, options.permutations ?? 20, seed),
+      shuffledAccuracy: shuffledLabelNull(X, labels, folds, options.permutations ?? 20, seed, 'cosine', { center }),
       silhouette: estimate(stratifiedBootstrapCI(labels, (idx) => silhouetteFromDistances(D, n, labels, idx), { resamples: geoResamples, seed })),
       fisherRatio: estimate(stratifiedBootstrapCI(labels, (idx) => fisherRatio(Array.from(idx, (i) => X[i]!), Array.from(idx, (i) => labels[i]!)), { resamples: geoResamples, seed })),
     };
+    if (av !== undefined) {
+      metrics.anisotropyVaried = av;
+      metrics.correctedCosineVaried = (rawCos - av) / (1 - av);
+    }
+    return metrics;
   });
   const shape = curveShape(layers);
   const byAcc = layers.reduce((b, l) => (l.heldOutAccuracy.value > b.heldOutAccuracy.value ? l : b));
+  // The best block by held-out accuracy against the null of the best of as many blocks.
+  const depths = layers.map((l) => l.depth);
+  const boot = bestBlockBootstrap(correctByBlock, clusters, depths, { resamples, seed, strata: labels });
+  const bestLayer = layers[boot.block]!;
+  const bestBlock: BestBlock = {
+    layer: bestLayer.layer,
+    depth: bestLayer.depth,
+    accuracy: boot.accuracy.value,
+    accuracyCi95: boot.accuracy.ci95,
+    depthCi95: boot.depth.ci95,
+    riseFromFirst: boot.riseFromFirst,
+    riseFromLast: boot.riseFromLast,
+    chance: bestLayer.chance,
+    nullMean: Number.NaN,
+    nullP95: Number.NaN,
+    p: Number.NaN,
+    permutations: 0,
+  };
+  if (maxNullPermutations > 0) {
+    options.onProgress?.(`${set.meta.method}: null of the best block (${maxNullPermutations} permutations)`);
+    const perBlockX = set.layers.map((layer) => samples.map((_, i) => set.sampleActivation(i, layer)));
+    const nul = maxOverBlocksNull(perBlockX, labels, folds, {
+      permutations: maxNullPermutations,
+      seed,
+      center,
+      groups: samples.map((s, i) => `${labels[i]}\u0000${groups[i]}`),
+      strata: options.maxNullKeepNeutral ? samples.map((s) => (s.category === 'neutral' ? 'neutral' : 'emotion')) : undefined,
+    });
+    Object.assign(bestBlock, { nullMean: nul.null.mean, nullP95: nul.null.p95, p: nul.p, permutations: nul.permutations, nullObservedMax: nul.observedMax });
+  }
   const best = shape.minLayer;
   const unit = set.vectorsAt(best);
   const map = pca2(unit);
   const m = set.meta.model;
-  return {
+  const result: MethodEvaluation = {
     method: set.meta.method,
     model: { description: m.description, arch: m.arch, nLayer: m.nLayer, nEmbd: m.nEmbd, quantization: m.quantization, sha256: m.sha256 },
     emotions: [...emotions],
@@ -191,12 +288,53 @@ export function evaluateSet(set: EmotionVectorSet, anisotropy: AnisotropyProfile
     bestLayer: best,
     bestDepth: shape.minDepth,
     bestLayerByAccuracy: byAcc.layer,
+    bestBlock,
+    bootstrapClusters: { unit: options.clusterOf ? 'custom' : 'template', clusters: nClusters },
     layers,
     shape,
     cosineMatrix: { layer: best, emotions: [...emotions], values: unit.map((u) => unit.map((v) => cosine(u, v))) },
     map: { layer: best, explained: map.explained.slice(0, 2), points: emotions.map((e, i) => ({ emotion: e, x: map.coords[i]![0], y: map.coords[i]![1] })) },
     clusters: { layer: best, merges: averageLinkage(unit, [...emotions]) },
     params: set.meta.params,
+  };
+  if (options.textBaseline ?? true) {
+    const tb = textBaseline(set, labels, folds, clusters, { resamples, seed, bigrams: options.bagOfWordsBigrams ?? false });
+    if (tb) result.textBaseline = tb;
+  }
+  decodabilityInputs.set(result, { correctByBlock, uncentredByBlock, centred: center, groups: clusters, strata: labels, categories: [...categories], layers: [...set.layers] });
+  return result;
+}
+
+/**
+ * The bag-of-words baseline of a set: the texts its activations were read from (the generated
+ * stories, or the passages of a comprehension set), classified from their words alone, with and
+ * without the words that name the emotions. Undefined when a generation set lacks its texts.
+ */
+function textBaseline(set: EmotionVectorSet, labels: number[], folds: number[][], clusters: string[], o: { resamples: number; seed: number; bigrams: boolean }): TextBaseline | undefined {
+  const { samples, categories, emotions } = set.meta;
+  let source: TextBaseline['source'];
+  let texts: string[];
+  if (samples.every((s) => typeof s.text === 'string')) {
+    source = 'text';
+    texts = samples.map((s) => s.text!);
+  } else if (set.meta.method === 'comprehension') {
+    source = 'prompt';
+    texts = samples.map((s) => s.prompt);
+  } else {
+    return undefined;
+  }
+  const mask = emotionWordMask(emotions);
+  const plain = bagOfWordsAccuracy(texts, labels, folds, { bigrams: o.bigrams });
+  const masked = bagOfWordsAccuracy(texts, labels, folds, { bigrams: o.bigrams, mask });
+  const ci = (c: Uint8Array) => estimate(clusterBootstrapCI(clusters, (idx) => { let s = 0; for (const i of idx) s += c[i]!; return s / idx.length; }, { resamples: o.resamples, seed: o.seed, strata: labels }));
+  return {
+    source,
+    classifier: o.bigrams ? 'multinomial naive Bayes, word unigrams and bigrams' : 'multinomial naive Bayes, word unigrams',
+    chance: 1 / categories.length,
+    bagOfWords: ci(plain.correct),
+    bagOfWordsMasked: ci(masked.correct),
+    maskedWords: masked.masked,
+    textsNamingTheirEmotion: samples.filter((s, i) => s.category !== 'neutral' && findEmotionWords(texts[i]!, s.category).length > 0).length,
   };
 }
 
@@ -207,7 +345,7 @@ export function compareMethods(a: EmotionVectorSet, ea: MethodEvaluation, b: Emo
   const mw = mannWhitneyU(x, y);
   const common = a.emotions.filter((e) => b.emotions.includes(e));
   const layers = a.layers.filter((l) => b.layers.includes(l));
-  return {
+  const out: MethodComparison = {
     unit: 'layers',
     descriptiveOnly: true,
     metric: 'meanPairwiseCosine',
@@ -219,14 +357,71 @@ export function compareMethods(a: EmotionVectorSet, ea: MethodEvaluation, b: Emo
     rsa: layers.map((layer) => ({ layer, spearman: rsaSpearman(common.map((e) => a.vector(e, layer)), common.map((e) => b.vector(e, layer))) })),
     perEmotionCosine: common.map((e) => ({ emotion: e, cosine: cosine(a.vector(e, ea.bestLayer), b.vector(e, eb.bestLayer)) })),
   };
+  // Best-block accuracies compared with clusters as the unit, when both evaluations were made
+  // here and classify the same categories (the same chance).
+  const pair = decodabilityPair(ea.method, ea, eb.method, eb, true);
+  if (pair) out.decodability = { metric: 'bestBlockHeldOutAccuracy', a: pair.accuracyA, b: pair.accuracyB, difference: pair.difference, p: pair.p, resamples: pair.resamples };
+  return out;
 }
+
+/**
+ * Best-block accuracy of set `a` minus set `b` ({@link compareDecodability}: each best block
+ * re-selected per cluster-bootstrap resample), from the per-block correctness kept by
+ * {@link evaluateSet}; `centred: false` compares the uncentred classifiers. Undefined when either
+ * evaluation was not made in this process or the two classify different categories (other chance).
+ */
+export function decodabilityPair(nameA: string, ea: MethodEvaluation, nameB: string, eb: MethodEvaluation, centred: boolean, options: { resamples?: number; seed?: number } = {}): DecodabilityPair | undefined {
+  const da = decodabilityInputs.get(ea);
+  const db = decodabilityInputs.get(eb);
+  if (!da || !db) return undefined;
+  if (da.categories.length !== db.categories.length || !da.categories.every((c) => db.categories.includes(c))) return undefined;
+  const pick = (d: typeof da) => ({ correctByBlock: centred === d.centred ? d.correctByBlock : d.uncentredByBlock, groups: d.groups, strata: d.strata });
+  const r = compareDecodability(pick(da), pick(db), { resamples: options.resamples ?? 1000, seed: options.seed ?? 0 });
+  return {
+    a: nameA,
+    b: nameB,
+    accuracyA: r.a,
+    accuracyB: r.b,
+    layerA: da.layers[r.blockA]!,
+    layerB: db.layers[r.blockB]!,
+    difference: r.difference,
+    p: r.p,
+    resamples: r.resamples,
+    centred,
+  };
+}
+
+/**
+ * The pairs of sets compared for the decodability claims (docs/PREREG.md), by set name:
+ * primary = the mean read-outs (`generation.mean` vs `comprehension.mean`), centred and
+ * uncentred; paper = the paper's read-outs (`generation`, middle token, vs `comprehension`, last
+ * token); punctuation = `generation.punctuation` vs `comprehension`.
+ */
+export const DECODABILITY_PAIRS: Readonly<Record<keyof EvaluationDecodability, readonly [a: string, b: string, centred: boolean]>> = {
+  primary: ['generation.mean', 'comprehension.mean', true],
+  primaryUncentred: ['generation.mean', 'comprehension.mean', false],
+  paper: ['generation', 'comprehension', true],
+  punctuation: ['generation.punctuation', 'comprehension', true],
+};
 
 /** Finds the anisotropy profile of a set's model: cached in the run folder, else measured. */
 export async function anisotropyFor(runDir: string, set: EmotionVectorSet, options: EvaluateOptions = {}): Promise<AnisotropyProfile> {
   const sha = set.meta.model.sha256;
   const cached = await readCachedAnisotropy(runDir, sha);
-  if (cached) return cached;
   const path = options.model ?? set.meta.model.path;
+  if (cached) {
+    // A profile cached before the varied baseline existed: add it when the model is at hand.
+    if (cached.varied || !path || !existsSync(path) || (await fileSha256(path)) !== sha) return cached;
+    options.onProgress?.('measuring the varied anisotropy baseline');
+    const model = await loadModel(path);
+    try {
+      await addVariedAnisotropy(model, cached);
+      await writeCachedAnisotropy(runDir, cached);
+      return cached;
+    } finally {
+      model.dispose();
+    }
+  }
   if (!path || !existsSync(path)) {
     throw new EmosteerError('FILE_NOT_FOUND', `the anisotropy baseline needs the model the set was extracted from (${set.meta.model.description}); pass --model <gguf>`);
   }
@@ -281,5 +476,11 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
   if (sets.has('generation') && sets.has('comprehension')) {
     result.comparison = compareMethods(sets.get('generation')!, methods.generation!, sets.get('comprehension')!, methods.comprehension!);
   }
+  const decodability: EvaluationDecodability = {};
+  for (const [key, [a, b, centred]] of Object.entries(DECODABILITY_PAIRS) as [keyof EvaluationDecodability, readonly [string, string, boolean]][]) {
+    const pair = methods[a] && methods[b] ? decodabilityPair(a, methods[a], b, methods[b], centred, { seed: options.seed ?? 0 }) : undefined;
+    if (pair) decodability[key] = pair;
+  }
+  if (Object.keys(decodability).length > 0) result.decodability = decodability;
   return result;
 }

@@ -1,10 +1,12 @@
 /**
  * `emosteer/evaluate`: how well a run's emotion vectors separate the emotions, block by block.
  *
- * The paper's mean pairwise cosine and its anisotropy-corrected form, held-out accuracy
- * (nearest centroid and a linear probe) with bootstrap intervals, silhouette and Fisher ratio,
- * the layer curve's shape, the PCA map and clustering, generation vs comprehension, and the
- * statistics behind them (agreement kappas). Loads ml-matrix, ml-pca, ml-hclust and @stdlib:
+ * The paper's mean pairwise cosine and its anisotropy-corrected form (against two baselines),
+ * held-out accuracy (centred nearest centroid and a linear probe) with cluster-bootstrap
+ * intervals, the best block against the permutation null of the best of all blocks, a
+ * bag-of-words baseline on the texts, silhouette and Fisher ratio, the layer curve's shape, the
+ * PCA map and clustering, generation vs comprehension, and the statistics behind them
+ * (agreement kappas). Loads ml-matrix, ml-pca, ml-hclust and @stdlib:
  * import it only where you evaluate.
  *
  * @example
@@ -16,8 +18,30 @@
  *
  * @module emosteer/evaluate
  */
-export { evaluateRun, evaluateSet, compareMethods, findSets, type EvaluateOptions as EvaluationOptions } from './evaluate.js';
-export { measureAnisotropy, type AnisotropyProfile } from './anisotropy.js';
+export { evaluateRun, evaluateSet, compareMethods, findSets, stimulusCluster, decodabilityPair, DECODABILITY_PAIRS, type EvaluateOptions as EvaluationOptions } from './evaluate.js';
+export {
+  measureAnisotropy,
+  measureVariedAnisotropy,
+  variedNeutralTexts,
+  type AnisotropyProfile,
+  type AnisotropyOptions,
+  type VariedAnisotropyOptions,
+  type VariedAnisotropyInfo,
+  type VariedAnisotropy,
+} from './anisotropy.js';
 export { evaluationSummary } from './summary.js';
-export type { EvaluationResult, MethodEvaluation, MethodComparison, LayerMetrics, Estimate, LayerCurveShape, EmotionMap } from './types.js';
+export type { EvaluationResult, MethodEvaluation, MethodComparison, LayerMetrics, Estimate, LayerCurveShape, EmotionMap, BestBlock, TextBaseline, DecodabilityPair, EvaluationDecodability } from './types.js';
+export { maxOverBlocksNull, type MaxNullOptions, type MaxNullResult } from './max-null.js';
+export {
+  clusterBootstrapCI,
+  bestBlockBootstrap,
+  compareDecodability,
+  type ClusterBootstrapOptions,
+  type BestBlockBootstrap,
+  type DecodabilityInput,
+  type DecodabilityComparison,
+  type IntervalEstimate,
+} from './cluster-bootstrap.js';
+export { bagOfWordsAccuracy, emotionWordMask, textFeatures, type BagOfWordsOptions, type BagOfWordsResult, type TextFeatures, type TextFeatureOptions } from './bag-of-words.js';
 export { cohensKappa, fleissKappa, bootstrapCI, stratifiedBootstrapCI, seededRandom, type KappaResult, type RatingLabel, type BootstrapOptions, type BootstrapResult } from './statistics.js';
+export { fitLinearProbe, linearProbeAccuracy, linearProbePredict, type LinearProbeModel, type LinearProbeOptions, type ProbeResult, type ProbePrediction } from './linear-probe.js';

@@ -4,7 +4,7 @@
  */
 import type { Estimate, EvaluationResult, LayerMetrics } from './types.js';
 
-function flatLayer(l: LayerMetrics): Record<string, unknown> {
+function flatLayer(l: LayerMetrics | object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(l)) {
     if (v && typeof v === 'object' && 'value' in (v as object) && 'ci95' in (v as object)) {
@@ -29,6 +29,8 @@ export function evaluationSummary(result: EvaluationResult): Record<string, unkn
       anisotropyAtBest: best.anisotropy,
       heldOutAccuracyAtBest: best.heldOutAccuracy.value,
       chance: best.chance,
+      ...(m.bestBlock ? { bestBlock: m.bestBlock } : {}),
+      ...(m.textBaseline ? { textBaseline: flatLayer(m.textBaseline) } : {}),
       uShaped: m.shape.uShaped,
       nSamples: m.nSamples,
       folds: m.folds,
@@ -49,7 +51,9 @@ export function evaluationSummary(result: EvaluationResult): Record<string, unkn
       cliffsDelta: c.cliffsDelta,
       rsa: c.rsa,
       perEmotionCosine: c.perEmotionCosine,
+      ...(c.decodability ? { decodability: c.decodability } : {}),
     };
   }
+  if (result.decodability) out.decodability = result.decodability;
   return out;
 }
