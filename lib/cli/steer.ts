@@ -27,13 +27,15 @@ Options:
       --model <gguf|name>   the model (default: the one recorded in the set)
       --scenarios <n|ids>   the first n scenarios, or a comma list of ids (default: all ${SCENARIOS.length})
       --strengths <a,b,..>  default ${DEFAULT_STRENGTHS.join(',')}
-      --sampling <m,..>     greedy,sampled (default both)
+      --sampling <m,..>     greedy,sampled (default both): steered runs use the first only; a
+                            sampled mode draws the noise floor's 2 unsteered baselines per scenario
       --max-tokens <n>      new tokens per continuation (default 48)
       --llm-judge <gguf|name>  add a zero-shot LLM judge using this second model (never the steered model)
       --llm-judge-strengths <a,..>  strengths the LLM judge judges (default all; it is slow: 21 passes per text)
       --llm-judge-sampling <m,..>   sampling modes it judges (default greedy)
-      --llm-judge-arms <a,..>       arms it judges: emotion,random,other-emotion (default all)
-      --random-seeds <n>    random-direction control arms of the same per-block norm (default 2)
+      --llm-judge-arms <a,..>       arms it judges: emotion,random,random-per-block,shuffled-label,other-emotion (default all)
+      --random-seeds <n>    random directions per scenario, one direction at every block with the
+                            emotion steering's norm there (default 2)
       --no-other-emotion    no control arm steering with another emotion's vector
       --control-sampling <m,..>  sampling modes the controls run under (default: the first mode)
       --no-controls         no control arms at all
@@ -137,7 +139,7 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
 }
 
 const SAMPLING_NAMES = DEFAULT_SAMPLING_MODES.map((m) => m.name);
-const ARMS = ['emotion', 'random', 'other-emotion'] as const;
+const ARMS = ['emotion', 'random', 'random-per-block', 'shuffled-label', 'other-emotion'] as const;
 
 /** A copy without the keys whose value is undefined. */
 function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

@@ -1,8 +1,12 @@
 /**
  * The steering experiment: for each scenario, an unsteered continuation and steered ones at
  * several strengths (paper scaling: unit x strength x mean residual norm, every steerable
- * block), under greedy and seeded sampling; each judged by external judges, placed in a regime
- * (surgical / repetitive collapse / explosive) and checked for other scripts and languages.
+ * block), under greedy decoding by default; each judged by external judges, placed in a regime
+ * (surgical / repetitive collapse / explosive) and checked for other scripts and languages;
+ * with control arms that push as hard (lib/steer/controls.ts), a manipulation check that
+ * measures how hard every arm pushes (lib/steer/manipulation-check.ts), sampled unsteered
+ * baselines that measure each judge's noise floor, and continuous effects (signed judge
+ * deltas, lib/steer/steering-effects.ts).
  */
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,8 +22,9 @@ import { classifyRegime, distinctN, nonWordRate, repeatedNgramRate, wordTokens }
 import { SCENARIOS, type SteeringScenario } from './scenarios.js';
 import { crossLingualFlag, scriptShares } from './scripts.js';
 import type { EmotionMeter } from './emotion-meter.js';
-import { steeringVectors } from '../vectors/steering-vectors.js';
-import { controlContrasts, otherEmotionFor, randomDirectionLike, type ArmOutcome, type ControlContrast, type ControlOptions, type SteeringArm } from './controls.js';
+import { armDraws, CONTROL_ARMS, controlContrasts, crossBlockCosine, RANDOM_CONSTRUCTIONS, type ArmOutcome, type ControlContrast, type ControlOptions, type CrossBlockCosine, type RandomConstruction, type SteeringArm } from './controls.js';
+import { DEFAULT_MANIPULATION_TEXTS, manipulationCheck, type ManipulationCheckResult } from './manipulation-check.js';
+import { noiseFloor, steeringEffects, type SteeringEffects } from './steering-effects.js';
 
 /** The paper's strengths for ~124M-1B models, and ours by default. */
 export const DEFAULT_STRENGTHS: readonly number[] = [0.005, 0.01, 0.02, 0.03, 0.05];
@@ -34,7 +39,11 @@ export interface SamplingMode {
   seed: number;
 }
 
-/** Greedy, and seeded sampling at temperature 0.8. */
+/**
+ * Greedy, and seeded sampling at temperature 0.8: the decoding modes an experiment knows.
+ * Steered runs use the first only unless `steeredSampling` says otherwise; the sampled mode
+ * draws the noise-floor baselines.
+ */
 export const DEFAULT_SAMPLING_MODES: readonly SamplingMode[] = [
   { name: 'greedy', temperature: 0, seed: 0 },
   { name: 'sampled', temperature: 0.8, seed: 1 },
@@ -46,8 +55,21 @@ export interface SteeringExperimentOptions {
   scenarios?: readonly SteeringScenario[];
   /** Strengths, as fractions of each block's mean residual norm (default {@link DEFAULT_STRENGTHS}). */
   strengths?: readonly number[];
-  /** Decoding modes; every scenario and strength runs under each (default {@link DEFAULT_SAMPLING_MODES}). */
+  /**
+   * Decoding modes the experiment may use (default {@link DEFAULT_SAMPLING_MODES}): steered runs
+   * run under `steeredSampling`, and the noise floor's baselines under the first mode with a
+   * temperature above 0 (`controls.noiseSampling`).
+   */
   sampling?: readonly SamplingMode[];
+  /**
+   * Modes (by name) the steered runs of the emotion arm run under (default: the first mode of
+   * `sampling` only, greedy by default). Study v2 dropped the sampled emotion arm from the
+   * default: it had no sampled control (the controls run under `controls.sampling`, the first
+   * mode by default) and took about 22% of the steering time; sampled decoding now only draws
+   * the noise floor's unsteered baselines. Name more modes to steer under them too (give the
+   * controls the same modes for a contrast under each).
+   */
+  steeredSampling?: readonly string[];
   /** New tokens per continuation (default 48). */
   maxTokens?: number;
   /**
@@ -63,8 +85,12 @@ export interface SteeringExperimentOptions {
   /** When given, every continuation also records the meter's reading of the target emotion per token (no extra pass). */
   meter?: EmotionMeter;
   /**
-   * Control arms (default: 2 random directions of the same per-block norm and another
-   * emotion's vector, at every strength, under the first sampling mode); `false` = none.
+   * Control arms, each norm-matched to the emotion steering at every block (default: 2 random
+   * directions per scenario, 2 shuffled-label vectors per scenario when the set holds its
+   * per-sample activations, and another emotion's vector, at every strength, under the first
+   * sampling mode; see {@link armDraws}), the judges' noise floor (2 sampled unsteered
+   * baselines per scenario under the first mode with a temperature, when there is one) and the
+   * manipulation check of every arm (on by default); `false` = none of these.
    */
   controls?: ControlOptions | false;
   /**
@@ -107,8 +133,8 @@ export interface JudgeSpec {
     strength: number;
     /** Sampling mode (by name) of the run. */
     sampling: string;
-    /** Arm of the run. */
-    arm: SteeringArm;
+    /** Arm of the run ('unsteered' for a noise-floor run). */
+    arm: SteeringArm | 'unsteered';
   }) => boolean;
 }
 
@@ -120,11 +146,15 @@ export interface SteeringRun {
   target: string;
   /** Whether the scenario steers toward the target or away from it. */
   direction: 'toward' | 'away';
-  /** 'emotion' (the target's own vector; absent in files written before controls existed) or a control. */
-  arm?: SteeringArm;
+  /**
+   * 'emotion' (the target's own vector; absent in files written before controls existed), a
+   * control, or 'unsteered' (a noise-floor run: a second unsteered sample, judged against the
+   * baseline like a steered run).
+   */
+  arm?: SteeringArm | 'unsteered';
   /** The emotion whose vector was added (other-emotion arm). */
   steerEmotion?: string;
-  /** Seed of the random direction (random arm). */
+  /** Draw of a random or shuffled-label control (its seed comes from the scenario and the draw), or index of the noise sample (unsteered). */
   controlSeed?: number;
   /** Steering strength (fraction of each block's mean residual norm). */
   strength: number;
@@ -186,7 +216,7 @@ export interface SteeringResult {
   method: string;
   /** Strengths run. */
   strengths: number[];
-  /** Sampling modes run, by name (the first is the one per-scenario success and controls use). */
+  /** Sampling modes of the steered runs, by name (the first is the one per-scenario success and controls use). */
   sampling: string[];
   /** Number of scenarios run. */
   scenarios: number;
@@ -239,13 +269,52 @@ export interface SteeringResult {
   controlRuns?: SteeringRun[];
   /** What the control arms were. */
   controls?: {
-    /** Random directions per strength and sampling mode. */
+    /** Random directions per scenario (before study v2: per strength and mode, shared by every scenario). */
     randomSeeds: number;
+    /** How they were made (absent in files written before study v2: a direction drawn anew per block, shared by every scenario). */
+    randomConstruction?: RandomConstruction;
+    /** Draws per scenario of the 'random-per-block' arm (absent: none). */
+    randomPerBlockSeeds?: number;
+    /** Shuffled-label vectors per scenario (absent: none). */
+    shuffledSeeds?: number;
     /** Whether another emotion's vector was a control. */
     otherEmotion: boolean;
     /** Sampling modes (by name) the controls ran under. */
     sampling: string[];
+    /** Sampled unsteered baselines per scenario for the judges' noise floor (absent: none). */
+    noiseSamples?: number;
+    /** The sampling mode they were drawn under. */
+    noiseSampling?: string;
+    /** Whether the manipulation check ran. */
+    manipulationCheck?: boolean;
   };
+  /**
+   * Cross-block cosine of the set's emotion vectors over the steered blocks ({@link crossBlockCosine}):
+   * how alike an emotion's pushes at successive blocks are, the reason the random arm is one
+   * direction at every block.
+   */
+  crossBlockCosine?: CrossBlockCosine;
+  /** How hard every arm pushed, per arm and strength ({@link "emosteer/steer"!manipulationCheck | manipulationCheck}). */
+  manipulationCheck?: ManipulationCheckResult;
+  /**
+   * Continuous effects ({@link "emosteer/steer"!steeringEffects | steeringEffects}): the mean signed judge delta per
+   * judge, arm, strength and scenario group (primary = neutral + toward), emotion minus every
+   * control with paired scenario-bootstrap intervals, with and without non-surgical runs, and
+   * the judges' noise floors from the sampled baselines.
+   */
+  effects?: SteeringEffects;
+  /**
+   * Noise-floor runs (arm 'unsteered'): the second (and further) sampled unsteered baselines of
+   * each scenario's prompt under `controls.noiseSampling`, each judged against the first (the
+   * mode's baseline) as a steered run is, so `judges[name].baseline` and `.steered` are the
+   * judge's scores of two unsteered samples and |`.delta`| is its noise floor on the scenario.
+   */
+  noiseRuns?: SteeringRun[];
+  /**
+   * Per judge, the share of noise-floor runs it calls a success (moved the intended way by more
+   * than its margin between two unsteered samples): its false-positive rate under resampling.
+   */
+  noiseSuccess?: Record<string, Proportion>;
   /** Success per judge, arm and strength, over scenarios x sampling modes (x seeds). */
   byStrength?: {
     /** Judge name. */
@@ -299,7 +368,7 @@ interface Job {
   key: string;
   scenario: SteeringScenario;
   mode: SamplingMode;
-  arm: SteeringArm | 'baseline';
+  arm: SteeringArm | 'baseline' | 'unsteered';
   strength: number;
   seed: number;
   steerEmotion?: string;
@@ -318,10 +387,95 @@ function runKey(sc: string, mode: string, arm: string, strength: number, seed: n
   return `${sc}|${mode}|${arm}|${strength}|${seed}`;
 }
 
+/** Seed offset of the noise-floor samples (sample k of a mode uses mode.seed + offset + k). */
+const NOISE_SEED_OFFSET = 1000;
+
+/** The control arms an experiment runs, with defaults filled in and checked. */
+interface ResolvedControls {
+  randomSeeds: number;
+  randomConstruction: RandomConstruction;
+  randomPerBlockSeeds: number;
+  shuffledSeeds: number;
+  otherEmotion: boolean;
+  sampling: string[];
+  noiseSamples: number;
+  noiseSampling: string | undefined;
+  /** Neutral texts of the manipulation check, or undefined for none. */
+  manipulationTexts: readonly string[] | undefined;
+  /** What the result records of them. */
+  record: NonNullable<SteeringResult['controls']>;
+}
+
+function resolveControls(options: ControlOptions | false | undefined, set: EmotionVectorSet, modes: readonly SamplingMode[], steered: readonly string[]): ResolvedControls {
+  const nonNegInt = (name: string, x: number) => {
+    if (!Number.isInteger(x) || x < 0) throw new EmosteerError('INVALID_ARGUMENT', `controls.${name} must be a non-negative integer, got ${String(x)}`);
+    return x;
+  };
+  if (options === false) {
+    return { randomSeeds: 0, randomConstruction: 'same-direction', randomPerBlockSeeds: 0, shuffledSeeds: 0, otherEmotion: false, sampling: [], noiseSamples: 0, noiseSampling: undefined, manipulationTexts: undefined, record: { randomSeeds: 0, otherEmotion: false, sampling: [] } };
+  }
+  const o = options ?? {};
+  const randomSeeds = nonNegInt('randomSeeds', o.randomSeeds ?? 2);
+  const randomConstruction = o.randomConstruction ?? 'same-direction';
+  if (!RANDOM_CONSTRUCTIONS.includes(randomConstruction)) throw new EmosteerError('INVALID_ARGUMENT', `controls.randomConstruction must be one of ${RANDOM_CONSTRUCTIONS.join(', ')}, got ${String(randomConstruction)}`);
+  const randomPerBlockSeeds = nonNegInt('randomPerBlockSeeds', o.randomPerBlockSeeds ?? 0);
+  const canShuffle = set.hasActivations && set.meta.samples.length > 0;
+  const shuffledSeeds = nonNegInt('shuffledSeeds', o.shuffledSeeds ?? (canShuffle ? 2 : 0));
+  if (shuffledSeeds > 0 && !canShuffle) {
+    throw new EmosteerError('INVALID_ARGUMENT', 'shuffled-label controls need the per-sample activations of the set (it was imported or loaded with { activations: false }): set shuffledSeeds to 0');
+  }
+  const sampling = [...(o.sampling ?? [steered[0]!])];
+  const unknown = sampling.find((m) => !modes.some((x) => x.name === m));
+  if (unknown !== undefined) throw new EmosteerError('INVALID_ARGUMENT', `controls.sampling names '${unknown}', which is not a sampling mode of the experiment (${modes.map((m) => m.name).join(', ')})`);
+  const unsteered = sampling.find((m) => !steered.includes(m));
+  if (unsteered !== undefined) throw new EmosteerError('INVALID_ARGUMENT', `controls.sampling names '${unsteered}', under which the emotion arm does not run (steeredSampling: ${steered.join(', ')}): a control needs the emotion arm beside it`);
+  const sampled = o.noiseSampling !== undefined ? modes.find((m) => m.name === o.noiseSampling) : modes.find((m) => m.temperature > 0);
+  if (o.noiseSampling !== undefined && (!sampled || !(sampled.temperature > 0))) {
+    throw new EmosteerError('INVALID_ARGUMENT', `controls.noiseSampling must name a sampling mode of the experiment with a temperature above 0 (got '${o.noiseSampling}')`);
+  }
+  const noiseSamples = nonNegInt('noiseSamples', o.noiseSamples ?? (sampled ? 2 : 0));
+  if (noiseSamples === 1) throw new EmosteerError('INVALID_ARGUMENT', 'controls.noiseSamples is 0 or at least 2: a noise floor compares two sampled baselines of one prompt');
+  if (noiseSamples > 0 && !sampled) {
+    throw new EmosteerError('INVALID_ARGUMENT', 'the noise floor needs a sampling mode with a temperature above 0 (two greedy continuations of one prompt are the same text): add one or set noiseSamples to 0');
+  }
+  const noiseSampling = noiseSamples > 0 ? sampled!.name : undefined;
+  const check = o.manipulationCheck ?? true;
+  if (typeof check !== 'boolean' && (typeof check !== 'object' || check === null)) throw new EmosteerError('INVALID_ARGUMENT', 'controls.manipulationCheck must be true, false or { texts }');
+  const manipulationTexts = check === false ? undefined : [...((check === true ? undefined : check.texts) ?? DEFAULT_MANIPULATION_TEXTS)];
+  if (manipulationTexts && (manipulationTexts.length === 0 || manipulationTexts.some((t) => typeof t !== 'string' || t.length === 0))) {
+    throw new EmosteerError('INVALID_ARGUMENT', 'controls.manipulationCheck.texts must be non-empty texts');
+  }
+  const otherEmotion = o.otherEmotion ?? true;
+  return {
+    randomSeeds,
+    randomConstruction,
+    randomPerBlockSeeds,
+    shuffledSeeds,
+    otherEmotion,
+    sampling,
+    noiseSamples,
+    noiseSampling,
+    manipulationTexts,
+    record: {
+      randomSeeds,
+      randomConstruction,
+      ...(randomPerBlockSeeds ? { randomPerBlockSeeds } : {}),
+      shuffledSeeds,
+      otherEmotion,
+      sampling,
+      noiseSamples,
+      ...(noiseSampling ? { noiseSampling } : {}),
+      manipulationCheck: manipulationTexts !== undefined,
+    },
+  };
+}
+
 /** Appends finished continuations to a JSONL file and restores them on a rerun. */
 class RunCheckpoint {
   readonly runs = new Map<string, SteeringRun>();
   readonly baselines = new Map<string, BaselineRecord['baseline']>();
+  /** The manipulation check, once done (one record; a rerun with other texts redoes it). */
+  manipulation: ManipulationCheckResult | undefined;
   private constructor(private readonly file: string | undefined) {}
 
   static async open(file: string | undefined, header: Record<string, unknown>): Promise<RunCheckpoint> {
@@ -336,10 +490,12 @@ class RunCheckpoint {
       // A line cut by a kill is the last one and does not parse: it is simply redone.
       for (const line of lines.slice(1)) {
         if (!line.trim()) continue;
-        let rec: { key: string; run?: SteeringRun; baseline?: BaselineRecord['baseline'] };
+        let rec: { key: string; run?: SteeringRun; baseline?: BaselineRecord['baseline']; manipulation?: ManipulationCheckResult };
         try { rec = JSON.parse(line); } catch { continue; }
-        if (rec.run) cp.runs.set(rec.key, rec.run);
-        else if (rec.baseline) cp.baselines.set(rec.key, rec.baseline);
+        // JSON writes NaN (no perplexity: an empty continuation) as null; read it back as NaN.
+        if (rec.run) cp.runs.set(rec.key, { ...rec.run, perplexityRatio: rec.run.perplexityRatio ?? Number.NaN });
+        else if (rec.baseline) cp.baselines.set(rec.key, { ...rec.baseline, perplexity: rec.baseline.perplexity ?? Number.NaN });
+        else if (rec.manipulation) cp.manipulation = rec.manipulation;
       }
       const body = lines.slice(1).filter((l) => { try { JSON.parse(l); return true; } catch { return false; } });
       await writeFile(file, `${[want, ...body].join('\n')}\n`);
@@ -358,6 +514,11 @@ class RunCheckpoint {
   async addBaseline(key: string, baseline: BaselineRecord['baseline']): Promise<void> {
     this.baselines.set(key, baseline);
     if (this.file) await appendFile(this.file, `${JSON.stringify({ key, baseline })}\n`);
+  }
+
+  async addManipulation(manipulation: ManipulationCheckResult): Promise<void> {
+    this.manipulation = manipulation;
+    if (this.file) await appendFile(this.file, `${JSON.stringify({ key: 'manipulation-check', manipulation })}\n`);
   }
 }
 
@@ -392,49 +553,71 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
   for (const s of scenarios) {
     if (!set.emotions.includes(s.target)) throw new EmosteerError('INVALID_ARGUMENT', `scenario ${s.id} targets '${s.target}', which the set has no vector for`);
   }
-  const controls = options.controls === false
-    ? { randomSeeds: 0, otherEmotion: false, sampling: [] as string[] }
-    : {
-        randomSeeds: options.controls?.randomSeeds ?? 2,
-        otherEmotion: options.controls?.otherEmotion ?? true,
-        sampling: [...(options.controls?.sampling ?? [modes[0]!.name])],
-      };
-  if (!Number.isInteger(controls.randomSeeds) || controls.randomSeeds < 0) throw new EmosteerError('INVALID_ARGUMENT', 'controls.randomSeeds must be a non-negative integer');
-  const range = options.layers ? { layers: options.layers } : {};
-  const emotionSteering = (emotion: string, signed: number) => () => steeringVectors(set, { emotion, strength: signed }, range);
+  const steeredNames = [...(options.steeredSampling ?? [modes[0]!.name])];
+  const unknownSteered = steeredNames.find((n) => !modes.some((m) => m.name === n));
+  if (steeredNames.length === 0 || unknownSteered !== undefined) {
+    throw new EmosteerError('INVALID_ARGUMENT', `steeredSampling must name sampling modes of the experiment (${modes.map((m) => m.name).join(', ')})${unknownSteered !== undefined ? `, got '${unknownSteered}'` : ''}`);
+  }
+  const steeredModes = modes.filter((m) => steeredNames.includes(m.name));
+  const controls = resolveControls(options.controls, set, modes, steeredModes.map((m) => m.name));
   const path = options.steeringPath ?? 'per-sequence';
   if (path !== 'per-sequence' && path !== 'context-wide') throw new EmosteerError('INVALID_ARGUMENT', `steeringPath must be 'per-sequence' or 'context-wide', got ${String(path)}`);
   const perSeq = path === 'per-sequence';
   /** The batch group of a steered run: its sampling mode, or (context-wide) also its vector. */
   const steeredGroup = (vectorKey: string, mode: string) => (perSeq ? `steered|${mode}` : `${vectorKey}|${mode}`);
-  const nEmbd = set.nEmbd;
+  const draws = armDraws(set, scenarios, {
+    randomSeeds: controls.randomSeeds,
+    randomConstruction: controls.randomConstruction,
+    randomPerBlockSeeds: controls.randomPerBlockSeeds,
+    shuffledSeeds: controls.shuffledSeeds,
+    otherEmotion: controls.otherEmotion,
+    ...(options.layers ? { layers: options.layers } : {}),
+  });
 
   const jobs: Job[] = [];
-  scenarios.forEach((sc, si) => {
+  for (const sc of scenarios) {
+    const mine = draws.filter((d) => d.scenario === sc.id);
     for (const mode of modes) {
+      const steered = steeredNames.includes(mode.name);
+      // A mode's baseline where something is judged against it: its steered runs, or the noise floor's samples.
+      if (!steered && mode.name !== controls.noiseSampling) continue;
       jobs.push({ key: runKey(sc.id, mode.name, 'baseline', 0, 0), scenario: sc, mode, arm: 'baseline', strength: 0, seed: 0, group: `baseline|${mode.name}` });
       const controlled = controls.sampling.includes(mode.name);
-      for (const strength of strengths) {
-        const signed = sc.direction === 'away' ? -strength : strength;
-        jobs.push({ key: runKey(sc.id, mode.name, 'emotion', strength, 0), scenario: sc, mode, arm: 'emotion', strength, seed: 0, group: steeredGroup(`e:${sc.target}:${signed}`, mode.name), steering: emotionSteering(sc.target, signed) });
-        if (!controlled) continue;
-        for (let seed = 0; seed < controls.randomSeeds; seed++) {
-          // The same direction for every scenario of a seed (and strength).
-          const steering = () => {
-            const like = steeringVectors(set, { emotion: set.emotions[0]!, strength }, range);
-            return { vectors: randomDirectionLike(like.vectors, nEmbd, seed), layers: like.layers };
-          };
-          jobs.push({ key: runKey(sc.id, mode.name, 'random', strength, seed), scenario: sc, mode, arm: 'random', strength, seed, group: steeredGroup(`r:${seed}:${strength}`, mode.name), steering });
+      for (const strength of steered ? strengths : []) {
+        for (const d of mine) {
+          if (d.arm !== 'emotion' && !controlled) continue;
+          jobs.push({
+            key: runKey(sc.id, mode.name, d.arm, strength, d.draw),
+            scenario: sc,
+            mode,
+            arm: d.arm,
+            strength,
+            seed: d.draw,
+            ...(d.arm === 'other-emotion' ? { steerEmotion: d.steerEmotion! } : {}),
+            group: steeredGroup(`${d.key}:${strength}`, mode.name),
+            steering: () => d.steering(strength),
+          });
         }
-        const other = controls.otherEmotion ? otherEmotionFor(sc.target, set.emotions, 1 + si) : undefined;
-        if (other) {
-          jobs.push({ key: runKey(sc.id, mode.name, 'other-emotion', strength, 0), scenario: sc, mode, arm: 'other-emotion', strength, seed: 0, steerEmotion: other, group: steeredGroup(`e:${other}:${signed}`, mode.name), steering: emotionSteering(other, signed) });
+      }
+      if (mode.name === controls.noiseSampling) {
+        // Further sampled baselines of the same prompt, with other seeds: the judges' noise floor.
+        for (let k = 0; k < controls.noiseSamples - 1; k++) {
+          jobs.push({ key: runKey(sc.id, mode.name, 'unsteered', 0, k), scenario: sc, mode, arm: 'unsteered', strength: 0, seed: k, group: steeredGroup('unsteered', mode.name) });
         }
       }
     }
-  });
+  }
 
-  const header = { version: 1, set: { sha256: set.meta.model.sha256, method: set.meta.method, createdAt: set.meta.createdAt }, maxTokens, layers: options.layers ?? null, judges: options.judges.map((j) => [j.judge.name, j.margin]), meter: options.meter?.layer ?? null };
+  const header = {
+    version: 2,
+    set: { sha256: set.meta.model.sha256, method: set.meta.method, createdAt: set.meta.createdAt },
+    maxTokens,
+    layers: options.layers ?? null,
+    judges: options.judges.map((j) => [j.judge.name, j.margin]),
+    meter: options.meter?.layer ?? null,
+    randomConstruction: controls.randomConstruction,
+    noiseSampling: controls.noiseSampling ?? null,
+  };
   const checkpoint = await RunCheckpoint.open(options.checkpoint, header);
   const meter = options.meter;
   const total = jobs.length;
@@ -472,7 +655,8 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
           } : {}),
           maxTokens,
           temperature: first.mode.temperature,
-          seeds: chunk.map((j) => j.mode.seed),
+          // A noise-floor sample needs another seed than its baseline's.
+          seeds: chunk.map((j) => (j.arm === 'unsteered' ? j.mode.seed + NOISE_SEED_OFFSET + j.seed : j.mode.seed)),
           signal: options.signal,
           ...(meter ? { capture: { layers: [meter.layer] } } : {}),
         });
@@ -496,9 +680,36 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
     await steerCtx.dispose();
     await scorer.dispose();
   }
-  const ordered = (arm: SteeringArm) => jobs.filter((j) => j.arm === arm).map((j) => checkpoint.runs.get(j.key)!);
-  const controlRuns = [...ordered('random'), ...ordered('other-emotion')];
-  return summarize(model, set, scenarios, strengths, modes, ordered('emotion'), options.judges.map((j) => j.judge.name), { controlRuns, controls });
+  // How hard every arm draw pushes (the very steerings the runs used), on neutral texts; saved
+  // in the checkpoint as one record, so a resumed experiment does not measure again.
+  const texts = controls.manipulationTexts;
+  if (texts && (!checkpoint.manipulation || JSON.stringify(checkpoint.manipulation.texts) !== JSON.stringify(texts))) {
+    if (options.signal?.aborted) throw new EmosteerError('ABORTED', 'the steering experiment was aborted before its manipulation check; rerun with the same checkpoint to resume');
+    const arms = draws.map((d) => ({ arm: d.arm, scenario: d.scenario, draw: d.draw, key: d.key, steering: d.steering }));
+    await checkpoint.addManipulation(await manipulationCheck(model, set, arms, strengths, texts, { batch: Math.max(2, batch), threads: options.threads, ...(options.signal ? { signal: options.signal } : {}) }));
+  }
+  const ordered = (arm: SteeringArm | 'unsteered') => jobs.filter((j) => j.arm === arm).map((j) => checkpoint.runs.get(j.key)!);
+  const controlRuns = CONTROL_ARMS.flatMap((arm) => ordered(arm));
+  const summary = summarize(model, set, scenarios, strengths, steeredModes, ordered('emotion'), options.judges.map((j) => j.judge.name), {
+    controlRuns,
+    controls: controls.record,
+    noiseRuns: ordered('unsteered'),
+  });
+  return {
+    ...summary,
+    crossBlockCosine: crossBlockCosine(set, options.layers ? { layers: options.layers } : {}),
+    ...(texts && checkpoint.manipulation ? { manipulationCheck: checkpoint.manipulation } : {}),
+  };
+}
+
+/**
+ * The perplexity ratio as the regime sees it: a continuation with no tokens (an end-of-text
+ * token first, which sampling can draw) has no perplexity, and neither has the ratio against
+ * such a baseline (NaN, saved as null); the regime then rests on the other metrics (a
+ * continuation that collapsed in length is still explosive).
+ */
+function knownRatio(x: number | null): number {
+  return typeof x === 'number' && !Number.isNaN(x) ? x : 1;
 }
 
 /** Judges one continuation against its baseline and measures its regime and scripts. */
@@ -515,7 +726,7 @@ async function measureRun(job: Job, text: string, ppl: number, trace: number[], 
   };
   const judged: SteeringRun['judges'] = {};
   for (const { judge, margin, applies } of judges) {
-    if (applies && !applies({ strength: job.strength, sampling: job.mode.name, arm: job.arm as SteeringArm })) continue;
+    if (applies && !applies({ strength: job.strength, sampling: job.mode.name, arm: job.arm as SteeringArm | 'unsteered' })) continue;
     judged[judge.name] = await judgeSuccess(judge, sc.target, sc.direction, text, base.text, margin);
   }
   const cl = crossLingualFlag(text, base.text);
@@ -523,9 +734,9 @@ async function measureRun(job: Job, text: string, ppl: number, trace: number[], 
     scenario: sc.id,
     target: sc.target,
     direction: sc.direction,
-    arm: job.arm as SteeringArm,
+    arm: job.arm as SteeringArm | 'unsteered',
     ...(job.steerEmotion ? { steerEmotion: job.steerEmotion } : {}),
-    ...(job.arm === 'random' ? { controlSeed: job.seed } : {}),
+    ...(job.arm === 'random' || job.arm === 'random-per-block' || job.arm === 'shuffled-label' || job.arm === 'unsteered' ? { controlSeed: job.seed } : {}),
     strength: job.strength,
     sampling: job.mode.name,
     text,
@@ -535,7 +746,7 @@ async function measureRun(job: Job, text: string, ppl: number, trace: number[], 
     repeatedTrigramRate: metrics.repeatedTrigramRate,
     distinct2: metrics.distinct2,
     length: metrics.length,
-    regime: classifyRegime(metrics),
+    regime: classifyRegime({ ...metrics, perplexityRatio: knownRatio(metrics.perplexityRatio) }),
     scripts: scriptShares(text) as unknown as Record<string, number>,
     crossLingual: { flagged: cl.flagged, reason: cl.reason },
     ...(meterLayer !== undefined ? { meterTrace: { steered: trace, baseline: base.trace, layer: meterLayer } } : {}),
@@ -557,7 +768,7 @@ export async function rescoreRuns(runs: SteeringRun[], judges: readonly JudgeSpe
     onProgress?.(out.length + 1, runs.length);
     const cl = crossLingualFlag(r.text, r.baselineText);
     const regime = classifyRegime({
-      perplexityRatio: r.perplexityRatio,
+      perplexityRatio: knownRatio(r.perplexityRatio),
       repeatedTrigramRate: r.repeatedTrigramRate,
       distinct2: r.distinct2,
       length: r.length,
@@ -578,7 +789,7 @@ export function summarize(
   modes: readonly SamplingMode[],
   runs: SteeringRun[],
   judgeNames: string[],
-  extra: { controlRuns?: SteeringRun[]; controls?: SteeringResult['controls'] } = {},
+  extra: { controlRuns?: SteeringRun[]; controls?: SteeringResult['controls']; noiseRuns?: SteeringRun[] } = {},
 ): SteeringResult {
   const judges: SteeringResult['judges'] = {};
   for (const name of judgeNames) {
@@ -608,7 +819,44 @@ export function summarize(
     regimeMap,
     crossLingualFlags: runs.filter((r) => r.crossLingual.flagged).map((r) => ({ scenario: r.scenario, strength: r.strength, sampling: r.sampling, reason: r.crossLingual.reason })),
     ...controlSummary(runs, extra.controlRuns ?? [], strengths, modes, judgeNames, extra.controls),
+    ...(extra.noiseRuns ? { noiseRuns: extra.noiseRuns, noiseSuccess: noiseSuccess(extra.noiseRuns, judgeNames) } : {}),
+    effects: steeringEffects([...runs, ...(extra.controlRuns ?? [])].filter((r) => r.arm !== 'unsteered') as (SteeringRun & { arm?: SteeringArm })[], Object.fromEntries(scenarios.map((sc) => [sc.id, sc.kind])), judgeNames, {
+      sampling: modes[0]!.name,
+      ...(extra.noiseRuns?.length ? { noiseFloor: noiseFloor(noiseScores(extra.noiseRuns), judgeNames) } : {}),
+    }),
   };
+}
+
+/** Per judge, the share of noise-floor runs (two unsteered samples) it calls a success: its false-positive rate. */
+function noiseSuccess(noiseRuns: readonly SteeringRun[], judgeNames: readonly string[]): Record<string, Proportion> {
+  return Object.fromEntries(judgeNames.map((name) => {
+    const seen = noiseRuns.filter((r) => r.judges[name] !== undefined);
+    return [name, proportion(seen.filter((r) => succeeded(r, name)).length, seen.length)];
+  }));
+}
+
+/**
+ * The judges' scores of each scenario's unsteered samples under the noise-floor mode, from the
+ * noise-floor runs: the baseline's score first, then each second sample's, in seed order (the
+ * input of a noise floor computed from scores, e.g. steering-effects' `noiseFloor`).
+ */
+export function noiseScores(noiseRuns: readonly SteeringRun[]): {
+  /** Scenario id. */
+  scenario: string;
+  /** Per judge, its score of each unsteered sample, the baseline first. */
+  scores: Record<string, number[]>;
+}[] {
+  const out = new Map<string, Record<string, number[]>>();
+  const sorted = [...noiseRuns].sort((a, b) => (a.controlSeed ?? 0) - (b.controlSeed ?? 0));
+  for (const r of sorted) {
+    let rec = out.get(r.scenario);
+    if (!rec) out.set(r.scenario, (rec = {}));
+    for (const [judge, v] of Object.entries(r.judges)) {
+      const list = rec[judge] ?? (rec[judge] = [v.baseline]);
+      list.push(v.steered);
+    }
+  }
+  return [...out].map(([scenario, scores]) => ({ scenario, scores }));
 }
 
 /** A run's success for a judge: the judge moved the right way and the text is not explosive. */
@@ -617,8 +865,9 @@ function succeeded(r: SteeringRun, judge: string): boolean {
 }
 
 function controlSummary(runs: SteeringRun[], controlRuns: SteeringRun[], strengths: number[], modes: readonly SamplingMode[], judgeNames: string[], controls: SteeringResult['controls']): Partial<SteeringResult> {
-  const all = [...runs.map((r) => ({ ...r, arm: r.arm ?? ('emotion' as const) })), ...controlRuns];
-  const arms = [...new Set(all.map((r) => r.arm!))];
+  // Noise-floor runs are not an arm of these tables: they get their own row (noiseSuccess).
+  const all = [...runs, ...controlRuns].map((r) => ({ ...r, arm: (r.arm ?? 'emotion') as SteeringArm }));
+  const arms = [...new Set(all.map((r) => r.arm))];
   const byStrength = judgeNames.flatMap((judge) => arms.flatMap((arm) => strengths.map((strength) => {
     const rs = all.filter((r) => r.arm === arm && r.strength === strength && r.judges[judge] !== undefined);
     return { judge, arm, strength, proportion: proportion(rs.filter((r) => succeeded(r, judge)).length, rs.length) };

@@ -128,20 +128,25 @@ describe('steering controls', () => {
         sampling: [{ name: 'greedy', temperature: 0, seed: 0 }],
         maxTokens: 6,
         judges: [{ judge: new LexiconJudge(), margin: 0.5 }],
-        controls: { randomSeeds: 2 },
+        // (the manipulation check has its own test: test/addon/steer-controls-v2.test.ts)
+        controls: { randomSeeds: 2, manipulationCheck: false },
         batch: 4,
         threads: 2,
       };
       const full = await runSteeringExperiment(model, set, { ...opts, checkpoint: join(dir, 'a.jsonl') });
       expect(full.runs).toHaveLength(6);
-      // 3 scenarios x 2 strengths x (2 random + 1 other emotion)
-      expect(full.controlRuns).toHaveLength(18);
+      // 3 scenarios x 2 strengths x (2 random + 2 shuffled-label, the default for a set with its activations, + 1 other emotion)
+      expect(full.controlRuns).toHaveLength(30);
       expect(full.controlRuns!.filter((r) => r.arm === 'random')).toHaveLength(12);
+      expect(full.controlRuns!.filter((r) => r.arm === 'shuffled-label').map((r) => r.controlSeed).sort()).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
       for (const r of full.controlRuns!.filter((x) => x.arm === 'other-emotion')) expect(r.steerEmotion).not.toBe(r.target);
-      // Random directions of one seed are the same vector for every scenario: a strong one changes the text.
+      expect(full.controls).toEqual({ randomSeeds: 2, randomConstruction: 'same-direction', shuffledSeeds: 2, otherEmotion: true, sampling: ['greedy'], noiseSamples: 0, manipulationCheck: false });
+      // A strong random direction changes the text.
       expect(full.controlRuns!.some((r) => r.arm === 'random' && r.strength === 3 && r.text !== r.baselineText)).toBe(true);
       expect(full.byStrength!.filter((x) => x.arm === 'random').every((x) => x.proportion.trials === 6)).toBe(true);
-      expect(full.contrasts!.map((x) => `${x.control}@${x.strength}`).sort()).toEqual(['other-emotion@0.5', 'other-emotion@3', 'other-emotion@any', 'random@0.5', 'random@3', 'random@any']);
+      expect(full.contrasts!.map((x) => `${x.control}@${x.strength}`).sort()).toEqual(['other-emotion@0.5', 'other-emotion@3', 'other-emotion@any', 'random@0.5', 'random@3', 'random@any', 'shuffled-label@0.5', 'shuffled-label@3', 'shuffled-label@any']);
+      // Greedy only: no second sample, so no noise floor.
+      expect(full.noiseRuns).toEqual([]);
       // Cut the checkpoint as a kill would (half the lines and half a line) and resume.
       const lines = readFileSync(join(dir, 'a.jsonl'), 'utf8').split('\n');
       writeFileSync(join(dir, 'b.jsonl'), `${lines.slice(0, 12).join('\n')}\n${lines[12]!.slice(0, 40)}`);
@@ -172,6 +177,73 @@ describe('steering controls', () => {
       const section = await renderSteeringSection({ ...full, logitLens: [] });
       expect(section.html).toContain('data-table="control-contrast"');
       expect(section.html).toContain('data-table="success-by-strength"');
+    } finally {
+      model.dispose();
+    }
+  }, 300_000); // three experiments of 36 continuations each
+});
+
+describe('control arms that push as hard, and the judges\' noise floor', () => {
+  it('runs shuffled-label and scenario-seeded random arms, second unsteered samples judged against the baseline, and refuses what it cannot honour', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { EmotionVectorSet } = await import('../../lib/vectors/emotion-vector-set.js');
+    const { noiseScores } = await import('../../lib/steer/experiment.js');
+    const model = await loadModel(await syntheticModel({ layers: 4, embd: 64, seed: 61 }));
+    try {
+      const set = await extractComprehension(model, { samples: 2, threads: 2 });
+      const dir = mkdtempSync(join(tmpdir(), 'emosteer-noise-'));
+      const scenarios = selectScenarios({ limit: 3 });
+      const opts = {
+        scenarios,
+        strengths: [3],
+        sampling: [{ name: 'greedy', temperature: 0, seed: 0 }, { name: 'sampled', temperature: 0.8, seed: 1 }],
+        maxTokens: 6,
+        judges: [{ judge: new LexiconJudge(), margin: 0.5 }],
+        controls: { randomSeeds: 1, shuffledSeeds: 1, otherEmotion: false, manipulationCheck: false },
+        batch: 4,
+        threads: 2,
+      };
+      const r = await runSteeringExperiment(model, set, { ...opts, checkpoint: join(dir, 'a.jsonl') });
+      expect(r.controls).toEqual({ randomSeeds: 1, randomConstruction: 'same-direction', shuffledSeeds: 1, otherEmotion: false, sampling: ['greedy'], noiseSamples: 2, noiseSampling: 'sampled', manipulationCheck: false });
+      expect(r.controlRuns!.map((x) => `${x.arm}:${x.sampling}`)).toEqual(['random:greedy', 'random:greedy', 'random:greedy', 'shuffled-label:greedy', 'shuffled-label:greedy', 'shuffled-label:greedy']);
+      // Steered runs are greedy only: the sampled mode draws the noise floor's baselines.
+      expect(r.sampling).toEqual(['greedy']);
+      // Two sampled baselines per scenario: the second judged against the first (the sampled mode's baseline).
+      const noise = r.noiseRuns!;
+      expect(noise).toHaveLength(3);
+      for (const x of noise) {
+        expect(x).toMatchObject({ arm: 'unsteered', strength: 0, sampling: 'sampled' });
+        expect(Number.isFinite(x.judges.lexicon!.delta)).toBe(true);
+      }
+      expect(noise.map((x) => x.controlSeed)).toEqual([0, 0, 0]);
+      // Another seed than the baseline's: the samples differ.
+      expect(noise.some((x) => x.text !== x.baselineText)).toBe(true);
+      expect(r.noiseSuccess!.lexicon!.trials).toBe(3);
+      const scores = noiseScores(noise);
+      expect(scores.map((x) => x.scenario)).toEqual(scenarios.map((x) => x.id));
+      for (const s of scores) {
+        const mine = noise.filter((x) => x.scenario === s.scenario);
+        expect(s.scores.lexicon).toEqual([mine[0]!.judges.lexicon!.baseline, mine[0]!.judges.lexicon!.steered]);
+      }
+      // The noise runs are not an arm of the success tables.
+      expect(r.byStrength!.some((x) => (x.arm as string) === 'unsteered')).toBe(false);
+      // Resumed from the checkpoint: the same result.
+      const again = await runSteeringExperiment(model, set, { ...opts, checkpoint: join(dir, 'a.jsonl') });
+      expect(again.noiseRuns).toEqual(noise);
+      expect(again.controlRuns).toEqual(r.controlRuns);
+      // Another random construction is another experiment: its checkpoint is refused.
+      await expect(runSteeringExperiment(model, set, { ...opts, controls: { ...opts.controls, randomConstruction: 'rotation' as const }, checkpoint: join(dir, 'a.jsonl') })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      // What cannot be honoured is refused before anything runs.
+      const greedyOnly = { ...opts, sampling: [opts.sampling[0]!] };
+      await expect(runSteeringExperiment(model, set, { ...greedyOnly, controls: { noiseSamples: 2 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/temperature above 0/) });
+      await expect(runSteeringExperiment(model, set, { ...opts, controls: { noiseSamples: 1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/at least 2/) });
+      await expect(runSteeringExperiment(model, set, { ...opts, controls: { noiseSampling: 'greedy' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(runSteeringExperiment(model, set, { ...opts, controls: { sampling: ['nope'] } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/nope/) });
+      await expect(runSteeringExperiment(model, set, { ...opts, controls: { randomConstruction: 'nope' as never } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      const imported = EmotionVectorSet.fromVectors({ method: 'imported', model: set.meta.model, params: {} }, new Map(set.emotions.map((e) => [e, new Map(set.layers.map((l) => [l, set.vector(e, l, { unit: false })]))])));
+      await expect(runSteeringExperiment(model, imported, { ...greedyOnly, controls: { shuffledSeeds: 1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/per-sample activations/) });
     } finally {
       model.dispose();
     }
