@@ -88,8 +88,10 @@ export {
   type GgufArrayItems,
 } from './gguf/types.js';
 export { GgufWriter, type TensorData, type TensorSource, type PendingTensor, type GgufWriteResult } from './gguf/writer.js';
-export { extractGeneration, type GenerationOptions } from './extract/generation.js';
-export { extractComprehension, type ComprehensionOptions } from './extract/comprehension.js';
+export { extractGeneration, extractGenerationReadouts, STORIES_FILE, type GenerationOptions } from './extract/generation.js';
+export { extractComprehension, extractComprehensionReadouts, PASSAGE_READOUTS, type ComprehensionOptions, type PassageReadout } from './extract/comprehension.js';
+export { generateStories, readStories, storyParams, type Story, type StoryParams, type StoryOptions, type StoryRun, type StoriesHeader, type StoriesFile } from './extract/stories.js';
+export { readStoryActivations, storyPositions, STORY_READOUTS, type StoryReadout, type StoryReadoutOptions, type StoryPositions, type StoryActivations } from './extract/story-readouts.js';
 export type { ExtractionProgress, CommonExtractionOptions } from './extract/common.js';
 export {
   EMOTIONS,

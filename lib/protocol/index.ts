@@ -34,7 +34,8 @@
  *
  * @module emosteer/protocol
  */
-export { runMainJob, type MainJobOptions, type MainJobResult, type MainJobSteeringOptions } from './main-job.js';
+export { runMainJob, PREREG_READOUTS, PREREG_STEERING, type MainJobOptions, type MainJobResult, type MainJobSteeringOptions, type PreregOptions, type PreregJudgeSet } from './main-job.js';
+export { preregJudges, probeJudgeModelFor, type PreregJudges, type JudgeValidationRecord } from './prereg-judges.js';
 export { runStudy, type RunStudyOptions, type RunStudyResult } from './study.js';
 export {
   extractToFolder,

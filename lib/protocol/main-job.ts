@@ -11,8 +11,13 @@ import { EmosteerError } from '../errors.js';
 import type { LoadModelOptions } from '../runtime/model.js';
 import type { MainJobStepName, ProtocolEvent, StepEvent, StepResult } from './events.js';
 import { modelHandle, type ModelHandle, type ModelSource } from './model-source.js';
-import { evaluationDone, extractionDone, loadRunSet, RUN_FILES, steeringDone, type ExtractionMethod } from './run-folder.js';
-import { evaluateWith, extractWith, reportWith, steerWith, type ExtractToFolderOptions, type SteerFolderOptions } from './steps.js';
+import { evaluationDone, extractionDone, loadRunSet, readoutsDone, RUN_FILES, steeringDone, type ExtractionMethod } from './run-folder.js';
+import { evaluateWith, extractWith, reportWith, specificityWith, steerWith, type ExtractToFolderOptions, type SteerFolderOptions } from './steps.js';
+import type { JudgeSpec } from '../steer/experiment.js';
+import type { PassageReadout } from '../extract/comprehension.js';
+import type { StoryReadout } from '../extract/story-readouts.js';
+import type { SavedSteeringResult } from '../steer/steering-result.js';
+import { existsSync } from 'node:fs';
 
 /** What the main job's steering experiment may be given (the rest comes from the run folder). */
 export type MainJobSteeringOptions = Pick<SteerFolderOptions, 'scenarios' | 'strengths' | 'sampling' | 'maxTokens' | 'batch' | 'steeringPath' | 'controls' | 'llmJudge'>;
@@ -30,12 +35,44 @@ export interface MainJobOptions {
   steer?: boolean;
   /** Options of the steering experiment; they override those of `quick`. */
   steering?: MainJobSteeringOptions;
+  /**
+   * Run under the pre-registered protocol of docs/PREREG.md: comprehension on 10 passages per
+   * category read at the last token and the mean, generation read at the middle, mean, last and
+   * punctuation positions of the same stories, the steering arms of the rules (one random and
+   * one shuffled-label draw per scenario, another emotion, two sampled baselines for the noise
+   * floor, greedy steered runs) and the specificity matrix.
+   */
+  prereg?: PreregOptions;
   /** How the model is loaded when it is given as a path. */
   loadOptions?: LoadModelOptions;
   /** Stops the job: extraction and steering stop cleanly (a rerun resumes), other steps are not started. */
   signal?: AbortSignal;
   /** Progress: steps starting, skipped, done or failed, and each step's own progress. */
   onProgress?: (e: ProtocolEvent) => void;
+}
+
+/** The parts of the pre-registered protocol that depend on the study around the model. */
+export interface PreregOptions {
+  /** Parameters of the model (the primary strength depends on its size). */
+  params?: number | null;
+  /** Most new tokens of a story (default 256; 128 for the largest model, the only reduction the rules allow). */
+  storyTokens?: number;
+  /**
+   * The judges that vote (docs/PREREG.md), built once when the first step that needs them runs:
+   * e.g. the NRC lexicon and a probe judge on another family's model, with their validation
+   * records. The caller owns them (and frees them after the job).
+   */
+  judges?: () => Promise<PreregJudgeSet>;
+  /** CPU threads of the runs (default: as createContext). */
+  threads?: number;
+}
+
+/** The judges of the rules for one model and their validation records. */
+export interface PreregJudgeSet {
+  /** The judges with their margins. */
+  judges: JudgeSpec[];
+  /** How each did on labelled texts (a judge votes only when it passed). */
+  validation: NonNullable<SavedSteeringResult['judgeValidation']>;
 }
 
 /** What {@link runMainJob} did. */
@@ -66,7 +103,23 @@ export interface PlannedStep {
 }
 
 const QUICK_EXTRACTION = { emotions: ['happy', 'sad', 'angry', 'calm'], samples: 2 } as const;
-const QUICK_STEERING: MainJobSteeringOptions = { scenarios: 10, strengths: [0.01, 0.03], sampling: ['greedy'], controls: { randomSeeds: 1 } };
+/** The quick protocol's steering: a first look, so one random control and nothing that needs another pass (no shuffled labels, no manipulation check, no noise floor). */
+const QUICK_STEERING: MainJobSteeringOptions = { scenarios: 10, strengths: [0.01, 0.03], sampling: ['greedy'], controls: { randomSeeds: 1, shuffledSeeds: 0, manipulationCheck: false } };
+
+/** The read-outs docs/PREREG.md reads besides each method's own (saved as `<set>.<read-out>`). */
+export const PREREG_READOUTS: {
+  /** Comprehension: the mean over the passage (besides the last token). */
+  readonly comprehension: readonly PassageReadout[];
+  /** Generation: the mean, last and punctuation read-outs (besides the middle token). */
+  readonly generation: readonly StoryReadout[];
+} = Object.freeze({ comprehension: ['mean'], generation: ['mean', 'last', 'punctuation'] });
+
+/** The steering arms and sampling of docs/PREREG.md. */
+export const PREREG_STEERING: Pick<SteerFolderOptions, 'sampling' | 'steeredSampling' | 'controls'> = Object.freeze({
+  sampling: ['greedy', 'sampled'],
+  steeredSampling: ['greedy'],
+  controls: { randomSeeds: 1, shuffledSeeds: 1, otherEmotion: true, noiseSamples: 2 },
+});
 
 /** The steps of the main job on a run folder, in order. @internal */
 export function planMainJob(handle: ModelHandle, dir: string, options: MainJobOptions = {}): PlannedStep[] {
@@ -74,14 +127,20 @@ export function planMainJob(handle: ModelHandle, dir: string, options: MainJobOp
   const onProgress = options.onProgress;
   const signal = options.signal;
   const quick = options.quick ? QUICK_EXTRACTION : {};
+  const pre = options.prereg;
+  const preExtraction = (method: ExtractionMethod) => (!pre ? {} : method === 'comprehension'
+    ? { samples: 10, readouts: PREREG_READOUTS.comprehension }
+    : { readouts: PREREG_READOUTS.generation, ...(pre.storyTokens ? { maxTokens: pre.storyTokens } : {}) });
   const extraction = (method: ExtractionMethod): PlannedStep => ({
     name: `${method} extraction`,
-    done: () => extractionDone(dir, method),
+    done: () => extractionDone(dir, method) && (!pre || readoutsDone(dir, method, PREREG_READOUTS[method])),
     run: async () => ({
       set: await extractWith(handle, join(dir, RUN_FILES[method]), {
         method,
         ...quick,
         ...(options.quick && method === 'generation' ? { maxTokens: 48 } : {}),
+        ...preExtraction(method),
+        ...(pre?.threads !== undefined ? { threads: pre.threads } : {}),
         ...(signal ? { signal } : {}),
         ...(onProgress ? { onProgress } : {}),
       } as ExtractToFolderOptions),
@@ -93,20 +152,37 @@ export function planMainJob(handle: ModelHandle, dir: string, options: MainJobOp
     done: () => evaluationDone(dir, methods),
     run: async () => ({ evaluation: await evaluateWith(dir, handle, onProgress ? { onProgress } : {}) }),
   });
+  // The judges of the rules are built once, when the first step that needs them runs.
+  let built: Awaited<ReturnType<NonNullable<PreregOptions['judges']>>> | undefined;
+  const judges = async () => (built ??= pre?.judges ? await pre.judges() : { judges: [], validation: [] });
   if (options.steer !== false) {
     steps.push({
       name: 'steering experiment',
       done: () => steeringDone(dir),
-      run: async () => ({
-        steering: await steerWith(dir, handle, await loadRunSet(dir), {
-          ...(options.quick ? QUICK_STEERING : {}),
-          ...withoutUndefined(options.steering ?? {}),
-          ...(options.loadOptions ? { loadOptions: options.loadOptions } : {}),
-          ...(signal ? { signal } : {}),
-          ...(onProgress ? { onProgress } : {}),
-        }),
-      }),
+      run: async () => {
+        const j = pre ? await judges() : undefined;
+        return {
+          steering: await steerWith(dir, handle, await loadRunSet(dir), {
+            ...(options.quick ? QUICK_STEERING : {}),
+            ...(pre ? { ...PREREG_STEERING, judges: j!.judges, judgeValidation: j!.validation, ...(pre.threads !== undefined ? { threads: pre.threads } : {}) } : {}),
+            ...withoutUndefined(options.steering ?? {}),
+            ...(options.loadOptions ? { loadOptions: options.loadOptions } : {}),
+            ...(signal ? { signal } : {}),
+            ...(onProgress ? { onProgress } : {}),
+          }),
+        };
+      },
     });
+    if (pre) {
+      steps.push({
+        name: 'specificity',
+        done: () => existsSync(join(dir, RUN_FILES.specificity)),
+        run: async () => {
+          const j = await judges();
+          return { specificity: await specificityWith(dir, handle, await loadRunSet(dir), { judges: j.judges.map((x) => x.judge), params: pre.params ?? null, ...(pre.threads !== undefined ? { threads: pre.threads } : {}), ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) }) };
+        },
+      });
+    }
   }
   steps.push({ name: 'report', done: () => false, run: async () => ({ report: await reportWith(dir, handle, onProgress ? { onProgress } : {}) }) });
   return steps;

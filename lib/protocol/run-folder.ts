@@ -48,6 +48,10 @@ export const RUN_FILES = Object.freeze({
   steering: 'steering.json',
   /** While the steering experiment runs: every finished continuation (a rerun resumes from it). */
   steeringCheckpoint: 'steering.partial.jsonl',
+  /** The specificity matrix (docs/PREREG.md). */
+  specificity: 'specificity.json',
+  /** While the specificity run runs: every finished continuation with its scores. */
+  specificityCheckpoint: 'specificity.partial.jsonl',
   /** The report. */
   report: 'report.html',
 } as const);
@@ -71,6 +75,11 @@ export const STUDY_FILES = Object.freeze({
 /** True when `<dir>/<method>/manifest.json` exists: that set has been extracted and saved. */
 export function extractionDone(dir: string, method: ExtractionMethod): boolean {
   return existsSync(join(dir, method, RUN_FILES.manifest));
+}
+
+/** True when every read-out variant `<dir>/<method>.<read-out>/` of a method has been saved. */
+export function readoutsDone(dir: string, method: ExtractionMethod, readouts: readonly string[]): boolean {
+  return readouts.every((r) => existsSync(join(dir, `${method}.${r}`, RUN_FILES.manifest)));
 }
 
 /**

@@ -21,19 +21,22 @@ import { renderReport } from '../report/html-report.js';
 import { renderSteeringSection } from '../report/steering-section.js';
 import type { Context } from '../runtime/context.js';
 import type { LoadModelOptions } from '../runtime/model.js';
-import type { SteeringArm } from '../steer/controls.js';
+import type { ControlOptions, SteeringArm } from '../steer/controls.js';
 import { EmotionMeter } from '../steer/emotion-meter.js';
 import { DEFAULT_SAMPLING_MODES, DEFAULT_STRENGTHS, rescoreRuns, runSteeringExperiment, summarize, type JudgeSpec } from '../steer/experiment.js';
 import { LexiconJudge } from '../steer/judges/lexicon.js';
 import { LlmJudge } from '../steer/judges/llm-judge.js';
 import { ValenceJudge } from '../steer/judges/valence.js';
-import { logitLens } from '../steer/logit-lens.js';
+import { logitLens, logitLensNull } from '../steer/logit-lens.js';
 import { SCENARIOS, selectScenarios } from '../steer/scenarios.js';
+import { runSpecificity, type SpecificityRunResult } from '../steer/specificity.js';
+import type { Judge } from '../steer/judges/judge.js';
+import { primaryStrength } from '../study/steering-endpoints.js';
 import type { LlmJudgeRecord, SavedSteeringResult } from '../steer/steering-result.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import type { ProtocolEvent } from './events.js';
 import { modelHandle, type ModelHandle, type ModelSource } from './model-source.js';
-import { assertSetFromModel, cachedAnisotropy, ensureAnisotropy, loadRunSet, readFreshEvaluation, readSteering, recordedModelPath, RUN_FILES, writeSteering } from './run-folder.js';
+import { assertSetFromModel, cachedAnisotropy, writeAtomic, ensureAnisotropy, loadRunSet, readFreshEvaluation, readSteering, recordedModelPath, RUN_FILES, writeSteering } from './run-folder.js';
 
 /** What {@link extractToFolder} takes besides the method's own options. */
 export interface ExtractToFolderCommon {
@@ -187,14 +190,17 @@ export interface SteerFolderOptions {
    * another emotion's vector (`otherEmotion`, default true), under these sampling modes
    * (default: the first mode); `false`: none.
    */
-  controls?: false | {
-    /** Random directions per strength and sampling mode (default 2). */
-    randomSeeds?: number;
-    /** Whether another emotion's vector is a control (default true). */
-    otherEmotion?: boolean;
-    /** Sampling modes the controls run under (default: the first mode). */
-    sampling?: readonly string[];
-  };
+  controls?: false | Pick<ControlOptions, 'randomSeeds' | 'randomConstruction' | 'randomPerBlockSeeds' | 'shuffledSeeds' | 'otherEmotion' | 'sampling' | 'noiseSamples' | 'manipulationCheck'>;
+  /** Sampling modes the steered runs use (default: the first mode; the others then only draw the noise floor's baselines). */
+  steeredSampling?: readonly string[];
+  /** More judges beside VADER and the lexicon (e.g. the NRC lexicon, a cross-model probe judge), each validated by the caller. */
+  judges?: readonly JudgeSpec[];
+  /** Validation records of those judges, saved with the runs (docs/PREREG.md: a judge votes only when it passed). */
+  judgeValidation?: SavedSteeringResult['judgeValidation'];
+  /** Random directions of the logit lens's null (claim 7; default 100, 0 = none). */
+  lensNullDirections?: number;
+  /** CPU threads of the experiment's contexts. */
+  threads?: number;
   /** Adds a zero-shot LLM judge on another model. */
   llmJudge?: LlmJudgeOptions;
   /** How models given as paths are loaded. */
@@ -283,14 +289,17 @@ export async function steerWith(dir: string, handle: ModelHandle, set: EmotionVe
   const sampling = DEFAULT_SAMPLING_MODES.filter((m) => modeNames.includes(m.name));
   if (sampling.length === 0 || unknownMode !== undefined) throw new EmosteerError('INVALID_ARGUMENT', `sampling must list greedy and/or sampled${unknownMode !== undefined ? ` (got '${unknownMode}')` : ''}`);
   const controls = options.controls === false ? false : {
+    ...options.controls,
     randomSeeds: options.controls?.randomSeeds ?? 2,
     otherEmotion: options.controls?.otherEmotion ?? true,
     sampling: [...(options.controls?.sampling ?? [sampling[0]!.name])],
   };
   if (controls && (!Number.isInteger(controls.randomSeeds) || controls.randomSeeds < 0)) throw new EmosteerError('INVALID_ARGUMENT', 'controls.randomSeeds must be a non-negative integer');
+  const lensNullDirections = options.lensNullDirections ?? 100;
+  if (!Number.isInteger(lensNullDirections) || lensNullDirections < 0) throw new EmosteerError('INVALID_ARGUMENT', 'lensNullDirections must be a non-negative integer');
   const batch = options.batch ?? 8;
   if (!Number.isInteger(batch) || batch < 1) throw new EmosteerError('INVALID_ARGUMENT', 'batch must be a positive integer');
-  const judges = defaultJudges();
+  const judges = [...defaultJudges(), ...(options.judges ?? [])];
   const prepared = options.llmJudge ? await prepareJudge(options.llmJudge, set.meta.model.sha256, options.loadOptions) : undefined;
 
   const model = await handle.get();
@@ -308,18 +317,29 @@ export async function steerWith(dir: string, handle: ModelHandle, set: EmotionVe
       batch,
       ...(options.steeringPath !== undefined ? { steeringPath: options.steeringPath } : {}),
       controls,
+      ...(options.steeredSampling ? { steeredSampling: options.steeredSampling } : {}),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
       checkpoint: join(dir, RUN_FILES.steeringCheckpoint),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (done, total, scenario) => options.onProgress?.({ type: 'steering', done, total, scenario }),
     });
     const lensCtx = await model.createContext({ contextSize: 256 });
     let lens;
+    let lensNull;
     try {
       lens = await logitLens(lensCtx, set);
+      if (lensNullDirections > 0) lensNull = await logitLensNull(lensCtx, set, lens, { directions: lensNullDirections });
     } finally {
       await lensCtx.dispose();
     }
-    const data: SavedSteeringResult = { ...result, logitLens: lens, meterLayer: meter.layer, ...(judge ? { llmJudge: judge.record } : {}) };
+    const data: SavedSteeringResult = {
+      ...result,
+      logitLens: lens,
+      ...(lensNull ? { logitLensNull: lensNull } : {}),
+      ...(options.judgeValidation ? { judgeValidation: options.judgeValidation } : {}),
+      meterLayer: meter.layer,
+      ...(judge ? { llmJudge: judge.record } : {}),
+    };
     await writeSteering(dir, data);
     return data;
   } finally {
@@ -337,6 +357,10 @@ export interface RescoreFolderOptions {
   model?: string;
   /** Adds a zero-shot LLM judge on another model to the saved runs. */
   llmJudge?: LlmJudgeOptions;
+  /** More judges beside VADER and the lexicon (as {@link SteerFolderOptions.judges}). */
+  judges?: readonly JudgeSpec[];
+  /** Validation records of those judges (replaces the saved ones when given). */
+  judgeValidation?: SavedSteeringResult['judgeValidation'];
   /** How the LLM judge's model is loaded when it is given as a path. */
   loadOptions?: LoadModelOptions;
   /** Progress (`type: 'rescore'`). */
@@ -358,25 +382,66 @@ export async function rescoreFolder(dir: string, options: RescoreFolderOptions =
   const needSet = options.model !== undefined || options.llmJudge !== undefined;
   const set = needSet ? await loadRunSet(dir, saved.method, { activations: false }) : undefined;
   if (options.model !== undefined) await assertSetFromModel(set!, options.model);
-  const judges = defaultJudges();
+  const judges = [...defaultJudges(), ...(options.judges ?? [])];
   const prepared = options.llmJudge ? await prepareJudge(options.llmJudge, set!.meta.model.sha256, options.loadOptions) : undefined;
   let judge: { record: LlmJudgeRecord; ctx: Context } | undefined;
   try {
     if (prepared) judge = await addJudge(prepared, judges);
-    const all = saved.runs.length + (saved.controlRuns ?? []).length;
+    const all = saved.runs.length + (saved.controlRuns ?? []).length + (saved.noiseRuns ?? []).length;
     let judged = 0;
     const onRun = () => { judged++; options.onProgress?.({ type: 'rescore', done: judged, total: all }); };
     const runs = await rescoreRuns(saved.runs, judges, onRun);
     const scenarioIds = [...new Set(runs.map((r) => r.scenario))];
     const controlRuns = await rescoreRuns(saved.controlRuns ?? [], judges, onRun);
-    const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judges.map((j) => j.judge.name), { controlRuns, ...(saved.controls ? { controls: saved.controls } : {}) });
-    const data: SavedSteeringResult = { ...rescored, logitLens: saved.logitLens, meterLayer: saved.meterLayer, ...(judge ? { llmJudge: judge.record } : {}) };
+    const noiseRuns = saved.noiseRuns ? await rescoreRuns(saved.noiseRuns, judges, onRun) : undefined;
+    const rescored = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => scenarioIds.includes(x.id)), saved.strengths, DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name)), runs, judges.map((j) => j.judge.name), { controlRuns, ...(saved.controls ? { controls: saved.controls } : {}), ...(noiseRuns ? { noiseRuns } : {}) });
+    // What the runs' texts do not decide is kept as it was measured.
+    const kept = { crossBlockCosine: saved.crossBlockCosine, manipulationCheck: saved.manipulationCheck, logitLensNull: saved.logitLensNull, judgeValidation: options.judgeValidation ?? saved.judgeValidation };
+    const data: SavedSteeringResult = { ...rescored, ...Object.fromEntries(Object.entries(kept).filter(([, v]) => v !== undefined)), logitLens: saved.logitLens, meterLayer: saved.meterLayer, ...(judge ? { llmJudge: judge.record } : {}) };
     await writeSteering(dir, data);
     return data;
   } finally {
     await judge?.ctx.dispose();
     prepared?.handle.dispose();
   }
+}
+
+/** Options of {@link specificityWith}. */
+export interface SpecificityFolderOptions {
+  /** Judges that score every emotion (the primary judge of docs/PREREG.md first). */
+  judges: readonly Judge[];
+  /** Parameters of the model (chooses the primary strength, {@link "emosteer/study"!primaryStrength | primaryStrength}); or give `strength`. */
+  params?: number | null;
+  /** Strength of every steering (default: the primary strength of the rules). */
+  strength?: number;
+  /** CPU threads. */
+  threads?: number;
+  /** Stops the run; finished continuations stay in specificity.partial.jsonl. */
+  signal?: AbortSignal;
+  /** Progress (`type: 'steering'`, one event per continuation). */
+  onProgress?: (e: ProtocolEvent) => void;
+}
+
+/**
+ * The specificity matrix of a run folder (docs/PREREG.md): steer toward every emotion of the set
+ * on the neutral scenarios at the primary strength and judge every emotion; saved as
+ * `<dir>/specificity.json` (finished continuations in specificity.partial.jsonl while it runs).
+ * @internal
+ */
+export async function specificityWith(dir: string, handle: ModelHandle, set: EmotionVectorSet, options: SpecificityFolderOptions): Promise<SpecificityRunResult> {
+  await assertSetFromModel(set, handle.path);
+  const model = await handle.get();
+  const strength = options.strength ?? primaryStrength(options.params ?? null, DEFAULT_STRENGTHS);
+  const result = await runSpecificity(model, set, {
+    strength,
+    judges: options.judges,
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    checkpoint: join(dir, RUN_FILES.specificityCheckpoint),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (done, total, scenario) => options.onProgress?.({ type: 'steering', done, total, scenario }),
+  });
+  await writeAtomic(join(dir, RUN_FILES.specificity), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
 }
 
 /** Options of {@link reportFolder}. */

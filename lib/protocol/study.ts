@@ -22,10 +22,12 @@ import type { LoadModelOptions } from '../runtime/model.js';
 import type { SteeringArm } from '../steer/controls.js';
 import { crossModelComparisons, quantizationCurves, readRow } from '../study/aggregate.js';
 import { claimsMarkdown } from '../study/claims-markdown.js';
-import { checkClaims } from '../study/claims.js';
+import { checkClaims, RULES_VERSION } from '../study/claims.js';
+import { codeCommit } from '../util/code-commit.js';
 import type { QuantizationInfo, StudyResult, StudyRow, StudyVariant } from '../study/types.js';
 import type { MainJobStepName, ProtocolEvent, StepResult, StudyEvent } from './events.js';
-import { planMainJob, throwIfAborted, type MainJobSteeringOptions } from './main-job.js';
+import { planMainJob, throwIfAborted, type MainJobSteeringOptions, type PreregOptions } from './main-job.js';
+import { preregJudges, probeJudgeModelFor, type PreregJudges } from './prereg-judges.js';
 import { modelHandle, type ModelHandle } from './model-source.js';
 import { llmJudgeDone, readSteering, RUN_FILES, STUDY_FILES, writeAtomic, type ExtractionMethod } from './run-folder.js';
 import { reportWith, rescoreFolder } from './steps.js';
@@ -52,6 +54,12 @@ export interface RunStudyOptions {
   llmJudgeArms?: readonly SteeringArm[];
   /** The small protocol of {@link MainJobOptions.quick}. */
   quick?: boolean;
+  /**
+   * Run every model under docs/PREREG.md ({@link MainJobOptions.prereg}): the read-outs, arms,
+   * judges (NRC lexicon, a probe judge on another family's registry model) and the
+   * specificity matrix of the rules (default: true unless `quick`).
+   */
+  prereg?: boolean;
   /** Extraction methods (default both). */
   methods?: readonly ExtractionMethod[];
   /** Run the steering experiment (default true); without it there is no LLM judge either. */
@@ -248,6 +256,8 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
       comparisons,
       quantization: await quantizationCurves(clean, (id) => join(out, id)),
       claims: checkClaims(clean, comparisons),
+      rules: RULES_VERSION,
+      ...(codeCommit() ? { commit: codeCommit() } : {}),
     };
     await writeAtomic(join(out, STUDY_FILES.study), `${JSON.stringify(result, null, 2)}\n`);
     await writeAtomic(join(out, STUDY_FILES.claims), claimsMarkdown(result));
@@ -258,6 +268,8 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
   // Phase 1: the protocol on every model; phase 2: the LLM judge (slow, and it needs the other
   // models), so that every model's own results come first.
   const failedIds = new Set<string>();
+  /** The rules' judges built for the model in progress (freed when its steps are over). */
+  const builtJudges: PreregJudges[] = [];
   try {
     for (const phase of ['protocol', 'judge'] as const) {
       for (const [vi, v] of plan.entries()) {
@@ -274,7 +286,21 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
             steps = [];
           } else if (phase === 'protocol') {
             const handle = await handleOf(v);
-            steps = planMainJob(handle, dir, { quick: Boolean(options.quick), steer, methods, ...(options.steering ? { steering: options.steering } : {}), ...(signal ? { signal } : {}), onProgress: forward });
+            const params = v.entry?.params ?? null;
+            const prereg: PreregOptions | undefined = (options.prereg ?? !options.quick)
+              ? {
+                  params,
+                  ...(params !== null && params >= 1e9 ? { storyTokens: 128 } : {}),
+                  judges: async () => {
+                    const family = v.entry?.family ?? (await handle.get()).info.arch;
+                    const judgeModel = await (await judgeHandle(probeJudgeModelFor(family))).get();
+                    const built = await preregJudges(await handle.get(), judgeModel);
+                    builtJudges.push(built);
+                    return built;
+                  },
+                }
+              : undefined;
+            steps = planMainJob(handle, dir, { quick: Boolean(options.quick), steer, methods, ...(prereg ? { prereg } : {}), ...(options.steering ? { steering: options.steering } : {}), ...(signal ? { signal } : {}), onProgress: forward });
           } else {
             const judge = judgeFor(v);
             if (!judge) continue;
@@ -346,6 +372,7 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
           await writeAtomic(join(dir, STUDY_FILES.error), `${JSON.stringify(row.error, null, 2)}\n`);
           rows.set(v.id, row);
         } finally {
+          for (const b of builtJudges.splice(0)) await b.dispose();
           // A model no judge still needs is freed as soon as its main job is over.
           if (phase === 'protocol' && (v.requantized || !judgesNeeded.has(v.source))) handles.get(v.id)?.dispose();
         }

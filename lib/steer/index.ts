@@ -2,8 +2,11 @@
  * `emosteer/steer`: steering experiments, and what judges their outcome.
  *
  * {@link runSteeringExperiment} steers scenarios at several strengths and sampling modes, with
- * control arms (random directions of the same norm, another emotion's vector); judges (VADER
- * valence, the emotion lexicon, a zero-shot LLM judge) score the texts; regimes (surgical,
+ * control arms that push as hard (one random direction per scenario at every block,
+ * shuffled-label vectors, another emotion's vector; {@link manipulationCheck} measures how
+ * hard), sampled unsteered baselines for the judges' noise floor and continuous effects
+ * ({@link steeringEffects}); judges (VADER valence, the emotion lexicon, a zero-shot LLM
+ * judge) score the texts; regimes (surgical,
  * repetitive collapse, explosive) and script/language checks classify them; the logit lens
  * shows which tokens each vector promotes. Loads vader-sentiment, franc and @stdlib: import it
  * only where you run experiments. Steering a context itself ({@link emosteer!Context.setSteering | Context.setSteering},
@@ -25,14 +28,22 @@
  *
  * @module emosteer/steer
  */
-export { runSteeringExperiment, wilson, DEFAULT_STRENGTHS, DEFAULT_SAMPLING_MODES, type SteeringExperimentOptions, type SteeringResult, type SteeringRun, type SamplingMode, type Proportion, type JudgeSpec } from './experiment.js';
+export { runSteeringExperiment, wilson, noiseScores, DEFAULT_STRENGTHS, DEFAULT_SAMPLING_MODES, type SteeringExperimentOptions, type SteeringResult, type SteeringRun, type SamplingMode, type Proportion, type JudgeSpec } from './experiment.js';
 export type { SavedSteeringResult, LlmJudgeRecord } from './steering-result.js';
-export { randomDirectionLike, otherEmotionFor, controlContrasts, type SteeringArm, type ControlOptions, type ControlContrast, type ArmOutcome } from './controls.js';
+export { randomDirectionLike, sameDirectionLike, rotatedLike, shuffledLabelSet, scenarioSeed, armDraws, crossBlockCosine, otherEmotionFor, controlContrasts, CONTROL_ARMS, RANDOM_CONSTRUCTIONS, type SteeringArm, type RandomConstruction, type ArmDraw, type ArmDrawOptions, type CrossBlockCosine, type ControlOptions, type ControlContrast, type ArmOutcome } from './controls.js';
+export { manipulationCheck, summarizeManipulation, logSoftmax, klDivergence, DEFAULT_MANIPULATION_TEXTS, type ManipulationArm, type ArmSteeringData, type ManipulationMeasure, type ManipulationStat, type ManipulationCheckRow, type ManipulationCheckResult, type ManipulationCheckOptions } from './manipulation-check.js';
+export { steeringEffects, noiseFloor, signedDelta, scenarioGroup, PRIMARY_KINDS, SCENARIO_GROUPS, type ScenarioGroup, type RunFilter, type EffectRun, type NoiseScores, type NoiseFloor, type ArmEffect, type EffectContrast, type SteeringEffects, type SteeringEffectsOptions } from './steering-effects.js';
 export { SCENARIOS, SCENARIO_SUITE_VERSION, SCENARIO_KINDS, selectScenarios, type SteeringScenario, type ScenarioKind, type SelectScenariosOptions } from './scenarios.js';
 export { judgeSuccess, type Judge, type JudgeClassification, type JudgeSuccessResult, type SteerDirection } from './judges/judge.js';
 export { ValenceJudge, EMOTION_VALENCE, VADER_NEUTRAL_BAND, type ValenceJudgeOptions } from './judges/valence.js';
 export { LexiconJudge, toSevenClass, SEVEN_CLASSES, SEVEN_CLASS_OF, EMOTION_LEXICON, type SevenClass, type LexiconJudgeOptions } from './judges/lexicon.js';
 export { LlmJudge, type LlmJudgeOptions, type LogProbScorer, type ContinuationLogProbs, type LabelDistribution } from './judges/llm-judge.js';
+export { NrcLexiconJudge, NRC_CLASS_OF, NRC_CLAIMED_CLASSES, NRC_NONE, nrcStems, type NrcLexiconJudgeOptions, type NrcCounts } from './judges/nrc-lexicon.js';
+export { fetchNrcLexicon, loadNrcLexicon, parseNrcLexicon, datasetCacheDir, NRC_LEXICON_SOURCE, NRC_EMOTIONS, NRC_POLARITIES, type NrcEmotion, type NrcPolarity, type NrcAffect, type NrcLexicon, type NrcFetchOptions } from './judges/nrc-data.js';
+export { ProbeJudge, crossValidateProbeJudge, assertDifferentFamily, archFamily, judgeModelIdentity, defaultProbeBlock, type ProbeJudgeOptions, type ProbePooling, type JudgeModelIdentity, type ModelLike, type ProbeCrossValidation } from './judges/probe-judge.js';
+export { validateJudge, validatePredictions, OTHER_LABEL, VOTE_RULE, type ClassView, type LabelledText, type ValidationOptions, type JudgeValidation, type JudgeValidationReport, type ClassFigures, type Interval } from './judges/judge-validation.js';
+export { lexiconClassView, valenceClassView, nrcClassView, nrcPolarityClassView, probeClassView, polarityOf, POLARITY_CLASSES } from './judges/judge-class-views.js';
+export { passageTexts, storyTexts } from './judges/labelled-texts.js';
 export { classifyRegime, DEFAULT_REGIME_THRESHOLDS, repeatedNgramRate, distinctN, wordTokens, nonWordRate, isGarbageChunk, type Regime, type RegimeMetrics, type RegimeThresholds } from './regimes.js';
 export {
   scriptShares,
@@ -46,4 +57,6 @@ export {
   type CrossLingualOptions,
   type CrossLingualResult,
 } from './scripts.js';
-export { logitLens, type LensResult, type LensToken } from './logit-lens.js';
+export { logitLens, logitLensNull, nonLatinShare, type LensResult, type LensToken, type LensNull } from './logit-lens.js';
+export { specificityFromScores, runSpecificity, type SpecificityScores, type SpecificityOptions, type SpecificityMatrix, type SpecificityDiagonal, type SpecificityRunOptions, type SpecificityRunResult, type SpecificityText } from './specificity.js';
+export { doseResponse, type DoseRun, type DoseResponseOptions, type DoseResponse, type DoseCurve, type DosePoint, type DoseTrend, type DoseEstimate, type DoseContrast } from './dose-response.js';

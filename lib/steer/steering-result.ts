@@ -7,7 +7,7 @@
  * @module
  */
 import type { SteeringResult } from './experiment.js';
-import type { LensResult } from './logit-lens.js';
+import type { LensNull, LensResult } from './logit-lens.js';
 
 /** The LLM judge that judged (some of) the runs of a steering.json: never the steered model. */
 export interface LlmJudgeRecord {
@@ -29,6 +29,26 @@ export interface LlmJudgeRecord {
 export interface SavedSteeringResult extends SteeringResult {
   /** The logit lens of every emotion vector of the set steered with. */
   logitLens?: LensResult[];
+  /** The logit lens of random directions of the same norms: the null of the emotion vectors' non-Latin share (claim 7). */
+  logitLensNull?: LensNull;
+  /** Judges validated on labelled passages before they voted (docs/PREREG.md). */
+  judgeValidation?: {
+    /** Judge name. */
+    judge: string;
+    /** Macro-F1 over the classes the judge claims, with its 95% interval. */
+    macroF1: {
+      /** On all texts. */
+      value: number;
+      /** 95% bootstrap interval. */
+      ci95: [number, number];
+    };
+    /** Chance macro-F1 level it had to clear. */
+    chance: number;
+    /** Whether the judge votes. */
+    votes: boolean;
+    /** What it was validated on. */
+    data: string;
+  }[];
   /** The block the emotion meter read (the runs' meter traces). */
   meterLayer?: number;
   /** The model behind the LLM judge (never the steered one) and the runs it judged. */

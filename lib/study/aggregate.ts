@@ -17,6 +17,7 @@ import { SCENARIOS } from '../steer/scenarios.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { cosine } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
+import { steeringEndpoints } from './steering-endpoints.js';
 import type { CrossModelComparison, QuantizationCurve, StudyMethodRow, StudyRow, StudySteeringRow, StudyVariant } from './types.js';
 
 /** The figures of one method of one model. */
@@ -38,6 +39,9 @@ export function methodRow(m: MethodEvaluation): StudyMethodRow {
     anisotropyAtBest: best.anisotropy,
     correctedCosineAtBest: best.correctedCosine,
     curve: m.layers.map((l) => ({ layer: l.layer, depth: l.depth, cosine: l.meanPairwiseCosine, accuracy: l.heldOutAccuracy.value, anisotropy: l.anisotropy })),
+    ...(m.bestBlock ? { bestBlock: m.bestBlock } : {}),
+    ...(m.layers.every((l) => l.heldOutAccuracyUncentred) ? { bestLayerUncentred: m.layers.reduce((b, l) => (l.heldOutAccuracyUncentred!.value > b.heldOutAccuracyUncentred!.value ? l : b)).layer } : {}),
+    ...(m.textBaseline ? { textBaseline: m.textBaseline } : {}),
   };
 }
 
@@ -77,7 +81,7 @@ export function resummarize(saved: SavedSteeringResult): SavedSteeringResult {
   const modes = DEFAULT_SAMPLING_MODES.filter((m) => saved.sampling.includes(m.name));
   if (modes.length === 0) return saved;
   const judges = Object.keys(saved.judges);
-  const fresh = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => ids.has(x.id)), saved.strengths, modes, saved.runs, judges, { controlRuns: saved.controlRuns ?? [], ...(saved.controls ? { controls: saved.controls } : {}) });
+  const fresh = summarize({ info: { description: saved.model } }, { meta: { method: saved.method } }, SCENARIOS.filter((x) => ids.has(x.id)), saved.strengths, modes, saved.runs, judges, { controlRuns: saved.controlRuns ?? [], ...(saved.controls ? { controls: saved.controls } : {}), ...(saved.noiseRuns ? { noiseRuns: saved.noiseRuns } : {}) });
   return { ...saved, ...fresh };
 }
 
@@ -103,7 +107,13 @@ export async function readRow(variant: StudyVariant, dir: string, entry: ModelEn
     };
   }
   if (evaluation?.anisotropy.length) row.anisotropyMean = evaluation.anisotropy.reduce((a, l) => a + l.value, 0) / evaluation.anisotropy.length;
-  if (steering) row.steering = steeringRow(resummarize(steering));
+  if (steering) {
+    const fresh = resummarize(steering);
+    row.steering = steeringRow(fresh);
+    const voting = steering.judgeValidation?.filter((v) => v.votes).map((v) => v.judge);
+    if (fresh.effects) row.steering.endpoints = steeringEndpoints(fresh, { params: entry?.params ?? null, ...(voting ? { votingJudges: voting } : {}) });
+  }
+  if (evaluation?.decodability) row.decodability = evaluation.decodability;
   return row;
 }
 

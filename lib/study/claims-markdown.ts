@@ -29,12 +29,19 @@ export function claimsMarkdown(result: StudyResult): string {
   const lines: string[] = [];
   lines.push(`# Study: the paper's claims on ${result.rows.length} model(s)`, '');
   lines.push(`Written by emosteer ${result.emosteerVersion} at ${result.createdAt} from \`${result.outDir}\` (options: \`${JSON.stringify(result.options)}\`).`, '');
-  lines.push('| claim | paper | verdict | why |', '|---|---|---|---|');
-  for (const c of result.claims) lines.push(`| ${cell(c.claim)} | ${cell(c.paper)} | **${c.verdict}** | ${cell(c.why)} |`);
+  if (result.rules) lines.push(`Verdicts by the pre-registered rules \`${result.rules}\` (docs/PREREG.md)${result.commit ? `, code at commit ${result.commit}` : ''}.`, '');
+  lines.push('| claim | paper | verdict | per model | why |', '|---|---|---|---|---|');
+  for (const c of result.claims) {
+    const per = Object.entries(c.perModel ?? {}).map(([id, v]) => `${id}: ${v.verdict}`).join('; ') || 'no model tested';
+    lines.push(`| ${cell(c.claim)} | ${cell(c.paper)} | **${c.verdict}** | ${cell(per)} | ${cell(c.why)} |`);
+  }
   lines.push('');
   for (const c of result.claims) {
     lines.push(`### ${c.claim}`, '');
-    for (const [id, text] of Object.entries(c.ours)) lines.push(`- ${id}: ${text}`);
+    for (const [id, text] of Object.entries(c.ours)) {
+      const v = c.perModel?.[id];
+      lines.push(`- ${id}: ${v ? `**${v.verdict}** (${v.reason}). ` : ''}${text}`);
+    }
     lines.push('');
   }
   lines.push('## Models', '');

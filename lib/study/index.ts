@@ -18,6 +18,8 @@
  *
  * @module emosteer/study
  */
-export { checkClaims } from './claims.js';
+export { checkClaims, depthBandVerdict, signAgreement, blockAgreement, crossLingualVerdict, MID_DEPTH, DECODABILITY_EQUIVALENCE, CROSS_LINGUAL_EQUIVALENCE, PRIMARY_SET, AUTHOR_ANISOTROPY, type AuthorAnisotropy } from './claims.js';
+export { intervalVerdict, allOf, acrossModels, holm, bootstrapP, RULES_VERSION, MIN_MODELS_FOR_ACROSS_TEST, type Verdict, type AcrossModels, type IntervalEstimate, type IntervalRule, type RuledVerdict } from './verdict-rules.js';
+export { steeringEndpoints, primaryStrength, pFromInterval, baselineRegime, PRIMARY_JUDGE_PREFERENCE, type SteeringEndpointOptions } from './steering-endpoints.js';
 export { crossModelComparisons, quantizationCurves, readRow as readStudyRow } from './aggregate.js';
-export type { StudyResult, StudyRow, StudyVariant, StudyMethodRow, StudySteeringRow, CrossModelComparison, QuantizationCurve, QuantizationInfo, ClaimVerdict } from './types.js';
+export type { StudyResult, StudyRow, StudyVariant, StudyMethodRow, StudySteeringRow, CrossModelComparison, QuantizationCurve, QuantizationInfo, ClaimVerdict, StudyDecodability, PairedDecodability, StudySteeringEndpoints } from './types.js';

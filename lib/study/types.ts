@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Estimate } from '../evaluate/types.js';
+import type { BestBlock, Estimate, TextBaseline } from '../evaluate/types.js';
+import type { AcrossModels, Verdict } from './verdict-rules.js';
 
 /** One model (or one quantization of a model) of a study. */
 export interface StudyVariant {
@@ -46,6 +47,12 @@ export interface StudyMethodRow {
   anisotropyAtBest: number;
   /** Anisotropy-corrected cosine at the paper's best block. */
   correctedCosineAtBest: number;
+  /** The best block by held-out accuracy with its permutation null and re-selecting bootstrap (prereg rules). */
+  bestBlock?: BestBlock;
+  /** The best block by held-out accuracy without centring (claim 4: does the block survive the anisotropic read-out?). */
+  bestLayerUncentred?: number;
+  /** What a bag-of-words classifier reads from the texts themselves. */
+  textBaseline?: TextBaseline;
   /** Every block: relative depth, the paper's metric, held-out accuracy (for the curves). */
   curve: {
     /** Block index. */
@@ -58,6 +65,102 @@ export interface StudyMethodRow {
     accuracy: number;
     /** Anisotropy baseline. */
     anisotropy: number;
+  }[];
+}
+
+/** A within-model difference of best-block held-out accuracies between two sets of one model. */
+export interface PairedDecodability {
+  /** The first set (e.g. 'generation.mean'). */
+  a: string;
+  /** The second set (e.g. 'comprehension.mean'). */
+  b: string;
+  /** Best-block accuracy of a. */
+  accuracyA: number;
+  /** Best-block accuracy of b. */
+  accuracyB: number;
+  /** Best block of a. */
+  layerA: number;
+  /** Best block of b. */
+  layerB: number;
+  /** a - b, each best block re-selected in every cluster-bootstrap resample. */
+  difference: Estimate;
+  /** Two-sided bootstrap p-value of no difference. */
+  p: number;
+  /** Whether activations were centred with the training fold's mean. */
+  centred: boolean;
+}
+
+/** Generation against comprehension under the read-outs of docs/PREREG.md. */
+export interface StudyDecodability {
+  /** Primary: mean over the text for both methods, centred. */
+  primary?: PairedDecodability;
+  /** The primary pair without centring (claim 4). */
+  primaryUncentred?: PairedDecodability;
+  /** The paper's read-outs: middle generated token vs last passage token. */
+  paper?: PairedDecodability;
+  /** Token type matched: punctuation nearest the middle vs last passage token. */
+  punctuation?: PairedDecodability;
+}
+
+/** The pre-registered steering endpoints of one model (docs/PREREG.md), from its steering runs. */
+export interface StudySteeringEndpoints {
+  /** Rules version they were computed under. */
+  rules: string;
+  /** The primary judge, or null when no judge passed validation. */
+  primaryJudge: string | null;
+  /** Judges that passed validation. */
+  votingJudges: string[];
+  /** The primary strength. */
+  primaryStrength: number;
+  /** Scenarios of the primary analysis (kinds neutral and toward). */
+  primaryScenarios: number;
+  /** Primary: signed judge delta, emotion arm minus random arm, paired by scenario, at the primary strength. */
+  effect?: Estimate;
+  /** Median over scenarios of the judge's noise floor |score(sample 1) - score(sample 2)| of two sampled baselines. */
+  noiseFloor?: number;
+  /** Secondary contrasts with Holm-adjusted p-values (never decide the verdict). */
+  secondary: {
+    /** What is compared, e.g. 'emotion - shuffled-label (primary judge)'. */
+    name: string;
+    /** The estimate. */
+    estimate: Estimate;
+    /** Two-sided bootstrap p-value. */
+    p: number;
+    /** Holm-adjusted over the secondary family. */
+    pHolm: number;
+  }[];
+  /** Claim 6: regimes over strength. */
+  regimes?: {
+    /** How many of the three regimes occur in the emotion arm. */
+    kinds: number;
+    /** Slope over strength of the repetitive + explosive share of the emotion arm. */
+    slope: Estimate;
+    /** That share at the highest strength minus the unsteered baselines'. */
+    minusBaseline: Estimate;
+    /** That share at the highest strength minus the random arm's. */
+    minusRandom: Estimate;
+    /** The highest strength. */
+    topStrength: number;
+  };
+  /** Claim 7: runs flagged for another script or language, and the logit lens. */
+  crossLingual?: {
+    /** Flag rate, emotion arm minus random arm, over all strengths. */
+    difference: Estimate;
+    /** Mean non-Latin share of the tokens the emotion vectors promote. */
+    lensShare: number;
+    /** Permutation p of that share against random directions of the same norms. */
+    lensNullP: number;
+  };
+  /** Manipulation check: how hard each arm pushes (means over scenarios). */
+  manipulation?: {
+    /** Arm. */
+    arm: string;
+    /** Strength. */
+    strength: number;
+    /** Norm of the change of the last steered block's state. */
+    lastBlockChange: number;
+    /** Next-token KL divergence (unsteered || steered) on neutral text. */
+    kl: number;
   }[];
 }
 
@@ -130,6 +233,8 @@ export interface StudySteeringRow {
   }[];
   /** The LLM judge's model (file or registry name), when one was used. */
   llmJudge?: string;
+  /** The pre-registered endpoints (absent for runs made before docs/PREREG.md). */
+  endpoints?: StudySteeringEndpoints;
 }
 
 /** What a requantized file really holds (from `emosteer quantize`). */
@@ -187,6 +292,8 @@ export interface StudyRow {
   methods: Record<string, StudyMethodRow>;
   /** Steering figures, when the model was steered. */
   steering?: StudySteeringRow;
+  /** Generation against comprehension under the pre-registered read-outs. */
+  decodability?: StudyDecodability;
   /** Mean over blocks of the anisotropy baseline. */
   anisotropyMean?: number;
   /** For a requantized variant: what its file holds. */
@@ -268,9 +375,18 @@ export interface ClaimVerdict {
   paper: string;
   /** Our figure per model (row id -> text). */
   ours: Record<string, string>;
-  /** The verdict. */
-  verdict: 'holds' | 'does not hold' | 'partly holds' | 'cannot be tested here';
-  /** The reason for the verdict, with the rule applied. */
+  /** The verdict per model that the claim is tested on, with its reason (row id -> verdict). */
+  perModel: Record<string, {
+    /** The model's verdict. */
+    verdict: Verdict;
+    /** Why, with the numbers and the rule. */
+    reason: string;
+  }>;
+  /** The per-model verdicts counted across models. */
+  across: AcrossModels;
+  /** The verdict across models ({@link AcrossModels.verdict}). */
+  verdict: Verdict;
+  /** The rule applied, in words, and the across-model sentence. */
   why: string;
 }
 
@@ -292,4 +408,8 @@ export interface StudyResult {
   quantization: QuantizationCurve[];
   /** The verdict on each claim of the paper. */
   claims: ClaimVerdict[];
+  /** The version of the pre-registered rules the claims were decided by (docs/PREREG.md). */
+  rules?: string;
+  /** The git commit of the code that wrote the study, when known. */
+  commit?: string;
 }
