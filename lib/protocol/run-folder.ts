@@ -196,10 +196,12 @@ export async function readSteering(dir: string): Promise<SavedSteeringResult | u
 
 /**
  * Writes `<dir>/steering.json` atomically (a kill while writing never leaves one that looks
- * complete) and removes the steering checkpoint.
+ * complete) and removes the steering checkpoint. The JSON is compact: a study commits it
+ * (results/), and indented it is half again as large (a full run's 1081 continuations: 3.4 MB
+ * compact, 5.1 MB indented, against a 4 MiB limit per committed file).
  */
 export async function writeSteering(dir: string, data: SavedSteeringResult): Promise<void> {
-  await writeAtomic(join(dir, RUN_FILES.steering), `${JSON.stringify(data, null, 2)}\n`);
+  await writeAtomic(join(dir, RUN_FILES.steering), `${JSON.stringify(data)}\n`);
   await rm(join(dir, RUN_FILES.steeringCheckpoint), { force: true });
 }
 
