@@ -13,7 +13,8 @@
 // Usage: node scripts/study-pilot.mjs <registry model> <study folder> [threads]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../dist/index.js';
+import { EmotionVectorSet, loadModel } from '../dist/index.js';
+import { storyTexts } from '../dist/steer/judges/labelled-texts.js';
 import { resolveModel } from '../dist/models/fetch.js';
 import { getModelEntry } from '../dist/models/registry.js';
 import { evaluateFolder, extractToFolder, PREREG_READOUTS, PREREG_STEERING, rescoreFolder, runStudy, steerFolder } from '../dist/protocol/index.js';
@@ -43,17 +44,12 @@ if (!existsSync(join(dir, 'steering.json'))) {
   await steerFolder(dir, { model: path, ...PREREG_STEERING, threads, onProgress: (e) => e.type === 'steering' && e.done % 50 === 0 && log(`steering ${e.done}/${e.total}`) });
   log(`steering ${((t() - t0) / 1000).toFixed(0)} s`);
 }
-t0 = t();
-if (!existsSync(join(dir, 'evaluation.json'))) {
-  await evaluateFolder(dir, { onProgress: (e) => e.type === 'message' && log(`evaluate: ${e.message}`) });
-  log(`evaluation ${((t() - t0) / 1000).toFixed(0)} s`);
-}
-
 const model = await loadModel(path);
 const judgeName = probeJudgeModelFor(entry.family);
 const judgeModel = await loadModel(await resolveModel(judgeName));
 t0 = t();
-const built = await preregJudges(model, judgeModel, { threads });
+const stories = storyTexts((await EmotionVectorSet.load(join(dir, 'generation'), { activations: false })).meta);
+const built = await preregJudges(model, judgeModel, { threads, stories });
 log(`judges built and validated in ${((t() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(built.validation.map((v) => [v.judge, v.macroF1.value.toFixed(3), v.chance.toFixed(3), v.votes]))}`);
 try {
   const saved = JSON.parse(readFileSync(join(dir, 'steering.json'), 'utf8'));
@@ -73,5 +69,11 @@ try {
   judgeModel.dispose();
   model.dispose();
 }
+t0 = t();
+if (!existsSync(join(dir, 'evaluation.json'))) {
+  await evaluateFolder(dir, { onProgress: (e) => e.type === 'message' && log(`evaluate: ${e.message}`) });
+  log(`evaluation ${((t() - t0) / 1000).toFixed(0)} s`);
+}
+
 const r = await runStudy({ models: [name], out: studyDir, reportOnly: true, llmJudge: 'none' });
 for (const c of r.study.claims) console.log(`${c.id}: ${c.verdict} | ${Object.entries(c.perModel).map(([k, v]) => `${k}: ${v.reason}`).join('; ')}`);

@@ -28,6 +28,8 @@ import type { QuantizationInfo, StudyResult, StudyRow, StudyVariant } from '../s
 import type { MainJobStepName, ProtocolEvent, StepResult, StudyEvent } from './events.js';
 import { planMainJob, throwIfAborted, type MainJobSteeringOptions, type PreregOptions } from './main-job.js';
 import { preregJudges, probeJudgeModelFor, type PreregJudges } from './prereg-judges.js';
+import { storyTexts } from '../steer/judges/labelled-texts.js';
+import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { modelHandle, type ModelHandle } from './model-source.js';
 import { llmJudgeDone, readSteering, RUN_FILES, STUDY_FILES, writeAtomic, type ExtractionMethod } from './run-folder.js';
 import { reportWith, rescoreFolder } from './steps.js';
@@ -294,7 +296,8 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
                   judges: async () => {
                     const family = v.entry?.family ?? (await handle.get()).info.arch;
                     const judgeModel = await (await judgeHandle(probeJudgeModelFor(family))).get();
-                    const built = await preregJudges(await handle.get(), judgeModel);
+                    const stories = existsSync(join(dir, RUN_FILES.generation, RUN_FILES.manifest)) ? storyTexts((await EmotionVectorSet.load(join(dir, RUN_FILES.generation), { activations: false })).meta) : undefined;
+                    const built = await preregJudges(await handle.get(), judgeModel, stories ? { stories } : {});
                     builtJudges.push(built);
                     return built;
                   },

@@ -8,6 +8,7 @@
  * baselines that measure each judge's noise floor, and continuous effects (signed judge
  * deltas, lib/steer/steering-effects.ts).
  */
+import { setParamsHash } from '../vectors/emotion-vector-set.js';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -610,7 +611,9 @@ export async function runSteeringExperiment(model: Model, set: EmotionVectorSet,
 
   const header = {
     version: 2,
-    set: { sha256: set.meta.model.sha256, method: set.meta.method, createdAt: set.meta.createdAt },
+    // The set by what made it (model file, method, parameters), not by when: a set extracted again
+    // from the committed stories on another machine resumes the same checkpoint.
+    set: { sha256: set.meta.model.sha256, method: set.meta.method, params: setParamsHash(set) },
     maxTokens,
     layers: options.layers ?? null,
     judges: options.judges.map((j) => [j.judge.name, j.margin]),

@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { setParamsHash } from '../vectors/emotion-vector-set.js';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -522,7 +523,9 @@ export async function runSpecificity(model: Model, set: EmotionVectorSet, option
   const header = {
     kind: 'specificity',
     version: 1,
-    set: { sha256: set.meta.model.sha256, method: set.meta.method, createdAt: set.meta.createdAt },
+    // The set by what made it (model file, method, parameters), not by when: a set extracted again
+    // from the committed stories on another machine resumes the same checkpoint.
+    set: { sha256: set.meta.model.sha256, method: set.meta.method, params: setParamsHash(set) },
     strength,
     maxTokens,
     layers,

@@ -110,7 +110,9 @@ export async function readRow(variant: StudyVariant, dir: string, entry: ModelEn
   if (steering) {
     const fresh = resummarize(steering);
     row.steering = steeringRow(fresh);
-    const voting = steering.judgeValidation?.filter((v) => v.votes).map((v) => v.judge);
+    // A judge votes only when every one of its validations passed (passages, and stories when given).
+    const records = steering.judgeValidation;
+    const voting = records ? [...new Set(records.map((v) => v.judge))].filter((j) => records.filter((v) => v.judge === j).every((v) => v.votes)) : undefined;
     if (fresh.effects) row.steering.endpoints = steeringEndpoints(fresh, { params: entry?.params ?? null, ...(voting ? { votingJudges: voting } : {}) });
   }
   if (evaluation?.decodability) row.decodability = evaluation.decodability;

@@ -445,3 +445,13 @@ async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
   }
   await rename(tmp, path);
 }
+
+/**
+ * A short hash of what made a set (its method, parameters, categories and stimuli version), the
+ * same for a set extracted again from the same model file, stimuli and stories on any machine:
+ * checkpoints of runs over a set key on it instead of the set's creation time.
+ */
+export function setParamsHash(set: { meta: Pick<EmotionVectorSetMeta, 'method' | 'params' | 'categories' | 'stimuliVersion' | 'layers'> }): string {
+  const m = set.meta;
+  return sha256Hex(JSON.stringify({ method: m.method, params: m.params, categories: m.categories, stimuliVersion: m.stimuliVersion, layers: m.layers })).slice(0, 16);
+}
