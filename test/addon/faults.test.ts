@@ -93,8 +93,9 @@ describe('kill -9, then rerun', () => {
         ...(method === 'generation' ? ['--max-tokens', '12'] : [])];
       const reference = complete([CLI, 'extract', ...flags, '--out', ref]);
       const child = start([CLI, 'extract', ...flags, '--out', killed]);
-      const cp = join(killed, 'checkpoint.jsonl');
-      await killWhen(child, () => lines(cp) >= 2, 'a finished sample in checkpoint.jsonl');
+      // Comprehension checkpoints its activations; generation keeps its stories (text and token ids) in stories.jsonl.
+      const cp = join(killed, method === 'generation' ? 'stories.jsonl' : 'checkpoint.jsonl');
+      await killWhen(child, () => lines(cp) >= 2, `a finished sample in ${method === 'generation' ? 'stories.jsonl' : 'checkpoint.jsonl'}`);
       const doneAtKill = lines(cp) - 1;
       // Nothing of the killed run looks like a finished set.
       expect(existsSync(join(killed, 'manifest.json'))).toBe(false);
@@ -105,7 +106,8 @@ describe('kill -9, then rerun', () => {
       const total = EmotionVectorSet.load(ref).then((s) => s.meta.samples.length);
       expect(doneAtKill).toBeLessThan(await total);
       await complete([CLI, 'extract', ...flags, '--out', killed]);
-      expect(existsSync(cp)).toBe(false);
+      // The activation checkpoint goes once the set is saved; the stories stay (they are the run's state).
+      expect(existsSync(cp)).toBe(method === 'generation');
       const a = await EmotionVectorSet.load(ref);
       const b = await EmotionVectorSet.load(killed);
       expect(b.emotions).toEqual(a.emotions);
