@@ -440,7 +440,8 @@ export async function specificityWith(dir: string, handle: ModelHandle, set: Emo
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: (done, total, scenario) => options.onProgress?.({ type: 'steering', done, total, scenario }),
   });
-  await writeAtomic(join(dir, RUN_FILES.specificity), `${JSON.stringify(result, null, 2)}\n`);
+  await writeAtomic(join(dir, RUN_FILES.specificity), `${JSON.stringify(result)}\n`);
+  await rm(join(dir, RUN_FILES.specificityCheckpoint), { force: true });
   return result;
 }
 
