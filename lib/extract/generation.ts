@@ -13,37 +13,22 @@ import { EmosteerError } from '../errors.js';
 import type { Model } from '../runtime/model.js';
 import type { Baseline, EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { buildSet, modelIdentity, resolveLayers, type CommonExtractionOptions } from './common.js';
-import { generateStories, type StoryRun } from './stories.js';
+import { generateStories, type StoryOptions, type StoryRun } from './stories.js';
 import { readStoryActivations, STORY_READOUTS, type StoryReadout } from './story-readouts.js';
-import { defaultStimuli, type StimulusSet } from '../stimuli/index.js';
+import { defaultStimuli } from '../stimuli/index.js';
 
 /** The file of a generation run's stories inside its checkpoint folder. */
 export const STORIES_FILE = 'stories.jsonl';
 
-/** Options of {@link extractGeneration}; every one is recorded in the set. */
-export interface GenerationOptions extends CommonExtractionOptions {
-  /** Stories per emotion (default 10). */
-  samples?: number;
-  /** Neutral stories (default = samples). */
-  neutralSamples?: number;
-  /** Most new tokens per story (default 256). */
-  maxTokens?: number;
-  /** Format prompts with the chat template (default true). */
-  chatTemplate?: boolean;
-  /** 0 = greedy (default); otherwise sampling temperature. */
-  temperature?: number;
-  /** Base seed; story k uses seed + k (default 0). Only matters when temperature > 0. */
-  seed?: number;
-  /** Nucleus sampling threshold of the stories (default 1 = off). */
-  topP?: number;
-  /** Repetition penalty of the stories (default 1 = off). */
-  repeatPenalty?: number;
+/**
+ * Options of {@link extractGeneration}; every one is recorded in the set. The story options are
+ * those of {@link generateStories} (samples, tokens, decoding, stimuli).
+ */
+export interface GenerationOptions extends CommonExtractionOptions, Pick<StoryOptions, 'samples' | 'neutralSamples' | 'maxTokens' | 'chatTemplate' | 'temperature' | 'seed' | 'topP' | 'repeatPenalty' | 'stimuli'> {
   /** Which generated token to read (default 'middle', the paper's); see {@link STORY_READOUTS}. */
   position?: StoryReadout;
   /** Baseline subtracted from each emotion mean (default 'neutral'). */
   baseline?: Baseline;
-  /** Stimuli (default: emosteer's English set). */
-  stimuli?: StimulusSet;
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BestBlock, Estimate, TextBaseline } from '../evaluate/types.js';
+import type { BestBlock, DecodabilityPair, Estimate, EvaluationDecodability, TextBaseline } from '../evaluate/types.js';
 import type { AcrossModels, Verdict } from './verdict-rules.js';
 
 /** One model (or one quantization of a model) of a study. */
@@ -68,39 +68,11 @@ export interface StudyMethodRow {
   }[];
 }
 
-/** A within-model difference of best-block held-out accuracies between two sets of one model. */
-export interface PairedDecodability {
-  /** The first set (e.g. 'generation.mean'). */
-  a: string;
-  /** The second set (e.g. 'comprehension.mean'). */
-  b: string;
-  /** Best-block accuracy of a. */
-  accuracyA: number;
-  /** Best-block accuracy of b. */
-  accuracyB: number;
-  /** Best block of a. */
-  layerA: number;
-  /** Best block of b. */
-  layerB: number;
-  /** a - b, each best block re-selected in every cluster-bootstrap resample. */
-  difference: Estimate;
-  /** Two-sided bootstrap p-value of no difference. */
-  p: number;
-  /** Whether activations were centred with the training fold's mean. */
-  centred: boolean;
-}
+/** A within-model difference of best-block held-out accuracies between two sets of one model (the evaluation's {@link DecodabilityPair}). */
+export type PairedDecodability = DecodabilityPair;
 
-/** Generation against comprehension under the read-outs of docs/PREREG.md. */
-export interface StudyDecodability {
-  /** Primary: mean over the text for both methods, centred. */
-  primary?: PairedDecodability;
-  /** The primary pair without centring (claim 4). */
-  primaryUncentred?: PairedDecodability;
-  /** The paper's read-outs: middle generated token vs last passage token. */
-  paper?: PairedDecodability;
-  /** Token type matched: punctuation nearest the middle vs last passage token. */
-  punctuation?: PairedDecodability;
-}
+/** Generation against comprehension under the read-outs of docs/PREREG.md (the evaluation's {@link EvaluationDecodability}). */
+export type StudyDecodability = EvaluationDecodability;
 
 /** The pre-registered steering endpoints of one model (docs/PREREG.md), from its steering runs. */
 export interface StudySteeringEndpoints {

@@ -113,7 +113,7 @@ describe('claims and cross-model statistics', () => {
   };
 
   it('the generation claim counts instruction-tuned models only, decides by decodability and counts models', () => {
-    const withDiff = (r: StudyRow, lo: number, hi: number): StudyRow => ({ ...r, decodability: { primary: { a: 'generation.mean', b: 'comprehension.mean', accuracyA: 0.5, accuracyB: 0.4, layerA: 1, layerB: 1, difference: { value: (lo + hi) / 2, ci95: [lo, hi] }, p: 0.01, centred: true } } });
+    const withDiff = (r: StudyRow, lo: number, hi: number): StudyRow => ({ ...r, decodability: { primary: { a: 'generation.mean', b: 'comprehension.mean', accuracyA: 0.5, accuracyB: 0.4, layerA: 1, layerB: 1, difference: { value: (lo + hi) / 2, ci95: [lo, hi] }, p: 0.01, resamples: 1000, centred: true } } });
     const rows = [withDiff(row('i1', 'instruct', 0.2, 0.5), 0.1, 0.3), withDiff(row('i2', 'instruct', 0.3, 0.6), 0.02, 0.2), withDiff(row('b1', 'base', 0.7, 0.4), -0.3, -0.1)];
     const cmp = crossModelComparisons(rows);
     const cos = cmp.find((x) => x.metric === 'bestCosine')!;

@@ -3,7 +3,7 @@ import { decodabilityPair, evaluateSet } from '../../lib/evaluate/evaluate.js';
 import { seededRandom } from '../../lib/evaluate/statistics.js';
 import type { AnisotropyProfile } from '../../lib/evaluate/anisotropy.js';
 import { methodRow } from '../../lib/study/aggregate.js';
-import { checkClaims, depthBandVerdict, signAgreement } from '../../lib/study/claims.js';
+import { blockAgreement, checkClaims, crossLingualVerdict, depthBandVerdict, signAgreement } from '../../lib/study/claims.js';
 import type { StudyRow } from '../../lib/study/types.js';
 import { EmotionVectorSet, type SampleInfo } from '../../lib/vectors/emotion-vector-set.js';
 
@@ -97,5 +97,15 @@ describe('claims 1-4 from planted geometry, through the evaluation', () => {
     expect(signAgreement({ value: 0.2, ci95: [0.1, 0.3] }, { value: 0.1, ci95: [-0.1, 0.3] }).verdict).toBe('holds');
     expect(signAgreement({ value: 0.2, ci95: [0.1, 0.3] }, { value: -0.2, ci95: [-0.3, -0.1] }).verdict).toBe('does not hold');
     expect(signAgreement({ value: 0.2, ci95: [0.1, 0.3] }, { value: -0.05, ci95: [-0.2, 0.1] }).verdict).toBe('inconclusive');
+  });
+
+  it('claim 4 block agreement and claim 7 cross-lingual rules come out each way', () => {
+    const curve = [0, 1, 2, 3].map((layer) => ({ layer, depth: layer / 3, cosine: 0, accuracy: 0, anisotropy: 0 }));
+    expect(blockAgreement(2, [0.5, 0.8], curve).verdict).toBe('holds');
+    expect(blockAgreement(0, [0.5, 0.8], curve).verdict).toBe('does not hold');
+    expect(blockAgreement(9, [0.5, 0.8], curve).verdict).toBe('cannot be tested here');
+    expect(crossLingualVerdict({ difference: { value: 0.2, ci95: [0.1, 0.3] }, lensNullP: 0.01 }).verdict).toBe('holds');
+    expect(crossLingualVerdict({ difference: { value: 0, ci95: [-0.01, 0.01] }, lensNullP: 0.6 }).verdict).toBe('does not hold');
+    expect(crossLingualVerdict({ difference: { value: 0.05, ci95: [-0.05, 0.15] }, lensNullP: 0.01 }).verdict).toBe('inconclusive');
   });
 });
