@@ -37,12 +37,14 @@ export { SCENARIOS, SCENARIO_SUITE_VERSION, SCENARIO_KINDS, selectScenarios, typ
 export { judgeSuccess, type Judge, type JudgeClassification, type JudgeSuccessResult, type SteerDirection } from './judges/judge.js';
 export { ValenceJudge, EMOTION_VALENCE, VADER_NEUTRAL_BAND, type ValenceJudgeOptions } from './judges/valence.js';
 export { LexiconJudge, toSevenClass, SEVEN_CLASSES, SEVEN_CLASS_OF, EMOTION_LEXICON, type SevenClass, type LexiconJudgeOptions } from './judges/lexicon.js';
-export { LlmJudge, type LlmJudgeOptions, type LogProbScorer, type ContinuationLogProbs, type LabelDistribution } from './judges/llm-judge.js';
+export { LlmJudge, chatJudgePrompt, JUDGE_SYSTEM_MESSAGE, CONTENT_FREE_TEXTS, calibrateDistribution, judgeQuestion, type LlmJudgeOptions, type LogProbScorer, type ContinuationLogProbs, type LabelDistribution, type JudgePrompt, type JudgeFormat } from './judges/llm-judge.js';
+export { PairwiseJudge, defaultPairwisePrompt, type PairwiseJudgeOptions, type PairwiseComparison } from './judges/pairwise-judge.js';
+export { validationPairs, validatePairwise, pairwiseFigures, PAIRWISE_VOTE_RULE, type ValidationPair, type ValidationPairOptions, type PairwiseValidation } from './judges/pairwise-validation.js';
 export { NrcLexiconJudge, NRC_CLASS_OF, NRC_CLAIMED_CLASSES, NRC_NONE, nrcStems, type NrcLexiconJudgeOptions, type NrcCounts } from './judges/nrc-lexicon.js';
 export { fetchNrcLexicon, loadNrcLexicon, parseNrcLexicon, datasetCacheDir, NRC_LEXICON_SOURCE, NRC_EMOTIONS, NRC_POLARITIES, type NrcEmotion, type NrcPolarity, type NrcAffect, type NrcLexicon, type NrcFetchOptions } from './judges/nrc-data.js';
 export { ProbeJudge, crossValidateProbeJudge, assertDifferentFamily, archFamily, judgeModelIdentity, defaultProbeBlock, type ProbeJudgeOptions, type ProbePooling, type JudgeModelIdentity, type ModelLike, type ProbeCrossValidation } from './judges/probe-judge.js';
 export { validateJudge, validatePredictions, OTHER_LABEL, VOTE_RULE, type ClassView, type LabelledText, type ValidationOptions, type JudgeValidation, type JudgeValidationReport, type ClassFigures, type Interval } from './judges/judge-validation.js';
-export { lexiconClassView, valenceClassView, nrcClassView, nrcPolarityClassView, probeClassView, polarityOf, POLARITY_CLASSES } from './judges/judge-class-views.js';
+export { lexiconClassView, valenceClassView, nrcClassView, nrcPolarityClassView, probeClassView, llmClassView, polarityOf, POLARITY_CLASSES } from './judges/judge-class-views.js';
 export { passageTexts, storyTexts } from './judges/labelled-texts.js';
 export { classifyRegime, DEFAULT_REGIME_THRESHOLDS, repeatedNgramRate, distinctN, wordTokens, nonWordRate, isGarbageChunk, type Regime, type RegimeMetrics, type RegimeThresholds } from './regimes.js';
 export {

@@ -14,6 +14,7 @@ import { findSets } from '../evaluate/evaluate.js';
 import type { ModelEntry } from '../models/registry.js';
 import { DEFAULT_SAMPLING_MODES, summarize } from '../steer/experiment.js';
 import { SCENARIOS } from '../steer/scenarios.js';
+import { PAIRWISE_FILE, type PairwiseJudgeRecord } from '../steer/pairwise-steering.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { cosine } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
@@ -113,7 +114,10 @@ export async function readRow(variant: StudyVariant, dir: string, entry: ModelEn
     // A judge votes only when every one of its validations passed (passages, and stories when given).
     const records = steering.judgeValidation;
     const voting = records ? [...new Set(records.map((v) => v.judge))].filter((j) => records.filter((v) => v.judge === j).every((v) => v.votes)) : undefined;
-    if (fresh.effects) row.steering.endpoints = steeringEndpoints(fresh, { params: entry?.params ?? null, ...(voting ? { votingJudges: voting } : {}) });
+    const pw = await readJson<PairwiseJudgeRecord>(join(dir, PAIRWISE_FILE));
+    const pairwise = pw?.complete ? { name: `llm ${pw.judge.file}`, votes: pw.votes, ...(pw.effects ? { effects: pw.effects } : {}) } : undefined;
+    if (fresh.effects) row.steering.endpoints = steeringEndpoints(fresh, { params: entry?.params ?? null, ...(voting ? { votingJudges: voting } : {}), ...(pairwise ? { pairwise } : {}) });
+    if (pw?.complete) row.steering.llmPairwise = { judge: pw.judge.file, votes: pw.votes, validation: pw.validation.map((v) => ({ data: v.data, n: v.n, accuracy: v.accuracy, votes: v.votes })), ...(pw.effects ? { effects: pw.effects } : {}) };
   }
   if (evaluation?.decodability) row.decodability = evaluation.decodability;
   return row;

@@ -1,7 +1,8 @@
 /**
  * The pre-registered steering endpoints of one model (docs/PREREG.md, claims 5-7), computed
- * from its saved steering runs: the primary judge's effect (emotion minus random, paired by
- * scenario, primary scenarios, primary strength) against the judge's noise floor, the secondary
+ * from its saved steering runs: the primary judge's effects (emotion minus random and emotion
+ * minus other-emotion, paired by scenario, primary scenarios, primary strength) against the
+ * judge's noise floor, the secondary
  * contrasts with Holm-adjusted p-values, the regime shares over strength against baselines and
  * the random arm, and the cross-lingual flag rate against the random arm with the logit lens's
  * null. Every interval resamples scenarios.
@@ -13,6 +14,7 @@ import type { Estimate } from '../evaluate/types.js';
 import type { SteeringRun } from '../steer/experiment.js';
 import { classifyRegime, distinctN, nonWordRate, repeatedNgramRate, wordTokens } from '../steer/regimes.js';
 import { SCENARIOS } from '../steer/scenarios.js';
+import type { PairwiseEffects } from '../steer/pairwise-steering.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import type { StudySteeringEndpoints } from './types.js';
 import { holm, RULES_VERSION } from './verdict-rules.js';
@@ -63,6 +65,8 @@ export interface SteeringEndpointOptions {
   votingJudges?: readonly string[];
   /** Bootstrap resamples (default 2000). */
   resamples?: number;
+  /** The LLM judge's pairwise effects (`<run>/llm-pairwise.json`), added to the secondary contrasts when it votes. */
+  pairwise?: { name: string; votes: boolean; effects?: PairwiseEffects };
 }
 
 /**
@@ -89,16 +93,20 @@ export function steeringEndpoints(s: SavedSteeringResult, options: SteeringEndpo
   if (primary) {
     const e = est(contrast(primary, 'random'));
     if (e) out.effect = e;
+    const o = est(contrast(primary, 'other-emotion'));
+    if (o) out.effectOther = o;
     const floor = s.effects?.noiseFloor?.find((n) => n.judge === primary);
     if (floor && Number.isFinite(floor.median)) out.noiseFloor = floor.median;
     const family: { name: string; estimate: Estimate }[] = [];
-    const add = (name: string, c: ReturnType<typeof contrast>) => { const x = est(c); if (x && Number.isFinite(x.ci95[0])) family.push({ name, estimate: x }); };
+    const addEstimate = (name: string, x: Estimate | undefined) => { if (x && Number.isFinite(x.ci95[0])) family.push({ name, estimate: x }); };
+    const add = (name: string, c: ReturnType<typeof contrast>) => addEstimate(name, est(c));
     add(`emotion - shuffled-label (${primary})`, contrast(primary, 'shuffled-label'));
-    add(`emotion - other-emotion (${primary})`, contrast(primary, 'other-emotion'));
     add(`emotion - random, surgical runs only (${primary})`, contrast(primary, 'random', 'primary', 'surgical'));
     add(`emotion - random, away scenarios (${primary})`, contrast(primary, 'random', 'away'));
     add(`emotion - random, loaded scenarios (${primary})`, contrast(primary, 'random', 'loaded'));
     for (const j of judges.filter((x) => x !== primary)) add(`emotion - random (${j}${voting.includes(j) ? '' : ', does not vote'})`, contrast(j, 'random'));
+    const pw = options.pairwise;
+    if (pw?.votes && pw.effects) for (const c of pw.effects.contrasts) addEstimate(`emotion - ${c.control} (${pw.name}, pairwise)`, c.difference);
     const adjusted = holm(family.map((x) => pFromInterval(x.estimate)));
     out.secondary = family.map((x, i) => ({ ...x, p: pFromInterval(x.estimate), pHolm: adjusted[i]! }));
   }

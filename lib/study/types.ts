@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { PairwiseEffects } from '../steer/pairwise-steering.js';
 import type { BestBlock, DecodabilityPair, Estimate, EvaluationDecodability, TextBaseline } from '../evaluate/types.js';
 import type { AcrossModels, Verdict } from './verdict-rules.js';
 
@@ -88,6 +89,8 @@ export interface StudySteeringEndpoints {
   primaryScenarios: number;
   /** Primary: signed judge delta, emotion arm minus random arm, paired by scenario, at the primary strength. */
   effect?: Estimate;
+  /** Primary too (prereg-2): signed judge delta, emotion arm minus the push-matched other-emotion arm, paired by scenario, at the primary strength. */
+  effectOther?: Estimate;
   /** Median over scenarios of the judge's noise floor |score(sample 1) - score(sample 2)| of two sampled baselines. */
   noiseFloor?: number;
   /** Secondary contrasts with Holm-adjusted p-values (never decide the verdict). */
@@ -207,6 +210,17 @@ export interface StudySteeringRow {
   llmJudge?: string;
   /** The pre-registered endpoints (absent for runs made before docs/PREREG.md). */
   endpoints?: StudySteeringEndpoints;
+  /** The LLM judge's pairwise step (`llm-pairwise.json`), when it ran: its validation and, when it votes, its effects. */
+  llmPairwise?: {
+    /** Judge model file. */
+    judge: string;
+    /** Whether it passed every validation (only then does it judge runs). */
+    votes: boolean;
+    /** Pair accuracy per validation data set. */
+    validation: { data: string; n: number; accuracy: { value: number; ci95: [number, number] }; votes: boolean }[];
+    /** Effects per arm and the emotion arm's contrasts. */
+    effects?: PairwiseEffects;
+  };
 }
 
 /** What a requantized file really holds (from `emosteer quantize`). */

@@ -14,7 +14,7 @@
  */
 
 /** Version of the pre-registered rules (docs/PREREG.md); recorded in every study.json. */
-export const RULES_VERSION = 'prereg-1';
+export const RULES_VERSION = 'prereg-2';
 
 /** The outcome of a claim on one model, or across models. */
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'cannot be tested here';

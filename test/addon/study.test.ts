@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStudy } from '../../lib/cli/study.js';
 import { runSteer } from '../../lib/cli/steer.js';
-import { checkClaims, minExactP } from '../../lib/study/claims.js';
+import { checkClaims, minExactP, RULES_VERSION } from '../../lib/study/claims.js';
 import { crossModelComparisons } from '../../lib/study/aggregate.js';
 import type { StudyResult, StudyRow } from '../../lib/study/types.js';
 import { syntheticModel, tempPath } from '../helpers/models.js';
@@ -69,7 +69,7 @@ describe('emosteer study on synthetic models', () => {
     expect(html).toContain('data-plot="quantization"');
     expect(html).toContain('<svg');
     expect(readFileSync(join(out, 'claims.md'), 'utf8')).toMatch(/\| claim \| paper \| verdict \| per model \| why \|/);
-    expect(study.rules).toBe('prereg-1');
+    expect(study.rules).toBe(RULES_VERSION);
     // Rerun: every step of the models that ran is skipped; nothing is recomputed.
     const evalFile = join(out, ra!.variant.id, 'evaluation.json');
     const before = statSync(evalFile).mtimeMs;

@@ -24,6 +24,8 @@ interface Plant {
   vader?: [number, number];
   /** Share of repetitive runs of the emotion arm at each strength, and of the random arm. */
   broken?: { emotion: number[]; random: number };
+  /** Mean signed change of the primary judge in the push-matched other-emotion arm (default 0). */
+  other?: number;
   /** Cross-lingual flag probability, emotion and random arms. */
   flags?: [number, number];
   seed?: number;
@@ -55,6 +57,8 @@ function planted(p: Plant): SavedSteeringResult {
       runs.push(run(sc, 'emotion', k, judged(d, p.vader?.[0] ?? 0.5), broken ? (ki === 2 && rand() < 0.3 ? 'explosive' : 'repetitive') : 'surgical', rand() < (p.flags?.[0] ?? 0)));
       const r = sign * p.noise * gauss(rand);
       controlRuns.push(run(sc, 'random', k, judged(r, p.vader?.[1] ?? 0.5), p.broken && rand() < p.broken.random ? 'repetitive' : 'surgical', rand() < (p.flags?.[1] ?? 0), 'greedy', 0));
+      const o = sign * ((p.other ?? 0) + p.noise * gauss(rand));
+      controlRuns.push(run(sc, 'other-emotion', k, judged(o, p.vader?.[1] ?? 0.5), 'surgical', false));
     });
     // The noise floor: a sampled baseline judged against the first, |s1 - s2| = floor.
     const s1 = rand();
@@ -92,6 +96,18 @@ describe('claim 5 (causal steering) on planted judge scores', () => {
     expect(verdict([rowOf(planted({ effect: -0.3, noise: 0.1, floor: 0.05 }))], 'causal-steering').verdict).toBe('does not hold');
     // Too noisy to tell, with a narrow noise floor.
     expect(verdict([rowOf(planted({ effect: 0.05, noise: 0.6, floor: 0.01, seed: 3 }))], 'causal-steering').verdict).toBe('inconclusive');
+  });
+
+  it('a push-matched other-emotion arm that moves the judge as much fails the claim (prereg-1 compared with random only)', () => {
+    // Any push of this size moves the judge; random moves it less (it pushes less hard).
+    const s = planted({ effect: 0.3, noise: 0.1, floor: 0.2, other: 0.3 });
+    const e = steeringEndpoints(s, { params: 135e6, votingJudges: [PRIMARY] });
+    expect(e.effect!.ci95[0]).toBeGreaterThan(0.1); // what prereg-1 decided on alone: holds
+    const c = verdict([rowOf(s)], 'causal-steering');
+    expect(c.verdict).toBe('does not hold');
+    expect(c.perModel.smollm2!.reason).toMatch(/other-emotion: does not hold/);
+    // Half as much as the emotion arm, with wide noise: neither side excluded.
+    expect(verdict([rowOf(planted({ effect: 0.3, noise: 0.8, floor: 0.01, other: 0.15, seed: 5 }))], 'causal-steering').verdict).toBe('inconclusive');
   });
 
   it("a secondary judge passing does not pass the claim (the v1 rule took any judge's success over random)", () => {

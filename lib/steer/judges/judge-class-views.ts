@@ -7,6 +7,7 @@
  */
 import type { ClassView } from './judge-validation.js';
 import type { LexiconJudge } from './lexicon.js';
+import type { LlmJudge } from './llm-judge.js';
 import type { NrcLexiconJudge } from './nrc-lexicon.js';
 import type { ProbeJudge } from './probe-judge.js';
 import { EMOTION_VALENCE, type ValenceJudge } from './valence.js';
@@ -69,6 +70,20 @@ export function probeClassView(judge: ProbeJudge): ClassView {
     name: `${judge.name} (${judge.categories.length} categories, block ${judge.block}, ${judge.pooling} pooling)`,
     classes: judge.categories,
     classOf: (c) => (judge.categories.includes(c) ? c : null),
+    predict: async (text) => (await judge.classify(text)).label,
+  };
+}
+
+/**
+ * An LLM judge as a classifier over its labels (all of our categories by default): the most
+ * probable label, calibrated when the judge calibrates.
+ */
+export function llmClassView(judge: LlmJudge): ClassView {
+  const cal = judge.contentFreeTexts ? ', contextually calibrated' : '';
+  return {
+    name: `${judge.name} (${judge.labels.length} labels, ${judge.format} prompt${cal})`,
+    classes: judge.labels,
+    classOf: (c) => (judge.labels.includes(c) ? c : null),
     predict: async (text) => (await judge.classify(text)).label,
   };
 }

@@ -5,11 +5,21 @@
  *
  * Scoring labels by log-probability instead of sampling an answer works on base and chat
  * models alike, never produces an unparsable answer, and gives a full probability
- * distribution over the labels. The prompt is plain text (no chat template).
+ * distribution over the labels. The prompt is plain text by default; `format: 'chat'` sends
+ * it as the user's message through the judge model's own chat template, so that an
+ * instruction-tuned judge is asked the way it was trained to answer.
+ *
+ * **Contextual calibration** (Zhao et al., 2021, "Calibrate before use"): a model prefers some
+ * labels whatever the text says (the first in the list, the most frequent word). With
+ * `calibration`, the judge first asks the same question about content-free texts (default
+ * "N/A", "" and "[MASK]"), averages the label probabilities they get, and divides every later
+ * distribution by that average before renormalising. The uncalibrated distribution is kept
+ * beside it (`raw`).
  *
  * @module
  */
 import type { Context } from '../../runtime/context.js';
+import type { ChatMessage } from '../../runtime/model.js';
 import { EmosteerError } from '../../errors.js';
 import { CATEGORIES } from '../../stimuli/emotions.js';
 import type { Judge, JudgeClassification } from './judge.js';
@@ -20,10 +30,51 @@ import type { Judge, JudgeClassification } from './judge.js';
  * A {@link Context} of emosteer satisfies it.
  */
 export interface LogProbScorer {
-  /** Log-probabilities of `continuation` after `prompt`. */
-  logProbs(prompt: string, continuation: string): Promise<ContinuationLogProbs>;
+  /** Log-probabilities of `continuation` after `prompt` (text, or chat messages to format with the model's template). */
+  logProbs(prompt: JudgePrompt, continuation: string): Promise<ContinuationLogProbs>;
   /** Optional: all continuations after one prompt decoded once (a Context has it; much faster for long prompts). */
-  logProbsMany?(prompt: string, continuations: readonly string[]): Promise<ContinuationLogProbs[]>;
+  logProbsMany?(prompt: JudgePrompt, continuations: readonly string[]): Promise<ContinuationLogProbs[]>;
+}
+
+/** What a judge sends to its scorer: plain text, or chat messages (formatted by the judge model's chat template). */
+export type JudgePrompt = string | { messages: ChatMessage[] };
+
+/** The content-free texts of contextual calibration by default (Zhao et al., 2021). */
+export const CONTENT_FREE_TEXTS: readonly string[] = Object.freeze(['N/A', '', '[MASK]']);
+
+/**
+ * How a question is put to the judge model: `'plain'` sends the text as it is and scores
+ * " <label>" (with a space, as a word continuing a document); `'chat'` sends it as the user's
+ * message with the model's chat template and scores "<label>" at the start of the answer.
+ */
+export type JudgeFormat = 'plain' | 'chat';
+
+/** The system message of a `'chat'` judge by default. */
+export const JUDGE_SYSTEM_MESSAGE = 'You are a careful reader who judges the emotions of texts.';
+
+/**
+ * The prompt a judge sends and the continuation of each label, for one question; a `'chat'`
+ * question goes after `system` (default {@link JUDGE_SYSTEM_MESSAGE}; '' for none).
+ */
+export function judgeQuestion(question: string, labels: readonly string[], format: JudgeFormat, system: string = JUDGE_SYSTEM_MESSAGE): { prompt: JudgePrompt; continuations: string[] } {
+  if (format === 'chat') {
+    const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
+    messages.push({ role: 'user', content: question });
+    return { prompt: { messages }, continuations: labels.map((l) => l) };
+  }
+  return { prompt: question, continuations: labels.map((l) => ` ${l}`) };
+}
+
+/**
+ * Contextual calibration: divides each label's probability by its probability on content-free
+ * inputs and renormalises. `contentFree` is the mean label distribution of the content-free
+ * texts; labels it gives no probability keep their raw share (no division by 0).
+ */
+export function calibrateDistribution(probs: readonly number[], contentFree: readonly number[]): number[] {
+  if (probs.length !== contentFree.length) throw new EmosteerError('INVALID_ARGUMENT', `calibration needs one content-free probability per label (${contentFree.length} for ${probs.length})`);
+  const w = probs.map((p, i) => (contentFree[i]! > 0 ? p / contentFree[i]! : p));
+  const sum = w.reduce((a, b) => a + b, 0);
+  return sum > 0 && Number.isFinite(sum) ? w.map((x) => x / sum) : probs.map(() => NaN);
 }
 
 /** What a {@link LogProbScorer} returns for one continuation (a subset of {@link emosteer!LogProbResult | LogProbResult}). */
@@ -39,8 +90,9 @@ export interface LlmJudgeOptions {
   /** Candidate labels (default the 20 emotions and 'neutral'). At least 2, distinct, non-empty. */
   labels?: readonly string[];
   /**
-   * Builds the prompt from the text and the labels; it should end so that " <label>" is a
-   * natural continuation (the default ends with "Answer:").
+   * Builds the question from the text and the labels; it should end so that the label is a
+   * natural answer (the default ends with "Answer:", or asks for one word of the list with
+   * `format: 'chat'`: {@link chatJudgePrompt}).
    */
   template?: (text: string, labels: readonly string[]) => string;
   /**
@@ -55,15 +107,24 @@ export interface LlmJudgeOptions {
   cacheSize?: number;
   /** Judge name in reports (default 'llm'). */
   name?: string;
+  /** How the question is put to the model (default 'plain'; 'chat' for instruction-tuned judges). */
+  format?: JudgeFormat;
+  /**
+   * Contextual calibration: the content-free texts whose mean label distribution divides every
+   * distribution (true = {@link CONTENT_FREE_TEXTS}; default false, no calibration).
+   */
+  calibration?: boolean | readonly string[];
 }
 
 /** The label distribution of one text, see {@link LlmJudge.distribution}. */
 export interface LabelDistribution {
   /** Label with the highest probability (the first one on ties). */
   label: string;
-  /** Softmax probability of each label. */
+  /** Probability of each label (calibrated when the judge calibrates). */
   probabilities: Record<string, number>;
-  /** The aggregated log-probability of " <label>" behind each probability. */
+  /** The softmax of the log-probabilities before calibration (equal to `probabilities` without calibration). */
+  raw: Record<string, number>;
+  /** The aggregated log-probability of each label's continuation behind each probability. */
   logProbs: Record<string, number>;
 }
 
@@ -78,6 +139,18 @@ export function defaultJudgePrompt(text: string, labels: readonly string[]): str
     `Possible emotions: ${labels.join(', ')}.\n` +
     'Question: Which one emotion from the list does the text express?\n' +
     'Answer:'
+  );
+}
+
+/**
+ * The default question of a `'chat'` judge: the text, the labels, and an instruction to answer
+ * with one of them (the answer is the start of the assistant's message).
+ */
+export function chatJudgePrompt(text: string, labels: readonly string[]): string {
+  return (
+    `Text: "${text}"\n\n` +
+    `Which one of these emotions does the text express most strongly: ${labels.join(', ')}?\n` +
+    'Answer with one word from the list.'
   );
 }
 
@@ -114,6 +187,9 @@ export class LlmJudge implements Judge {
   readonly #maxChars: number;
   readonly #cacheSize: number;
   readonly #cache = new Map<string, Promise<LabelDistribution>>();
+  readonly #format: JudgeFormat;
+  readonly #contentFree: readonly string[] | null;
+  #calibration: Promise<number[]> | null = null;
 
   /**
    * @param ctx a context (or anything with `logProbs(prompt, continuation)`), ideally of a
@@ -138,11 +214,48 @@ export class LlmJudge implements Judge {
     if (options.template !== undefined && typeof options.template !== 'function') throw new EmosteerError('INVALID_ARGUMENT', 'template must be a function (text, labels) => string');
     this.#ctx = ctx;
     this.labels = Object.freeze(labels);
-    this.#template = options.template ?? defaultJudgePrompt;
+    this.#template = options.template ?? (options.format === 'chat' ? chatJudgePrompt : defaultJudgePrompt);
     this.#aggregate = aggregate;
     this.#maxChars = maxChars;
     this.#cacheSize = cacheSize;
     this.name = options.name ?? 'llm';
+    const format = options.format ?? 'plain';
+    if (format !== 'plain' && format !== 'chat') throw new EmosteerError('INVALID_ARGUMENT', `format must be 'plain' or 'chat' (got ${String(format)})`);
+    this.#format = format;
+    const cal = options.calibration ?? false;
+    if (cal !== true && cal !== false && !(Array.isArray(cal) && cal.length > 0 && cal.every((t) => typeof t === 'string'))) {
+      throw new EmosteerError('INVALID_ARGUMENT', 'calibration must be true, false or a non-empty list of content-free texts');
+    }
+    this.#contentFree = cal === true ? CONTENT_FREE_TEXTS : cal === false ? null : Object.freeze([...(cal as readonly string[])]);
+  }
+
+  /** How questions are put to the model. */
+  get format(): JudgeFormat { return this.#format; }
+
+  /** The content-free texts of contextual calibration, or null when the judge does not calibrate. */
+  get contentFreeTexts(): readonly string[] | null { return this.#contentFree; }
+
+  /**
+   * The mean label distribution of the content-free texts (what calibration divides by),
+   * computed once; null when the judge does not calibrate.
+   */
+  async contentFreeDistribution(): Promise<Record<string, number> | null> {
+    if (!this.#contentFree) return null;
+    const cf = await this.#calibrationVector();
+    return Object.fromEntries(this.labels.map((l, i) => [l, cf[i]!]));
+  }
+
+  #calibrationVector(): Promise<number[]> {
+    if (!this.#calibration) {
+      const texts = this.#contentFree ?? [];
+      this.#calibration = (async () => {
+        const sum = this.labels.map(() => 0);
+        for (const t of texts) softmax(await this.#scores(t)).forEach((p, i) => { sum[i]! += p; });
+        return sum.map((x) => x / texts.length);
+      })();
+      this.#calibration.catch(() => { this.#calibration = null; });
+    }
+    return this.#calibration;
   }
 
   /** The prompt used for `text` (after truncation to `maxChars`). */
@@ -152,8 +265,9 @@ export class LlmJudge implements Judge {
     return this.#template(t, this.labels);
   }
 
-  async #compute(text: string): Promise<LabelDistribution> {
-    const prompt = this.prompt(text);
+  /** Every label's aggregated log-probability as the answer about `text`. */
+  async #scores(text: string): Promise<number[]> {
+    const { prompt, continuations } = judgeQuestion(this.prompt(text), this.labels, this.#format);
     const scores: number[] = [];
     const score = (r: { total: number; logProbs: ArrayLike<number> }) => {
       const n = r.logProbs?.length ?? 0;
@@ -161,21 +275,29 @@ export class LlmJudge implements Judge {
     };
     if (this.#ctx.logProbsMany) {
       // The prompt once, then every label after it.
-      for (const r of await this.#ctx.logProbsMany(prompt, this.labels.map((l) => ` ${l}`))) scores.push(score(r));
+      for (const r of await this.#ctx.logProbsMany(prompt, continuations)) scores.push(score(r));
     } else {
       // One label after the other: a context runs one operation at a time anyway.
-      for (const label of this.labels) scores.push(score(await this.#ctx.logProbs(prompt, ` ${label}`)));
+      for (const c of continuations) scores.push(score(await this.#ctx.logProbs(prompt, c)));
     }
-    const probs = softmax(scores);
+    return scores;
+  }
+
+  async #compute(text: string): Promise<LabelDistribution> {
+    const scores = await this.#scores(text);
+    const rawProbs = softmax(scores);
+    const probs = this.#contentFree ? calibrateDistribution(rawProbs, await this.#calibrationVector()) : rawProbs;
     const probabilities: Record<string, number> = {};
+    const raw: Record<string, number> = {};
     const logProbs: Record<string, number> = {};
     let best = 0;
     this.labels.forEach((l, i) => {
       probabilities[l] = probs[i]!;
+      raw[l] = rawProbs[i]!;
       logProbs[l] = scores[i]!;
       if (probs[i]! > probs[best]!) best = i;
     });
-    return { label: this.labels[best]!, probabilities, logProbs };
+    return { label: this.labels[best]!, probabilities, raw, logProbs };
   }
 
   /** The label distribution of `text` (computed once per text, then cached). */
