@@ -8,7 +8,8 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { renderSpecificitySection } from '../report/specificity-section.js';
 import { basename, join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import { evaluateRun, findSets, type EvaluateOptions } from '../evaluate/evaluate.js';
@@ -461,8 +462,8 @@ export interface ReportFolderOptions {
 
 /**
  * Writes the report of a run folder: one HTML file that opens offline, from evaluation.json
- * (evaluating first, and saving it, when it is missing or older than a set) and steering.json
- * when there is one.
+ * (evaluating first, and saving it, when it is missing or older than a set), steering.json and
+ * specificity.json when there are.
  *
  * @returns the path of the report
  */
@@ -488,7 +489,14 @@ export async function reportWith(dir: string, handle: ModelHandle | undefined, o
   } catch {
     /* an unreadable steering.json: the report is written without it, as when there is none */
   }
-  const html = await renderReport(result, steering ? { extraSections: [await renderSteeringSection(steering)] } : {});
+  let specificity: SpecificityRunResult | undefined;
+  try {
+    specificity = JSON.parse(await readFile(join(dir, RUN_FILES.specificity), 'utf8')) as SpecificityRunResult;
+  } catch {
+    // No (or an unreadable) specificity.json: the report is written without the section.
+  }
+  const extraSections = [...(steering ? [await renderSteeringSection(steering)] : []), ...(specificity ? [renderSpecificitySection(specificity)] : [])];
+  const html = await renderReport(result, extraSections.length ? { extraSections } : {});
   const out = options.out ?? join(dir, RUN_FILES.report);
   await writeFile(out, html);
   return out;

@@ -3,8 +3,9 @@
  * (Vega-Lite, rendered here; the page opens offline).
  *
  * {@link renderReport} shows one run (evaluation, and the steering section when the run has
- * one); {@link renderStudyReport} compares many models and quantizations. Loads vega and
- * vega-lite: import it only where you write reports.
+ * one); {@link renderSpecificitySection} adds a run folder's specificity matrix to it (through
+ * `extraSections`); {@link renderStudyReport} compares many models and quantizations. Loads vega
+ * and vega-lite: import it only where you write reports.
  *
  * @example
  * ```ts
@@ -18,3 +19,4 @@
  */
 export { renderReport, type ReportOptions } from './html-report.js';
 export { renderStudyReport } from './study-report.js';
+export { renderSpecificitySection } from './specificity-section.js';

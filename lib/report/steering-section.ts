@@ -1,11 +1,14 @@
 /**
- * The steering section of the report: success per judge with intervals, the regime map
- * (strength x emotion), unsteered vs steered generations side by side, cross-lingual flags,
+ * The steering section of the report: success per judge with intervals, the control arms, the
+ * manipulation check (how hard each arm pushes), the primary judge's dose-response, the regime
+ * map (strength x emotion), unsteered vs steered generations side by side, cross-lingual flags,
  * the logit lens and emotion-meter traces.
  */
 import type { SteeringRun } from '../steer/experiment.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
+import { renderDoseResponse } from './dose-response-section.js';
 import { escapeHtml } from './html-report.js';
+import { renderManipulationCheck } from './manipulation-section.js';
 import { renderSpecToSvg, type PlotSpec } from './plots.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -97,7 +100,11 @@ function controlTables(data: SavedSteeringResult): string {
   return parts.join('\n');
 }
 
-/** Renders the steering section (HTML fragment with inline SVG). */
+/**
+ * Renders the steering section (HTML fragment with inline SVG). The manipulation check and the
+ * dose-response appear after the control arms when the result has them (a manipulation check;
+ * runs judged by at least one judge).
+ */
 export async function renderSteeringSection(data: SavedSteeringResult): Promise<{ title: string; html: string }> {
   const parts: string[] = [];
   parts.push(`<p>${escapeHtml(data.scenarios)} scenarios x strengths ${escapeHtml(data.strengths.join(', '))} x ${escapeHtml(data.sampling.join(' / '))}, steering with the ${escapeHtml(data.method)} vectors of ${escapeHtml(data.model)} (unit vector x strength x mean residual norm, every steerable block). A run succeeds for a judge when the judge's score for the target moves the right way against the unsteered continuation by the judge's margin and the text is not explosive.</p>`);
@@ -107,6 +114,8 @@ export async function renderSteeringSection(data: SavedSteeringResult): Promise<
   }
   parts.push('</tbody></table>');
   parts.push(controlTables(data));
+  parts.push(renderManipulationCheck(data.manipulationCheck));
+  parts.push(await renderDoseResponse(data));
   const r = data.regimes;
   parts.push(`<p>Regimes over all runs: surgical ${r.surgical}, repetitive collapse ${r.repetitive}, explosive ${r.explosive}.</p>`);
   parts.push(`<figure data-plot="regime-map">${await renderSpecToSvg(regimeMapSpec(data))}</figure>`);

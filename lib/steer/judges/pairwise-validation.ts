@@ -93,7 +93,7 @@ export const PAIRWISE_VOTE_RULE = 'votes when the lower bound of the bootstrap 9
 /**
  * Asks the judge about every pair and measures how often the text of the emotion asked about
  * wins.
- * @param onProgress called after each pair with (done, total)
+ * `options.onProgress` is called after each pair with (done, total).
  * @throws EmosteerError INVALID_ARGUMENT for no pairs
  */
 export async function validatePairwise(judge: PairwiseJudge, pairs: readonly ValidationPair[], options: { data?: string; resamples?: number; seed?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<PairwiseValidation> {
