@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { PairwiseJudgeRecord } from '../steer/pairwise-steering.js';
 import type { EmosteerError } from '../errors.js';
 import type { EvaluationResult } from '../evaluate/types.js';
 import type { ExtractionProgress } from '../extract/common.js';
@@ -12,8 +13,8 @@ import type { SpecificityRunResult } from '../steer/specificity.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 
-/** The steps of the main job, in order (a study adds `'LLM judge'`). */
-export type MainJobStepName = 'comprehension extraction' | 'generation extraction' | 'evaluation' | 'steering experiment' | 'specificity' | 'report';
+/** The steps of the main job, in order (`'LLM judge'`: the pairwise judge of the rules, or a study's judge phase). */
+export type MainJobStepName = 'comprehension extraction' | 'generation extraction' | 'evaluation' | 'steering experiment' | 'LLM judge' | 'specificity' | 'report';
 
 /** What a finished step produced (one field, by step). */
 export interface StepResult {
@@ -25,6 +26,8 @@ export interface StepResult {
   steering?: SavedSteeringResult;
   /** The specificity matrix: what was saved as specificity.json. */
   specificity?: SpecificityRunResult;
+  /** The LLM judge step: what was saved as llm-pairwise.json. */
+  pairwise?: PairwiseJudgeRecord;
   /** The report step: the path of the report. */
   report?: string;
 }

@@ -17,7 +17,17 @@ import type { JudgeSpec } from '../steer/experiment.js';
 import type { PassageReadout } from '../extract/comprehension.js';
 import type { StoryReadout } from '../extract/story-readouts.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { PAIRWISE_FILE } from '../steer/pairwise-steering.js';
+import { pairwiseJudgeFolder } from './pairwise-judge-step.js';
+import type { RunManifestFile } from './run-manifest.js';
+
+/** True when the folder's LLM judge step finished (`llm-pairwise.json` complete). */
+function pairwiseDone(dir: string): boolean {
+  const f = join(dir, PAIRWISE_FILE);
+  if (!existsSync(f)) return false;
+  try { return (JSON.parse(readFileSync(f, 'utf8')) as { complete?: boolean }).complete === true; } catch { return false; }
+}
 
 /** What the main job's steering experiment may be given (the rest comes from the run folder). */
 export type MainJobSteeringOptions = Pick<SteerFolderOptions, 'scenarios' | 'strengths' | 'sampling' | 'maxTokens' | 'batch' | 'steeringPath' | 'controls' | 'llmJudge'>;
@@ -49,6 +59,13 @@ export interface MainJobOptions {
   signal?: AbortSignal;
   /** Progress: steps starting, skipped, done or failed, and each step's own progress. */
   onProgress?: (e: ProtocolEvent) => void;
+  /**
+   * The run's manifest (`run.json`, {@link RunManifestFile}): every step but the report records
+   * its rules, commit and wall time there, and a step started under other rules is not finished.
+   */
+  manifest?: RunManifestFile;
+  /** Called after each step that ran or was found done (e.g. to commit the folder as steps finish). */
+  afterStep?: (step: MainJobStepName, status: 'done' | 'skipped') => void | Promise<void>;
 }
 
 /** The parts of the pre-registered protocol that depend on the study around the model. */
@@ -65,6 +82,11 @@ export interface PreregOptions {
   judges?: () => Promise<PreregJudgeSet>;
   /** CPU threads of the runs (default: as createContext). */
   threads?: number;
+  /**
+   * The LLM judge of the rules (a GGUF path or registry name, never of the steered model's
+   * family): validated, then asked about the primary strength's runs (`llm-pairwise.json`).
+   */
+  llmJudge?: string;
 }
 
 /** The judges of the rules for one model and their validation records. */
@@ -173,6 +195,14 @@ export function planMainJob(handle: ModelHandle, dir: string, options: MainJobOp
         };
       },
     });
+    if (pre?.llmJudge) {
+      const judgeModel = pre.llmJudge;
+      steps.push({
+        name: 'LLM judge',
+        done: () => pairwiseDone(dir),
+        run: async () => ({ pairwise: await pairwiseJudgeFolder(dir, { judgeModel, ...(pre.threads !== undefined ? { threads: pre.threads } : {}), ...(options.loadOptions ? { loadOptions: options.loadOptions } : {}) }) }),
+      });
+    }
     if (pre) {
       steps.push({
         name: 'specificity',
@@ -202,14 +232,17 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
  * Runs steps in order, skipping those whose output exists, and reports each through `onProgress`.
  * @internal
  */
-export async function runPlannedSteps(steps: readonly PlannedStep[], options: { signal?: AbortSignal; onProgress?: (e: ProtocolEvent) => void } = {}): Promise<MainJobResult['steps']> {
+export async function runPlannedSteps(steps: readonly PlannedStep[], options: { signal?: AbortSignal; onProgress?: (e: ProtocolEvent) => void; manifest?: RunManifestFile; afterStep?: MainJobOptions['afterStep'] } = {}): Promise<MainJobResult['steps']> {
   const out: MainJobResult['steps'] = [];
   for (const [i, s] of steps.entries()) {
     const base = { type: 'step', step: s.name, index: i + 1, total: steps.length } as const;
     const emit = (e: Omit<StepEvent, keyof typeof base>) => options.onProgress?.({ ...base, ...e });
     if (s.done()) {
+      // A step found done before the manifest knew it is recorded as finished.
+      if (options.manifest && s.name !== 'report') await options.manifest.step(s.name, s.run, { isDone: () => true });
       emit({ status: 'skipped' });
       out.push({ step: s.name, status: 'skipped', seconds: 0 });
+      await options.afterStep?.(s.name, 'skipped');
       continue;
     }
     throwIfAborted(options.signal, 'the main job');
@@ -217,7 +250,7 @@ export async function runPlannedSteps(steps: readonly PlannedStep[], options: { 
     const started = performance.now();
     let result: StepResult;
     try {
-      result = await s.run();
+      result = options.manifest && s.name !== 'report' ? (await options.manifest.step(s.name, s.run, { isDone: () => false }))! : await s.run();
     } catch (error) {
       emit({ status: 'failed', seconds: (performance.now() - started) / 1000, error });
       throw error;
@@ -225,6 +258,7 @@ export async function runPlannedSteps(steps: readonly PlannedStep[], options: { 
     const seconds = (performance.now() - started) / 1000;
     emit({ status: 'done', seconds, result });
     out.push({ step: s.name, status: 'done', seconds });
+    await options.afterStep?.(s.name, 'done');
   }
   return out;
 }

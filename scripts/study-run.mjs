@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// One model's run of the study under docs/PREREG.md, with its state in the repo:
+//
+//   node scripts/study-run.mjs <registry model> [--out results/study] [--threads 1] [--commit]
+//
+// (needs `npm run build:ts` first: it uses dist/). The steps of runMainJob with the rules'
+// read-outs, arms and judges: comprehension and generation extraction (the stories are kept in
+// <out>/<model>/generation/stories.jsonl, the activations are recomputed from them), the
+// evaluation, the steering experiment, the LLM judge (Qwen2.5-Coder-1.5B-Instruct, pairwise;
+// never on a Qwen model), the specificity matrix and the report; then the claims of every
+// model in <out> (study --report-only). Every step is skipped when its output is there, so
+// rerunning resumes, on this machine or on a fresh clone (the committed texts come back as
+// activations by one prefill). <out>/<model>/run.json records the model's sha256 and, per step,
+// the rules version, the code commit and the wall time; another model file is refused, and so
+// is finishing a step started under other rules.
+//
+// --commit: `git add` + `git commit` of <out>/<model> after every step and every 20 minutes
+// inside a long step (stories and steering runs checkpoint as they finish), so a stop loses at
+// most the work since the last commit. Progress goes to stderr.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadModel } from '../dist/index.js';
+import { readStories } from '../dist/extract/stories.js';
+import { resolveModel } from '../dist/models/fetch.js';
+import { getModelEntry, MODELS } from '../dist/models/registry.js';
+import { preregJudges, probeJudgeModelFor, runMainJob, runStudy } from '../dist/protocol/index.js';
+import { RunManifestFile } from '../dist/protocol/run-manifest.js';
+import { storyTexts } from '../dist/steer/judges/labelled-texts.js';
+import { fileSha256 } from '../dist/util/file-identity.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { out: { type: 'string', default: 'results/study' }, threads: { type: 'string', default: '1' }, commit: { type: 'boolean', default: false } },
+});
+const [name] = positionals;
+if (!name) throw new Error('usage: node scripts/study-run.mjs <registry model> [--out results/study] [--threads 1] [--commit]');
+const threads = Number(values.threads);
+const entry = getModelEntry(name);
+const dir = join(values.out, name);
+const log = (m) => console.error(`${new Date().toISOString()} [study-run ${name}] ${m}`);
+
+let current = 'start';
+const commit = (what) => {
+  if (!values.commit) return;
+  try {
+    execFileSync('git', ['add', '--', dir], { stdio: 'ignore' });
+    execFileSync('git', ['commit', '-q', '-m', `Study run ${name}: ${what}`, '--', dir], { stdio: 'ignore' });
+    log(`committed: ${what}`);
+  } catch {
+    // Nothing new to commit, or the index is busy: the next commit takes it.
+  }
+};
+const timer = values.commit ? setInterval(() => commit(`${current} in progress (checkpoint)`), 20 * 60 * 1000) : undefined;
+
+const path = await resolveModel(name);
+const manifest = await RunManifestFile.open(dir, { name, sha256: await fileSha256(path) });
+const model = await loadModel(path);
+let judgeModel;
+let built;
+// The rules (docs/PREREG.md): 128-token stories for the largest model, the only reduction allowed.
+const storyTokens = entry.name === 'qwen2.5-coder-1.5b-instruct' ? 128 : undefined;
+// The LLM judge never reads its own family.
+const llmJudge = entry.family === 'qwen2.5-coder' ? undefined : 'qwen2.5-coder-1.5b-instruct';
+try {
+  await runMainJob(model, dir, {
+    manifest,
+    prereg: {
+      params: entry.params,
+      threads,
+      ...(storyTokens ? { storyTokens } : {}),
+      ...(llmJudge ? { llmJudge } : {}),
+      judges: async () => {
+        judgeModel = await loadModel(await resolveModel(probeJudgeModelFor(entry.family)));
+        const { stories } = await readStories(join(dir, 'generation', 'stories.jsonl'));
+        built = await preregJudges(model, judgeModel, { threads, stories: storyTexts([...stories.values()]) });
+        log(`judges: ${built.validation.map((v) => `${v.judge} ${v.macroF1.value.toFixed(3)} (chance ${v.chance.toFixed(3)}) ${v.votes ? 'votes' : 'does not vote'}`).join('; ')}`);
+        return built;
+      },
+    },
+    onProgress: (() => {
+      let last = 0;
+      return (e) => {
+        if (e.type === 'step') {
+          if (e.status === 'start') current = e.step;
+          log(`${e.step}: ${e.status}${e.seconds ? ` in ${e.seconds.toFixed(0)} s` : ''}`);
+        } else if (Date.now() - last > 60_000) {
+          last = Date.now();
+          const p = e.type === 'extraction' ? `${e.progress.done}/${e.progress.total}` : 'done' in e ? `${e.done}/${e.total}` : e.type === 'message' ? e.message : '';
+          log(`${current}: ${e.type} ${p}`);
+        }
+      };
+    })(),
+    afterStep: (step, status) => { if (status === 'done') commit(`${step} done`); },
+  });
+} finally {
+  if (timer) clearInterval(timer);
+  await built?.dispose();
+  judgeModel?.dispose();
+  model.dispose();
+}
+
+// The claims of every model in the study folder, from what is there.
+const models = readdirSync(values.out, { withFileTypes: true }).filter((d) => d.isDirectory() && MODELS.some((m) => m.name === d.name) && existsSync(join(values.out, d.name, 'steering.json'))).map((d) => d.name);
+const r = await runStudy({ models, out: values.out, reportOnly: true, llmJudge: 'none' });
+for (const c of r.study.claims) console.log(`${c.id}: ${c.verdict} | ${Object.entries(c.perModel).map(([k, v]) => `${k}: ${v.reason}`).join('; ')}`);
+commit('claims');
