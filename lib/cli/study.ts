@@ -9,6 +9,9 @@
  *
  * @module
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { readRunManifests, studyModelFolders } from '../protocol/run-manifest.js';
+import { replaceGeneratedBlocks, resultsBlocks } from '../study/results-markdown.js';
 import { EmosteerError } from '../errors.js';
 import { runStudy as runStudyProtocol } from '../protocol/study.js';
 import { DEFAULT_SAMPLING_MODES } from '../steer/experiment.js';
@@ -46,6 +49,10 @@ Options:
       --no-steer                extraction and evaluation only
       --report-only             run nothing: write study.json, the report and the claims from
                                 what the model folders hold now (e.g. while a long study runs)
+      --from <dir>              with --report-only: the study folder to read (and write to);
+                                --models defaults to every model folder in it
+      --results-md <file>       also rewrite the generated tables of this Markdown file (the
+                                <!-- emosteer:generated NAME --> blocks of docs/results.md)
   -h, --help                    show this help`;
 
 /**
@@ -69,14 +76,32 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
     sampling: { type: 'string' },
     'no-steer': { type: 'boolean' },
     'report-only': { type: 'boolean' },
+    from: { type: 'string' },
+    'results-md': { type: 'string' },
   }, STUDY_USAGE, io);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (!values.models || !values.out) {
+  if (values.from !== undefined && !values['report-only']) {
+    io.err(`emosteer study: --from reads a study folder, so it needs --report-only\n\n${STUDY_USAGE}`);
+    return 2;
+  }
+  if (values.from !== undefined && values.out !== undefined && values.out !== values.from) {
+    io.err('emosteer study: --from and --out name two folders; give one');
+    return 2;
+  }
+  const out = values.from ?? values.out;
+  if (values.from !== undefined && !values.models) {
+    const found = studyModelFolders(values.from);
+    if (found.length === 0) {
+      io.err(`emosteer study: ${values.from} has no model folder (one with run.json, evaluation.json or steering.json)`);
+      return 2;
+    }
+    values.models = found.join(',');
+  }
+  if (!values.models || !out) {
     io.err(`emosteer study: --models and --out are required\n\n${STUDY_USAGE}`);
     return 2;
   }
-  const out = values.out;
   const printer = studyPrinter(io, out);
   const interrupt = interruptSignal('study', io);
   try {
@@ -109,6 +134,13 @@ export async function runStudy(argv: string[], io: CliIo = defaultIo): Promise<n
       onProgress: printer.onStudy,
     });
     printer.stop();
+    if (values['results-md'] !== undefined) {
+      const file = values['results-md'];
+      const md = await readFile(file, 'utf8').catch(() => { throw new EmosteerError('FILE_NOT_FOUND', `--results-md ${file}: no such file`); });
+      const runs = await readRunManifests(out, result.study.rows.map((r) => r.variant.id));
+      await writeFile(file, replaceGeneratedBlocks(md, resultsBlocks(result.study, runs)));
+      io.err(`[study] wrote the generated tables of ${file}`);
+    }
     io.err(`[study] done: ${result.study.rows.length - result.failed.length} of ${result.study.rows.length} models; open ${result.report}`);
     io.out(result.report);
     return result.failed.length > 0 ? 1 : 0;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
@@ -140,4 +140,23 @@ export class RunManifestFile {
     await writeFile(tmp, `${JSON.stringify(this.data, null, 1)}\n`);
     await rename(tmp, this.file);
   }
+}
+
+/** The run manifests of the model folders `ids` under `out` (those that have one), by id. */
+export async function readRunManifests(out: string, ids: readonly string[]): Promise<Record<string, RunManifest>> {
+  const found: Record<string, RunManifest> = {};
+  for (const id of ids) {
+    const file = join(out, id, RUN_MANIFEST_FILE);
+    if (existsSync(file)) found[id] = JSON.parse(await readFile(file, 'utf8')) as RunManifest;
+  }
+  return found;
+}
+
+/** The model folders of a study folder: sub-folders holding a run.json, evaluation.json or steering.json, sorted. */
+export function studyModelFolders(out: string): string[] {
+  if (!existsSync(out)) return [];
+  return readdirSync(out, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && [RUN_MANIFEST_FILE, 'evaluation.json', 'steering.json'].some((f) => existsSync(join(out, d.name, f))))
+    .map((d) => d.name)
+    .sort();
 }
