@@ -93,7 +93,7 @@ const out = {
   seconds: {},
 };
 const save = () => { mkdirSync(dirname(values.out), { recursive: true }); writeFileSync(values.out, `${JSON.stringify(out, null, 1)}\n`); };
-const brief = (r) => ({ judge: r.judge, data: r.data, n: r.n, classes: r.classes, macroF1: r.macroF1, accuracy: r.accuracy, chance: r.chance, otherRate: r.otherRate, votes: r.votes, rule: r.rule, confusion: r.confusion, perClass: r.perClass });
+const brief = (r, data) => ({ judge: r.judge, data, n: r.n, classes: r.classes, macroF1: r.macroF1, accuracy: r.accuracy, chance: r.chance, otherRate: r.otherRate, votes: r.votes, rule: r.rule, confusion: r.confusion, perClass: r.perClass });
 
 let t = performance.now();
 out.contentFree = await judge.contentFreeDistribution();
@@ -107,7 +107,7 @@ for (const [data, texts] of [['passages', passages], ['stories', stories]]) {
   for (const x of texts) { await judge.distribution(x.text); if (++done % 10 === 0) log(`${data} classification ${done}/${texts.length}`); }
   for (const view of [rawView, calView]) {
     const r = await steer.validateJudge(view, texts.map((x) => ({ ...x, source: data })), { resamples });
-    out.classification.push(brief(r));
+    out.classification.push(brief(r, data));
     log(`${view.name} on ${data}: macro-F1 ${r.macroF1.value.toFixed(3)} [${r.macroF1.ci95.map((v) => v.toFixed(3)).join(', ')}] (chance ${r.chance.macroF1.toFixed(3)}), accuracy ${r.accuracy.value.toFixed(3)}, votes ${r.votes}`);
   }
   out.seconds[`classification ${data}`] = (performance.now() - t) / 1000;

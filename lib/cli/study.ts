@@ -31,7 +31,9 @@ Options:
       --models <a,b,..>         registry names (emosteer models list) or GGUF paths (required)
   -o, --out <dir>               study folder (required)
       --quantizations <t,..>    also re-encode every model to these types (emosteer quantize)
-                                and run the protocol on each, e.g. q8_0,q3_k_m,q2_k
+                                and run the protocol on each, e.g. q8_0,q3_k_m,q2_k; each
+                                variant also gets quality.json (KL divergence, same top-1, PPL
+                                ratio against its parent: docs/quality.md)
       --quantize-models <a,..>  quantize only these of the models (default: all)
       --llm-judge <auto|none|name|path>
                                 LLM judge of the steering runs (default auto: the smallest other

@@ -37,6 +37,8 @@
 export { runMainJob, PREREG_READOUTS, PREREG_STEERING, type MainJobOptions, type MainJobResult, type MainJobSteeringOptions, type PreregOptions, type PreregJudgeSet } from './main-job.js';
 export { preregJudges, probeJudgeModelFor, type PreregJudges, type JudgeValidationRecord } from './prereg-judges.js';
 export { runStudy, type RunStudyOptions, type RunStudyResult } from './study.js';
+export { RunManifestFile, RUN_MANIFEST_FILE, readRunManifests, studyModelFolders, type RunManifest, type RunModel } from './run-manifest.js';
+export { pairwiseJudgeFolder, type PairwiseJudgeFolderOptions } from './pairwise-judge-step.js';
 export {
   extractToFolder,
   evaluateFolder,

@@ -12,28 +12,21 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
+import type { RunStepRecord } from '../study/results-markdown.js';
 import { RULES_VERSION } from '../study/verdict-rules.js';
+
+export type { RunStepRecord };
 import { codeCommit } from '../util/code-commit.js';
 
 /** File name of the manifest in a model's run folder. */
 export const RUN_MANIFEST_FILE = 'run.json';
 
-/** One step of a run. */
-export interface RunStepRecord {
-  /** Rules version (docs/PREREG.md) the step ran under. */
-  rules: string;
-  /** Code commit the step (last) ran from, when known. */
-  commit?: string;
-  /** ISO time the step first started. */
-  startedAt: string;
-  /** ISO time it finished; absent while in flight or cut. */
-  finishedAt?: string;
-  /** Wall seconds of the sittings that ran it, summed (a resumed step adds each sitting). */
-  seconds: number;
-  /** CPU threads it ran with, when given. */
-  threads?: number;
-  /** Free-form facts of the step (e.g. its machine), as the caller records them. */
-  notes?: string[];
+/** The model a run belongs to. */
+export interface RunModel {
+  /** Registry name (or file name). */
+  name: string;
+  /** sha256 of its GGUF. */
+  sha256: string;
 }
 
 /** `run.json`. */
@@ -42,8 +35,8 @@ export interface RunManifest {
   format: 'emosteer-study-run';
   /** Format version. */
   version: 1;
-  /** The model: registry name (or file name) and the sha256 of its GGUF. */
-  model: { name: string; sha256: string };
+  /** The model of the run. */
+  model: RunModel;
   /** Steps by name, in the order they first started. */
   steps: Record<string, RunStepRecord>;
 }
@@ -67,7 +60,7 @@ export class RunManifestFile {
    * @param rules the rules version of this code (default {@link RULES_VERSION}; tests plant others)
    * @throws EmosteerError STATE_MISMATCH when the folder belongs to another model file
    */
-  static async open(dir: string, model: { name: string; sha256: string }, rules: string = RULES_VERSION): Promise<RunManifestFile> {
+  static async open(dir: string, model: RunModel, rules: string = RULES_VERSION): Promise<RunManifestFile> {
     const file = join(dir, RUN_MANIFEST_FILE);
     if (existsSync(file)) {
       const data = JSON.parse(await readFile(file, 'utf8')) as RunManifest;
@@ -93,7 +86,8 @@ export class RunManifestFile {
    * wall time; a cut step resumes (its seconds add up over sittings). A step that finished but
    * whose output is gone (what a fresh clone lacks: the activations recomputed from the
    * committed texts) runs again and says so in its notes.
-   * @param isDone what the folder says: the step's output exists (default: the manifest's word)
+   * `options.isDone` says what the folder says (the step's output exists); without it the
+   * manifest's word counts.
    * @throws EmosteerError STATE_MISMATCH when the step was started under other rules and did not finish
    */
   async step<T>(step: string, run: () => Promise<T>, options: { isDone?: () => boolean; threads?: number; notes?: string[] } = {}): Promise<T | undefined> {

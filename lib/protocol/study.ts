@@ -1,6 +1,7 @@
 /**
  * A study: the main job on many models (registry names or GGUF paths) and quantizations of
- * them, each in `<out>/<model id>/` (every step resumes), an LLM judge that is another
+ * them, each in `<out>/<model id>/` (every step resumes; a quantization is also compared with
+ * its parent file on a few chunks of text, kept as quality.json), an LLM judge that is another
  * instruction-tuned model of the study re-judging each model's steering runs, then one
  * cross-model report, study.json and the claims table. Each model file is loaded once per
  * call, and only when one of its steps must run; a model that fails gets its error in its row
@@ -17,6 +18,8 @@ import { modelCacheDir } from '../models/cache.js';
 import { resolveModel, type FetchProgress } from '../models/fetch.js';
 import { MODELS, type ModelEntry } from '../models/registry.js';
 import { parseQuantizationType, quantizeModel } from '../models/quantize-model.js';
+import { compareQuality } from '../quality/compare.js';
+import { readVariantQuality, VARIANT_QUALITY_FILE, VARIANT_QUALITY_OPTIONS } from '../quality/variant.js';
 import { renderStudyReport } from '../report/study-report.js';
 import type { LoadModelOptions } from '../runtime/model.js';
 import type { SteeringArm } from '../steer/controls.js';
@@ -245,6 +248,30 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
     return h;
   };
 
+  /**
+   * A requantized variant against its parent file (KL divergence, top-1 agreement, perplexity
+   * ratio on a few chunks of the default corpus: VARIANT_QUALITY_OPTIONS), written once to
+   * quality.json in its folder: reruns and --report-only read it.
+   */
+  const checkQuality = async (v: PlannedVariant, dir: string, times: Record<string, number>): Promise<void> => {
+    const parent = plan.find((x) => x.id === v.parent);
+    if (!parent || (await readVariantQuality(dir))) return;
+    const t0 = performance.now();
+    try {
+      const report = await compareQuality(await (await handleOf(parent)).get(), [await (await handleOf(v)).get()], { ...VARIANT_QUALITY_OPTIONS, ...(signal ? { signal } : {}) });
+      await writeAtomic(join(dir, VARIANT_QUALITY_FILE), `${JSON.stringify(report, null, 2)}\n`);
+    } catch (e) {
+      if (e instanceof EmosteerError && e.code === 'ABORTED') throw e;
+      throw stepError(e);
+    } finally {
+      times.quality = (times.quality ?? 0) + (performance.now() - t0) / 1000;
+      await writeFile(join(dir, STUDY_FILES.times), `${JSON.stringify(times, null, 2)}\n`);
+    }
+  };
+  /** Whether a variant of this model (that has not failed) still has to be compared with it. */
+  const qualityPending = (id: string): boolean =>
+    !options.reportOnly && plan.some((x) => x.parent === id && !failedIds.has(x.id) && !existsSync(join(out, x.id, VARIANT_QUALITY_FILE)));
+
   let study: StudyResult | undefined;
   const writeStudy = async (list: StudyRow[]): Promise<void> => {
     const clean = list.map((r) => ({ ...r, variant: { id: r.variant.id, source: r.variant.source, ...(r.variant.registryName ? { registryName: r.variant.registryName } : {}), ...(r.variant.requantized ? { requantized: r.variant.requantized, parent: r.variant.parent } : {}) } }));
@@ -352,6 +379,10 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
             }
             forward({ ...base, status: 'done', seconds, ...(result ? { result } : {}) });
           }
+          if (phase === 'protocol' && !options.reportOnly && v.requantized) {
+            step = 'quality';
+            await checkQuality(v, dir, times);
+          }
           const row = await readRow(v, dir, v.entry, times);
           const qPath = join(dir, STUDY_FILES.quantization);
           const qi = quantInfo.get(v.id) ?? (existsSync(qPath) ? (JSON.parse(await readFile(qPath, 'utf8')) as QuantizationInfo) : undefined);
@@ -376,8 +407,13 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
           rows.set(v.id, row);
         } finally {
           for (const b of builtJudges.splice(0)) await b.dispose();
-          // A model no judge still needs is freed as soon as its main job is over.
-          if (phase === 'protocol' && (v.requantized || !judgesNeeded.has(v.source))) handles.get(v.id)?.dispose();
+          // A model no judge still needs is freed as soon as its main job is over, and as soon as
+          // its quantizations have been compared with it (they come right after it in the plan).
+          if (phase === 'protocol') {
+            for (const x of [v, ...plan.filter((p) => p.id === v.parent)]) {
+              if (x.requantized || (!judgesNeeded.has(x.source) && !qualityPending(x.id))) handles.get(x.id)?.dispose();
+            }
+          }
         }
         await writeStudy(plan.filter((p) => rows.has(p.id)).map((p) => rows.get(p.id)!));
       }

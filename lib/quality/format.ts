@@ -13,8 +13,8 @@ function withCi(e: Estimate, digits: number): string {
   return `${fmt(e.value, digits)} [${fmt(e.ci95[0], digits)}, ${fmt(e.ci95[1], digits)}]`;
 }
 
-/** Digits that show a small positive number (KL divergences range from 1e-5 to 1). */
-function kldDigits(v: number): number {
+/** Decimals that show a small positive number (KL divergences range from 1e-5 to 1): 3 to 6. */
+export function kldDigits(v: number): number {
   if (!(v > 0)) return 4;
   return Math.min(6, Math.max(3, 2 - Math.floor(Math.log10(v))));
 }

@@ -6,7 +6,9 @@
  * run in lockstep and every per-token reduction happens in native code
  * ({@link "emosteer"!NextTokenDistributions | NextTokenDistributions}); the text is cut and
  * scored as llama.cpp's `llama-perplexity` does. docs/quality.md has the method and its check
- * against llama-perplexity.
+ * against llama-perplexity. The HTML section of a report is
+ * {@link "emosteer/report"!renderQualitySection | renderQualitySection}; a study's requantized
+ * variants are checked against their parent files with {@link VARIANT_QUALITY_OPTIONS}.
  *
  * @example
  * ```ts
@@ -36,3 +38,4 @@ export { DEFAULT_CORPUS, defaultCorpusPath, readDefaultCorpus, chunkTokens, text
 export { modelFileFacts, type ModelFileFacts } from './model-file.js';
 export { perplexityEstimate, summarizeCandidate, type Estimate, type KldSummary, type CandidateSummary, type ChunkSeries, type ComparisonSeries } from './summary.js';
 export { formatQualityTable } from './format.js';
+export { VARIANT_QUALITY_FILE, VARIANT_QUALITY_OPTIONS, qualityHeadline, readVariantQuality, type QualityHeadline } from './variant.js';

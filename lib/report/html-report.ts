@@ -7,6 +7,14 @@ import type { EvaluationResult, LayerMetrics, MethodComparison, MethodEvaluation
 import { depthOf, fmtDepth } from './depth.js';
 import { buildPlotDefinitions, methodEntries, prefixSvgIds, renderSpecToSvg, type RenderOptions } from './plots.js';
 
+/** A section of a report: a heading and its HTML body (e.g. what renderSteeringSection returns). */
+export interface ReportSection {
+  /** Heading of the section (escaped). */
+  title: string;
+  /** Body of the section, inserted as is. */
+  html: string;
+}
+
 /** Options of {@link renderReport}. */
 export interface ReportOptions {
   /** Page title; defaults to "emosteer evaluation: <model description>". */
@@ -16,12 +24,7 @@ export interface ReportOptions {
    * `html` is inserted as is and must be trusted, self-contained markup (no scripts: the page's
    * Content-Security-Policy blocks them).
    */
-  extraSections?: {
-    /** Heading of the section (escaped). */
-    title: string;
-    /** Body of the section, inserted as is. */
-    html: string;
-  }[];
+  extraSections?: ReportSection[];
   /** Receives plot-rendering warnings (Vega / Vega-Lite) instead of the console. */
   onWarning?: RenderOptions['onWarning'];
 }

@@ -4,7 +4,9 @@
  *
  * {@link renderReport} shows one run (evaluation, and the steering section when the run has
  * one); {@link renderSpecificitySection} adds a run folder's specificity matrix to it (through
- * `extraSections`); {@link renderStudyReport} compares many models and quantizations. Loads vega
+ * `extraSections`); {@link renderStudyReport} compares many models and quantizations;
+ * {@link renderQualitySection} shows a quality comparison of `emosteer/quality` (KL divergence
+ * against bits per weight, and the table). Loads vega
  * and vega-lite: import it only where you write reports.
  *
  * @example
@@ -17,6 +19,7 @@
  *
  * @module emosteer/report
  */
-export { renderReport, type ReportOptions } from './html-report.js';
+export { renderReport, type ReportSection, type ReportOptions } from './html-report.js';
 export { renderStudyReport } from './study-report.js';
 export { renderSpecificitySection } from './specificity-section.js';
+export { renderQualitySection } from './quality-section.js';

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { ReportSection } from './html-report.js';
 import type { SpecificityMatrix, SpecificityRunResult } from '../steer/specificity.js';
 import { PRIMARY_JUDGE_PREFERENCE } from '../study/steering-endpoints.js';
 import { escapeHtml } from './html-report.js';
@@ -205,7 +206,7 @@ function judgeBlock(judge: string, m: SpecificityMatrix, key: string): string {
  * const html = await renderReport(evaluation, { extraSections: [renderSpecificitySection(spec)] });
  * ```
  */
-export function renderSpecificitySection(result: SpecificityRunResult): { title: string; html: string } {
+export function renderSpecificitySection(result: SpecificityRunResult): ReportSection {
   const judges = Object.keys(result.judges ?? {});
   const rank = (j: string) => { const i = PRIMARY_JUDGE_PREFERENCE.findIndex((re) => re.test(j)); return i < 0 ? PRIMARY_JUDGE_PREFERENCE.length : i; };
   const ordered = judges.map((j, i) => ({ j, i })).sort((a, b) => rank(a.j) - rank(b.j) || a.i - b.i).map((x) => x.j);

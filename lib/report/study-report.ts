@@ -1,13 +1,17 @@
 /**
  * The cross-model report of a study: one self-contained HTML file with the claims table, one
  * row per model, the layer curves of every model on relative depth (one plot per method), the
- * method comparison with models as the unit and the quantization curves.
+ * method comparison with models as the unit, and the quantizations: vector cosines to the
+ * shipped precision per block, and each variant's quality against its parent file (KL
+ * divergence, same top-1, perplexity ratio) in a table and against bits per weight.
  *
  * @module
  */
-import type { StudyResult, StudyRow } from '../study/types.js';
+import { kldDigits } from '../quality/format.js';
+import type { QuantizationCurve, StudyResult, StudyRow } from '../study/types.js';
 import { escapeHtml, htmlPage } from './html-report.js';
 import { METHOD_PALETTE, prefixSvgIds, renderSpecToSvg, type PlotSpec } from './plots.js';
+import { qualityPlotSpec } from './quality-section.js';
 
 const f = (x: number | undefined, d = 3) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '–');
 const pct = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : '–');
@@ -69,6 +73,41 @@ function quantizationSpec(result: StudyResult): PlotSpec | undefined {
   } as PlotSpec;
 }
 
+/** The quantization curves grouped by variant (one entry per variant, its methods in order). */
+function byVariant(curves: readonly QuantizationCurve[]): QuantizationCurve[][] {
+  const groups = new Map<string, QuantizationCurve[]>();
+  for (const q of curves) groups.set(q.variant, [...(groups.get(q.variant) ?? []), q]);
+  return [...groups.values()];
+}
+
+/** Mean KL divergence to the parent file against bits per weight, one point per variant. */
+function quantizationQualitySpec(result: StudyResult): PlotSpec | undefined {
+  const measured = byVariant(result.quantization).flatMap((g) => (g[0]!.quality ? [{ variant: g[0]!.variant, quality: g[0]!.quality }] : []));
+  const first = measured[0]?.quality;
+  if (!first) return undefined;
+  const points = measured.map((m) => ({ label: m.variant, bitsPerWeight: m.quality.bitsPerWeight, kld: m.quality.kldMean }));
+  return qualityPlotSpec(points, 'Quantization: mean KL divergence to the parent file against bits per weight', `${first.chunks} chunks of ${first.contextSize} tokens of ${first.text} (${first.scoredTokens} scored); bars: 95% bootstrap intervals over chunks`);
+}
+
+const ci = (e: { value: number; ci95: [number, number] }, d: number) => `${f(e.value, d)} <small>[${f(e.ci95[0], d)}, ${f(e.ci95[1], d)}]</small>`;
+
+/** One row per requantized variant: what its file holds, its vectors' cosine to the parent, its quality against the parent. */
+function quantizationTable(result: StudyResult): string {
+  if (result.quantization.length === 0) return '';
+  const rows = byVariant(result.quantization).map((g) => {
+    const q = g[0]!;
+    const cos = g.map((x) => `${escapeHtml(x.method)} ${f(x.cosine.reduce((a, p) => a + p.value, 0) / Math.max(1, x.cosine.length))}`).join('<br>');
+    const acc = g.map((x) => `${escapeHtml(x.method)} ${pct(x.heldOutAccuracy)}`).join('<br>');
+    const h = q.quality;
+    const quality = h ? `<td>${ci(h.kldMean, kldDigits(h.kldMean.value))}</td><td>${ci(h.sameTopPercent, 2)}</td><td>${ci(h.perplexityRatio, 4)}</td>` : '<td colspan="3" class="muted">not measured</td>';
+    return `<tr data-variant="${escapeHtml(q.variant)}"><td>${escapeHtml(q.variant)}</td><td>${escapeHtml(q.parent)}</td><td>${f(h?.bitsPerWeight ?? q.bitsPerWeight, 2)}${q.fallbackTensors !== undefined ? ` <small>(${q.fallbackTensors} fallback)</small>` : ''}</td><td>${cos}</td><td>${acc}</td>${quality}</tr>`;
+  });
+  const h = result.quantization.find((q) => q.quality)?.quality;
+  const how = h ? ` Quality against the parent file: ${h.chunks} chunks of ${h.contextSize} tokens of ${escapeHtml(h.text)} (${h.scoredTokens} scored tokens, the second half of each chunk, as llama-perplexity), 95% bootstrap intervals over chunks; KL(parent ‖ variant) in nats per token over the full vocabulary.` : '';
+  return `<section id="quantization"><h2>Quantization ladder</h2><p>Each requantized variant against its parent file (the model as given to the study; for a registry model its shipped file). Bits per weight are what the file holds (k-quants fall back to other types on widths that are not multiples of 256); the cosine is the mean over blocks of the mean over emotions of the cosine between the variant's unit vectors and the parent's.${how}</p>
+<table data-table="quantization"><thead><tr><th>variant</th><th>parent</th><th>bits/weight</th><th>cosine to parent</th><th>held-out accuracy</th><th>mean KL divergence</th><th>same top-1 %</th><th>PPL ratio</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
 function rowHtml(r: StudyRow): string {
   if (!r.model) return `<tr><td>${escapeHtml(r.variant.id)}</td><td colspan="11" class="error">${r.error ? `failed at ${escapeHtml(r.error.step)}: ${escapeHtml(r.error.message)}` : 'not run yet'}</td></tr>`;
   const m = r.model;
@@ -97,6 +136,7 @@ export async function renderStudyReport(result: StudyResult): Promise<string> {
   }
   await add('method-comparison', comparisonSpec(result));
   await add('quantization', quantizationSpec(result));
+  await add('quantization-kld', quantizationQualitySpec(result));
   const claims = result.claims.map((c) => `<tr><td>${escapeHtml(c.claim)}</td><td>${escapeHtml(c.paper)}</td><td><b>${escapeHtml(c.verdict)}</b></td><td>${escapeHtml(c.why)}<details><summary>per model</summary><ul>${Object.entries(c.ours).map(([k, v]) => `<li><b>${escapeHtml(k)}</b>: ${escapeHtml(v)}</li>`).join('')}</ul></details></td></tr>`).join('');
   const comparisons = result.comparisons.map((c) => `<li>${escapeHtml(c.metric)} over ${c.models.length} models: Mann-Whitney U = ${f(c.mannWhitneyU, 1)}, p = ${f(c.mannWhitneyP)}; Cohen's d = ${f(c.cohensD, 2)}; paired difference generation − comprehension ${f(c.pairedDifference.value)} [${f(c.pairedDifference.ci95[0])}, ${f(c.pairedDifference.ci95[1])}] (bootstrap over models)</li>`).join('');
   return htmlPage({
@@ -108,6 +148,7 @@ export async function renderStudyReport(result: StudyResult): Promise<string> {
 <section id="models"><h2>Models</h2><p>Best block (depth; U = U-shaped curve) by the paper's metric / by held-out accuracy; held-out accuracy at the latter with its 95% bootstrap interval; steering: scenarios succeeded at any strength (greedy) per judge; steered − random direction of the same norm in points with its 95% scenario-bootstrap interval; regimes surgical/repetitive/explosive; share of steered runs flagged cross-lingual.</p>
 <table data-table="models"><thead><tr><th>model</th><th>what</th><th>generation best</th><th>generation accuracy</th><th>comprehension best</th><th>comprehension accuracy</th><th>anisotropy</th><th>steering</th><th>steered − random</th><th>regimes</th><th>cross-lingual</th></tr></thead><tbody>${result.rows.map(rowHtml).join('')}</tbody></table></section>
 <section id="comparison"><h2>Generation vs comprehension, models as the unit</h2>${comparisons ? `<ul>${comparisons}</ul>` : '<p>Needs at least two models with both methods.</p>'}</section>
+${quantizationTable(result)}
 <section id="plots"><h2>Figures</h2>${figures.join('\n')}</section>`,
     footer: `Generated by emosteer ${escapeHtml(result.emosteerVersion)} from <code>${escapeHtml(result.outDir)}</code>; each model's own report is in its folder. Self-contained: no scripts, no network.`,
   });

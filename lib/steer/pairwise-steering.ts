@@ -92,9 +92,25 @@ export function pairwiseEffect(v: Pick<PairwiseRunVerdict, 'probability' | 'dire
 /** Arms' effects and the emotion arm's contrasts with each control, from the verdicts. */
 export interface PairwiseEffects {
   /** Mean signed effect per arm (scenario means first), with a scenario bootstrap interval. */
-  arms: Record<string, Estimate & { scenarios: number }>;
+  arms: Record<string, PairwiseArmEffect>;
   /** Emotion arm minus each control arm, paired by scenario. */
-  contrasts: { control: string; difference: Estimate; scenarios: number }[];
+  contrasts: PairwiseContrast[];
+}
+
+/** One arm's mean signed pairwise effect. */
+export interface PairwiseArmEffect extends Estimate {
+  /** Scenarios it is the mean of. */
+  scenarios: number;
+}
+
+/** The emotion arm minus one control arm, paired by scenario. */
+export interface PairwiseContrast {
+  /** The control arm. */
+  control: string;
+  /** The mean paired difference with its scenario-bootstrap interval. */
+  difference: Estimate;
+  /** Scenarios both arms have. */
+  scenarios: number;
 }
 
 /**
@@ -143,12 +159,12 @@ export interface PairwiseJudgeRecord {
   version: 1;
   /** Rules version the step ran under. */
   rules: string;
-  /** The judge model: file name and sha256. */
-  judge: { file: string; sha256: string };
+  /** The judge model. */
+  judge: PairwiseJudgeFile;
   /** sha256 of the steered model (from the steering result's vector set). */
   steeredSha256: string;
   /** Which runs are judged. */
-  selection: { strength: number; arms: string[]; kinds: string[] };
+  selection: PairwiseRecordSelection;
   /** Validation on passages (and stories), both orders averaged. */
   validation: Omit<PairwiseValidation, 'comparisons'>[];
   /** True when every validation passed: only then are runs judged (unless asked to judge anyway), and only then do its effects count. */
@@ -161,6 +177,32 @@ export interface PairwiseJudgeRecord {
   effects?: PairwiseEffects;
   /** True when every run is judged (or the judge does not vote). */
   complete: boolean;
-  /** Seconds spent (validation, judging). */
-  seconds: { validation: number; judging: number };
+  /** Seconds spent. */
+  seconds: PairwiseSeconds;
+}
+
+/** The judge model of a {@link PairwiseJudgeRecord}. */
+export interface PairwiseJudgeFile {
+  /** File name. */
+  file: string;
+  /** sha256 of the file. */
+  sha256: string;
+}
+
+/** The runs a {@link PairwiseJudgeRecord} judges. */
+export interface PairwiseRecordSelection {
+  /** Strength. */
+  strength: number;
+  /** Arms. */
+  arms: string[];
+  /** Scenario kinds. */
+  kinds: string[];
+}
+
+/** Wall seconds of a {@link PairwiseJudgeRecord}'s parts. */
+export interface PairwiseSeconds {
+  /** Validation. */
+  validation: number;
+  /** Judging runs. */
+  judging: number;
 }

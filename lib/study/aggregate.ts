@@ -15,6 +15,7 @@ import type { ModelEntry } from '../models/registry.js';
 import { DEFAULT_SAMPLING_MODES, summarize } from '../steer/experiment.js';
 import { SCENARIOS } from '../steer/scenarios.js';
 import { PAIRWISE_FILE, type PairwiseJudgeRecord } from '../steer/pairwise-steering.js';
+import { qualityHeadline, readVariantQuality } from '../quality/variant.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { cosine } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
@@ -145,7 +146,8 @@ export function crossModelComparisons(rows: readonly StudyRow[]): CrossModelComp
 /**
  * For every requantized variant: per block and method, the mean over emotions of the cosine
  * between its unit vectors and those of its shipped precision; its held-out accuracy and
- * steering success beside them.
+ * steering success beside them, and its quality against the parent file (KL divergence, same
+ * top-1, perplexity ratio) when the variant's folder holds quality.json.
  */
 export async function quantizationCurves(rows: readonly StudyRow[], dirOf: (id: string) => string): Promise<QuantizationCurve[]> {
   const out: QuantizationCurve[] = [];
@@ -154,6 +156,8 @@ export async function quantizationCurves(rows: readonly StudyRow[], dirOf: (id: 
     if (!parentId || row.error) continue;
     const parentSets = await findSets(dirOf(parentId)).catch(() => new Map<string, string>());
     const sets = await findSets(dirOf(row.variant.id)).catch(() => new Map<string, string>());
+    const qualityReport = await readVariantQuality(dirOf(row.variant.id));
+    const quality = qualityReport ? qualityHeadline(qualityReport) : undefined;
     for (const [method, dir] of sets) {
       const pdir = parentSets.get(method);
       if (!pdir) continue;
@@ -177,6 +181,7 @@ export async function quantizationCurves(rows: readonly StudyRow[], dirOf: (id: 
         heldOutAccuracy: row.methods[method]?.heldOutAccuracy.value ?? Number.NaN,
         ...(steeringSuccess ? { steeringSuccess } : {}),
         ...(row.quantization ? { bitsPerWeight: row.quantization.bitsPerWeight, fallbackTensors: row.quantization.fallbackTensors } : {}),
+        ...(quality ? { quality } : {}),
       });
     }
   }

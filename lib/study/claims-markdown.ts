@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { kldDigits } from '../quality/format.js';
 import type { StudyResult, StudyRow } from './types.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -59,13 +60,18 @@ export function claimsMarkdown(result: StudyResult): string {
   if (result.quantization.length) {
     lines.push('## Quantization ladder', '');
     lines.push('Bits per weight are what the file holds: on widths that are not multiples of 256 llama.cpp stores k-quant tensors in other types (fallbacks), so a "q3_k_m" file may hold no 3-bit tensor.', '');
-    lines.push('| variant | bits/weight (fallback tensors) | method | mean cosine to shipped precision over blocks | lowest block cosine | held-out accuracy | steering success (any strength) |', '|---|---|---|---|---|---|---|');
+    const withCi = (e: { value: number; ci95: [number, number] }, d: number) => `${f(e.value, d)} [${f(e.ci95[0], d)}, ${f(e.ci95[1], d)}]`;
+    const measured = result.quantization.find((q) => q.quality)?.quality;
+    if (measured) lines.push(`Quality against the parent file (the model as given to the study; for a registry model its shipped file), with 95% bootstrap intervals over chunks: mean KL(parent || variant) of the next-token distributions in nats per token, the share of tokens whose most probable next token is the parent's, and PPL(variant) / PPL(parent), on ${measured.chunks} chunks of ${measured.contextSize} tokens of ${measured.text} (${measured.scoredTokens} scored tokens; docs/quality.md).`, '');
+    lines.push('| variant | bits/weight (fallback tensors) | method | mean cosine to shipped precision over blocks | lowest block cosine | held-out accuracy | steering success (any strength) | mean KL to parent | same top-1 % | PPL ratio |', '|---|---|---|---|---|---|---|---|---|---|');
     for (const q of result.quantization) {
       const vals = q.cosine.map((x) => x.value);
       const mean = vals.reduce((a, b) => a + b, 0) / Math.max(1, vals.length);
       const low = q.cosine.reduce((b, x) => (x.value < b.value ? x : b), q.cosine[0] ?? { layer: -1, depth: 0, value: Number.NaN });
       const success = q.steeringSuccess ? Object.entries(q.steeringSuccess).map(([k, v]) => `${k} ${pct(v)}`).join(', ') : 'n/a';
-      lines.push(`| ${cell(q.variant)} | ${f(q.bitsPerWeight, 2)} (${q.fallbackTensors ?? 'n/a'}) | ${q.method} | ${f(mean)} | ${f(low.value)} (block ${low.layer}) | ${pct(q.heldOutAccuracy)} | ${cell(success)} |`);
+      const h = q.quality;
+      const quality = h ? `${withCi(h.kldMean, kldDigits(h.kldMean.value))} | ${withCi(h.sameTopPercent, 2)} | ${withCi(h.perplexityRatio, 4)}` : 'n/a | n/a | n/a';
+      lines.push(`| ${cell(q.variant)} | ${f(q.bitsPerWeight, 2)} (${q.fallbackTensors ?? 'n/a'}) | ${q.method} | ${f(mean)} | ${f(low.value)} (block ${low.layer}) | ${pct(q.heldOutAccuracy)} | ${cell(success)} | ${quality} |`);
     }
     lines.push('');
   }

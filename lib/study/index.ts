@@ -20,6 +20,7 @@
  */
 export { checkClaims, depthBandVerdict, signAgreement, blockAgreement, crossLingualVerdict, MID_DEPTH, DECODABILITY_EQUIVALENCE, CROSS_LINGUAL_EQUIVALENCE, PRIMARY_SET, AUTHOR_ANISOTROPY, type AuthorAnisotropy } from './claims.js';
 export { intervalVerdict, allOf, acrossModels, holm, bootstrapP, RULES_VERSION, MIN_MODELS_FOR_ACROSS_TEST, type Verdict, type AcrossModels, type IntervalEstimate, type IntervalRule, type RuledVerdict } from './verdict-rules.js';
-export { steeringEndpoints, primaryStrength, pFromInterval, baselineRegime, PRIMARY_JUDGE_PREFERENCE, type SteeringEndpointOptions } from './steering-endpoints.js';
+export { steeringEndpoints, primaryStrength, pFromInterval, baselineRegime, PRIMARY_JUDGE_PREFERENCE, type SteeringEndpointOptions, type PairwiseEndpointInput } from './steering-endpoints.js';
+export { resultsBlocks, replaceGeneratedBlocks, generatedBlocks, generatedBlockNames, type RunSteps, type RunStepRecord } from './results-markdown.js';
 export { crossModelComparisons, quantizationCurves, readRow as readStudyRow } from './aggregate.js';
-export type { StudyResult, StudyRow, StudyVariant, StudyMethodRow, StudySteeringRow, CrossModelComparison, QuantizationCurve, QuantizationInfo, ClaimVerdict, StudyDecodability, PairedDecodability, StudySteeringEndpoints } from './types.js';
+export type { StudyResult, StudyRow, StudyVariant, StudyMethodRow, StudySteeringRow, CrossModelComparison, QuantizationCurve, QuantizationInfo, ClaimVerdict, StudyDecodability, PairedDecodability, StudySteeringEndpoints, PairwiseValidationSummary } from './types.js';

@@ -15,10 +15,28 @@ import { EmosteerError } from '../errors.js';
 import type { Estimate } from '../evaluate/types.js';
 import type { StudyResult, StudyRow } from './types.js';
 
+/** One step of a run. */
+export interface RunStepRecord {
+  /** Rules version (docs/PREREG.md) the step ran under. */
+  rules: string;
+  /** Code commit the step (last) ran from, when known. */
+  commit?: string;
+  /** ISO time the step first started. */
+  startedAt: string;
+  /** ISO time it finished; absent while in flight or cut. */
+  finishedAt?: string;
+  /** Wall seconds of the sittings that ran it, summed (a resumed step adds each sitting). */
+  seconds: number;
+  /** CPU threads it ran with, when given. */
+  threads?: number;
+  /** Free-form facts of the step (e.g. its machine), as the caller records them. */
+  notes?: string[];
+}
+
 /** One model's run manifest as far as the tables need it (`run.json`, lib/protocol/run-manifest.ts). */
 export interface RunSteps {
   /** Steps by name. */
-  steps: Record<string, { rules: string; commit?: string; startedAt: string; finishedAt?: string; seconds: number; notes?: string[] }>;
+  steps: Record<string, RunStepRecord>;
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

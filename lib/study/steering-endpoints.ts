@@ -57,6 +57,16 @@ export function baselineRegime(text: string): SteeringRun['regime'] {
   return classifyRegime({ perplexityRatio: 1, repeatedTrigramRate: repeatedNgramRate(words, 3), distinct2: distinctN(words, 2), length: words.length, baselineLength: words.length, nonWordRate: nonWordRate(text) });
 }
 
+/** The LLM judge's pairwise effects as {@link steeringEndpoints} takes them. */
+export interface PairwiseEndpointInput {
+  /** Name in the contrasts' labels. */
+  name: string;
+  /** Whether the judge passed its validation (only then are its contrasts added). */
+  votes: boolean;
+  /** Its effects and contrasts, when it judged runs. */
+  effects?: PairwiseEffects;
+}
+
 /** Options of {@link steeringEndpoints}. */
 export interface SteeringEndpointOptions {
   /** Parameters of the model (chooses the primary strength). */
@@ -66,7 +76,7 @@ export interface SteeringEndpointOptions {
   /** Bootstrap resamples (default 2000). */
   resamples?: number;
   /** The LLM judge's pairwise effects (`<run>/llm-pairwise.json`), added to the secondary contrasts when it votes. */
-  pairwise?: { name: string; votes: boolean; effects?: PairwiseEffects };
+  pairwise?: PairwiseEndpointInput;
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { PairwiseEffects } from '../steer/pairwise-steering.js';
 import type { BestBlock, DecodabilityPair, Estimate, EvaluationDecodability, TextBaseline } from '../evaluate/types.js';
 import type { AcrossModels, Verdict } from './verdict-rules.js';
+import type { QualityHeadline } from '../quality/variant.js';
 
 /** One model (or one quantization of a model) of a study. */
 export interface StudyVariant {
@@ -139,6 +140,18 @@ export interface StudySteeringEndpoints {
   }[];
 }
 
+/** One validation of the LLM judge's pairwise form, as a study row keeps it. */
+export interface PairwiseValidationSummary {
+  /** The data: 'passages' or 'stories'. */
+  data: string;
+  /** Pairs compared. */
+  n: number;
+  /** Share of pairs the judge got right, with its 95% interval. */
+  accuracy: Estimate;
+  /** Whether the interval lies above 0.5. */
+  votes: boolean;
+}
+
 /** Steering figures of one model. */
 export interface StudySteeringRow {
   /** Extraction method of the vectors steered with. */
@@ -217,7 +230,7 @@ export interface StudySteeringRow {
     /** Whether it passed every validation (only then does it judge runs). */
     votes: boolean;
     /** Pair accuracy per validation data set. */
-    validation: { data: string; n: number; accuracy: { value: number; ci95: [number, number] }; votes: boolean }[];
+    validation: PairwiseValidationSummary[];
     /** Effects per arm and the emotion arm's contrasts. */
     effects?: PairwiseEffects;
   };
@@ -349,6 +362,14 @@ export interface QuantizationCurve {
   bitsPerWeight?: number;
   /** Tensors stored in a fallback type. */
   fallbackTensors?: number;
+  /**
+   * How far the variant's next-token distributions are from its parent file's (mean KL
+   * divergence, same top-1 %, perplexity ratio, with 95% intervals over chunks; bits per weight
+   * of both files), on a few chunks of the default corpus
+   * ({@link "emosteer/quality"!VARIANT_QUALITY_OPTIONS | VARIANT_QUALITY_OPTIONS}); from
+   * quality.json in the variant's folder. Absent until the check has run.
+   */
+  quality?: QualityHeadline;
 }
 
 /** The verdict on one claim of the paper. */

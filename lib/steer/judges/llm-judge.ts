@@ -37,7 +37,21 @@ export interface LogProbScorer {
 }
 
 /** What a judge sends to its scorer: plain text, or chat messages (formatted by the judge model's chat template). */
-export type JudgePrompt = string | { messages: ChatMessage[] };
+export type JudgePrompt = string | JudgeMessages;
+
+/** A judge prompt as chat messages. */
+export interface JudgeMessages {
+  /** The messages, formatted by the judge model's chat template. */
+  messages: ChatMessage[];
+}
+
+/** One question as the judge sends it ({@link judgeQuestion}). */
+export interface JudgeQuestion {
+  /** What is sent to the scorer. */
+  prompt: JudgePrompt;
+  /** The continuation scored for each label, in label order. */
+  continuations: string[];
+}
 
 /** The content-free texts of contextual calibration by default (Zhao et al., 2021). */
 export const CONTENT_FREE_TEXTS: readonly string[] = Object.freeze(['N/A', '', '[MASK]']);
@@ -56,7 +70,7 @@ export const JUDGE_SYSTEM_MESSAGE = 'You are a careful reader who judges the emo
  * The prompt a judge sends and the continuation of each label, for one question; a `'chat'`
  * question goes after `system` (default {@link JUDGE_SYSTEM_MESSAGE}; '' for none).
  */
-export function judgeQuestion(question: string, labels: readonly string[], format: JudgeFormat, system: string = JUDGE_SYSTEM_MESSAGE): { prompt: JudgePrompt; continuations: string[] } {
+export function judgeQuestion(question: string, labels: readonly string[], format: JudgeFormat, system: string = JUDGE_SYSTEM_MESSAGE): JudgeQuestion {
   if (format === 'chat') {
     const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
     messages.push({ role: 'user', content: question });

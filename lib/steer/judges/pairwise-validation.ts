@@ -76,7 +76,7 @@ export interface PairwiseValidation {
   /** Share of pairs where the two orders disagreed (one said the target won, the other not). */
   orderDisagreement: number;
   /** Right answers per emotion asked about. */
-  perEmotion: Record<string, { n: number; correct: number }>;
+  perEmotion: Record<string, PairCount>;
   /** Chance accuracy (0.5). */
   chance: number;
   /** True when the interval's lower bound lies above chance. */
@@ -84,7 +84,27 @@ export interface PairwiseValidation {
   /** The vote rule in words. */
   rule: string;
   /** Every comparison, in pair order. */
-  comparisons: { emotion: string; otherCategory: string; probability: number; orders: [number, number] }[];
+  comparisons: PairOutcome[];
+}
+
+/** Pairs asked about one emotion, and how many the judge got right. */
+export interface PairCount {
+  /** Pairs. */
+  n: number;
+  /** Pairs where the emotion's text won. */
+  correct: number;
+}
+
+/** One validation comparison as {@link PairwiseValidation} keeps it. */
+export interface PairOutcome {
+  /** The emotion asked about. */
+  emotion: string;
+  /** Category of the other text. */
+  otherCategory: string;
+  /** Probability given to the emotion's text (both orders averaged). */
+  probability: number;
+  /** Each order's probability (emotion's text first, second). */
+  orders: [number, number];
 }
 
 /** The vote rule of a pairwise judge. */
@@ -112,7 +132,7 @@ export function pairwiseFigures(judge: string, pairs: readonly ValidationPair[],
   if (pairs.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'no validation pairs');
   const won = results.map((r) => (r.probability > 0.5 ? 1 : 0));
   const b = bootstrapCI(won.length, (idx) => { let s = 0; for (const i of idx) s += won[i]!; return s / idx.length; }, { resamples: options.resamples ?? 2000, seed: options.seed ?? 0 });
-  const perEmotion: Record<string, { n: number; correct: number }> = {};
+  const perEmotion: Record<string, PairCount> = {};
   pairs.forEach((p, i) => {
     const e = (perEmotion[p.emotion] ??= { n: 0, correct: 0 });
     e.n++;
