@@ -200,7 +200,14 @@ export function planMainJob(handle: ModelHandle, dir: string, options: MainJobOp
       steps.push({
         name: 'LLM judge',
         done: () => pairwiseDone(dir),
-        run: async () => ({ pairwise: await pairwiseJudgeFolder(dir, { judgeModel, ...(pre.threads !== undefined ? { threads: pre.threads } : {}), ...(options.loadOptions ? { loadOptions: options.loadOptions } : {}) }) }),
+        run: async () => ({
+          pairwise: await pairwiseJudgeFolder(dir, {
+            judgeModel,
+            ...(pre.threads !== undefined ? { threads: pre.threads } : {}),
+            ...(options.loadOptions ? { loadOptions: options.loadOptions } : {}),
+            ...(onProgress ? { onProgress: (e) => onProgress({ type: 'message', source: 'steer', message: `LLM judge ${e.phase}${e.data ? ` (${e.data})` : ''} ${e.done}/${e.total}` }) } : {}),
+          }),
+        }),
       });
     }
     if (pre) {
