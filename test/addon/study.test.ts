@@ -90,7 +90,7 @@ describe('emosteer study on synthetic models', () => {
     const self = quiet();
     expect(await runSteer([join(out, ra!.variant.id), '--model', a, '--rescore', '--llm-judge', a], self.io)).toBe(2);
     expect(self.lines.join('\n')).toMatch(/never judges its own outputs/);
-  }, 600_000);
+  }, 1_200_000);
 
   it('rejects unknown models and bad quantization types before running anything', async () => {
     const q = quiet();
