@@ -63,9 +63,13 @@ let built;
 const storyTokens = entry.name === 'qwen2.5-coder-1.5b-instruct' ? 128 : undefined;
 // The LLM judge never reads its own family.
 const llmJudge = entry.family === 'qwen2.5-coder' ? undefined : 'qwen2.5-coder-1.5b-instruct';
+// A stop (Ctrl-C, SIGTERM) ends the step in flight cleanly, so that run.json records its time.
+const stop = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { log(`${sig}: stopping after the work in flight (rerun to resume)`); stop.abort(); });
 try {
   await runMainJob(model, dir, {
     manifest,
+    signal: stop.signal,
     prereg: {
       params: entry.params,
       threads,
