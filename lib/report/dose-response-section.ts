@@ -11,21 +11,8 @@ import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { PRIMARY_JUDGE_PREFERENCE } from '../study/steering-endpoints.js';
 import { escapeHtml } from './html-report.js';
 import { METHOD_PALETTE, prefixSvgIds, renderSpecToSvg, type PlotSpec } from './plots.js';
+import { DASH, isNum, sig } from './number-format.js';
 
-const DASH = '–';
-
-/** A finite number (a NaN saved to JSON comes back as null). */
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-
-/** Three significant digits without exponent notation for ordinary magnitudes. */
-function sig(x: unknown): string {
-  if (!isNum(x)) return DASH;
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1000) return x.toFixed(0);
-  if (a < 1e-3) return x.toExponential(2);
-  return x.toPrecision(3);
-}
 
 /** An interval as "lo to hi". */
 const range = (ci: readonly [number, number] | undefined): string => (ci && isNum(ci[0]) && isNum(ci[1]) ? `${sig(ci[0])} to ${sig(ci[1])}` : DASH);

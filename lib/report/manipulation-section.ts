@@ -7,21 +7,8 @@
  */
 import type { ManipulationCheckResult, ManipulationCheckRow, ManipulationStat } from '../steer/manipulation-check.js';
 import { escapeHtml } from './html-report.js';
+import { DASH, isNum, sig } from './number-format.js';
 
-const DASH = '–';
-
-/** A finite number (a NaN saved to JSON comes back as null). */
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-
-/** Three significant digits without exponent notation for the magnitudes of this table. */
-function sig(x: unknown): string {
-  if (!isNum(x)) return DASH;
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1000) return x.toFixed(0);
-  if (a < 1e-3) return x.toExponential(2);
-  return x.toPrecision(3);
-}
 
 /** A mean's 95% interval as "lo to hi". */
 function interval(s: ManipulationStat | undefined): string {

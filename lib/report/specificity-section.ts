@@ -14,21 +14,8 @@ import type { ReportSection } from './html-report.js';
 import type { SpecificityMatrix, SpecificityRunResult } from '../steer/specificity.js';
 import { PRIMARY_JUDGE_PREFERENCE } from '../study/steering-endpoints.js';
 import { escapeHtml } from './html-report.js';
+import { DASH, isNum, sig } from './number-format.js';
 
-const DASH = '–';
-
-/** A finite number (a NaN saved to JSON comes back as null). */
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-
-/** Three significant digits without exponent notation for ordinary magnitudes. */
-function sig(x: unknown): string {
-  if (!isNum(x)) return DASH;
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1000) return x.toFixed(0);
-  if (a < 1e-3) return x.toExponential(2);
-  return x.toPrecision(3);
-}
 
 /** A p-value: three decimals, exponent notation below 0.001. */
 function fmtP(p: unknown): string {
