@@ -91,7 +91,7 @@ try {
           log(`${e.step}: ${e.status}${e.seconds ? ` in ${e.seconds.toFixed(0)} s` : ''}`);
         } else if (Date.now() - last > 60_000) {
           last = Date.now();
-          const p = e.type === 'extraction' ? `${e.progress.done}/${e.progress.total}` : 'done' in e ? `${e.done}/${e.total}` : e.type === 'message' ? e.message : '';
+          const p = e.type === 'extraction' ? `${e.progress.phase ? `${e.progress.phase} ` : ''}${e.progress.done}/${e.progress.total}` : 'done' in e ? `${e.done}/${e.total}` : e.type === 'message' ? e.message : '';
           log(`${current}: ${e.type} ${p}`);
         }
       };

@@ -15,6 +15,12 @@ import { EmotionVectorSet, type Baseline, type ModelIdentity, type SampleInfo } 
 export interface ExtractionProgress {
   /** The extraction method running. */
   method: 'generation' | 'comprehension';
+  /**
+   * What generation-based extraction is doing: writing its stories, or reading their
+   * activations by one prefill pass (`done`/`total` count stories in both). Absent for
+   * comprehension.
+   */
+  phase?: 'stories' | 'read-out';
   /** Samples finished (including ones restored from a checkpoint). */
   done: number;
   /** Samples in the whole run. */

@@ -12,13 +12,16 @@ import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import type { Model } from '../runtime/model.js';
 import type { Baseline, EmotionVectorSet } from '../vectors/emotion-vector-set.js';
-import { buildSet, modelIdentity, resolveLayers, type CommonExtractionOptions } from './common.js';
+import { buildSet, modelIdentity, ProgressMeter, resolveLayers, type CommonExtractionOptions, type ExtractionProgress } from './common.js';
 import { generateStories, type StoryOptions, type StoryRun } from './stories.js';
 import { readStoryActivations, STORY_READOUTS, type StoryReadout } from './story-readouts.js';
 import { defaultStimuli } from '../stimuli/index.js';
 
 /** The file of a generation run's stories inside its checkpoint folder. */
 export const STORIES_FILE = 'stories.jsonl';
+
+/** The read-out prefill's checkpoint inside a generation run's checkpoint folder (removed when it finishes). */
+export const READOUT_CHECKPOINT_FILE = 'readouts.partial';
 
 /**
  * Options of {@link extractGeneration}; every one is recorded in the set. The story options are
@@ -59,7 +62,9 @@ export async function extractGeneration(model: Model, options: GenerationOptions
 /**
  * Generation-based extraction read at several positions of each story from the same prefill
  * pass: one set per read-out. With `checkpointDir`, the stories are kept in
- * `<checkpointDir>/stories.jsonl` (see {@link generateStories}) and a rerun resumes from them.
+ * `<checkpointDir>/stories.jsonl` (see {@link generateStories}) and a rerun resumes from them;
+ * the read-out prefill keeps `<checkpointDir>/readouts.partial` while it runs, so a stop inside
+ * it resumes from its last batch.
  */
 export async function extractGenerationReadouts(model: Model, options: Omit<GenerationOptions, 'position'> & { readouts?: readonly StoryReadout[] } = {}): Promise<Map<StoryReadout, EmotionVectorSet>> {
   const stimuli = options.stimuli ?? defaultStimuli();
@@ -70,10 +75,13 @@ export async function extractGenerationReadouts(model: Model, options: Omit<Gene
     ...options,
     stimuli,
     file: options.checkpointDir ? join(options.checkpointDir, STORIES_FILE) : undefined,
-    onProgress: options.onProgress,
+    onProgress: options.onProgress ? (p) => options.onProgress!({ ...p, phase: 'stories' }) : undefined,
   });
   const baseline: Baseline = options.baseline ?? 'neutral';
-  const read = await readStoryActivations(model, run.stories, { layers, readouts, batch: run.params.batch, threads: options.threads, signal: options.signal });
+  const read = await readStoryActivations(model, run.stories, { layers, readouts, batch: run.params.batch, threads: options.threads, signal: options.signal,
+    onProgress: options.onProgress ? readoutProgress(run, options.onProgress) : undefined,
+    checkpointFile: options.checkpointDir ? join(options.checkpointDir, READOUT_CHECKPOINT_FILE) : undefined,
+  });
   const identity = await modelIdentity(model);
   const sets = new Map<StoryReadout, EmotionVectorSet>();
   for (const ro of readouts) {
@@ -98,4 +106,17 @@ export async function extractGenerationReadouts(model: Model, options: Omit<Gene
     }));
   }
   return sets;
+}
+
+/** Reports the read-out prefill's batches as extraction progress (tokens = prompt + story tokens prefilled). */
+function readoutProgress(run: StoryRun, report: (p: ExtractionProgress) => void): (done: number, total: number, restored: number) => void {
+  let meter: ProgressMeter | undefined;
+  let last = 0;
+  return (done, total, restored) => {
+    meter ??= new ProgressMeter('generation', total, restored);
+    const fresh = run.stories.slice(Math.max(last, restored), done);
+    last = done;
+    const tokens = fresh.reduce((s, st) => s + st.promptTokens.length + st.tokens.length, 0);
+    report({ ...meter.update(done, run.stories[done - 1]?.category ?? '', tokens), phase: 'read-out' });
+  };
 }

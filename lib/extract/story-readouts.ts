@@ -19,6 +19,7 @@
 import { EmosteerError } from '../errors.js';
 import type { Model } from '../runtime/model.js';
 import type { Story } from './stories.js';
+import { ReadoutCheckpoint } from './readout-checkpoint.js';
 
 /** The positions of a story's generated span that activations are read at. */
 export const STORY_READOUTS = ['middle', 'mean', 'last', 'punctuation'] as const;
@@ -36,10 +37,16 @@ export interface StoryReadoutOptions {
   batch?: number;
   /** CPU threads. */
   threads?: number;
-  /** Called after every batch with stories done and total. */
-  onProgress?: (done: number, total: number) => void;
+  /** Called after every batch with stories done, total and how many of them came from the checkpoint. */
+  onProgress?: (done: number, total: number, restored: number) => void;
   /** Stops between batches. */
   signal?: AbortSignal;
+  /**
+   * A file (and its `.json` sidecar) that keeps every finished batch, so a read-out stopped part
+   * way resumes from its last batch instead of from the first story; deleted when the read-out
+   * is done. A checkpoint of other stories, blocks, read-outs or batch size is discarded.
+   */
+  checkpointFile?: string;
 }
 
 /** Where a story is read, for each read-out: token index into the generated span, or 'mean'. */
@@ -95,9 +102,14 @@ export async function readStoryActivations(model: Model, stories: readonly Story
   const positions: (StoryPositions | null)[] = [];
   const batch = Math.max(1, Math.min(options.batch ?? 4, stories.length || 1));
   const longest = Math.max(16, ...stories.map((s) => s.promptTokens.length + s.tokens.length));
+  const checkpoint = options.checkpointFile
+    ? await ReadoutCheckpoint.open(options.checkpointFile, { stories, layers, readouts, batch, nEmbd })
+    : undefined;
+  const first = checkpoint ? checkpoint.restore(out, positions) : 0;
+  if (first > 0) options.onProgress?.(first, stories.length, first);
   const ctx = await model.createContext({ sequences: batch, contextSize: batch * (longest + 8), threads: options.threads });
   try {
-    for (let start = 0; start < stories.length; start += batch) {
+    for (let start = first; start < stories.length; start += batch) {
       if (options.signal?.aborted) throw new EmosteerError('ABORTED', `reading story activations stopped after ${start} of ${stories.length} stories`);
       const chunk = stories.slice(start, start + batch);
       const res = await ctx.evaluateBatch(chunk.map((s) => Int32Array.from([...s.promptTokens, ...s.tokens])), { capture: { layers, pooling: 'all' }, signal: options.signal });
@@ -129,10 +141,12 @@ export async function readStoryActivations(model: Model, stories: readonly Story
           out.get(r)!.push(a);
         }
       }
-      options.onProgress?.(Math.min(stories.length, start + batch), stories.length);
+      await checkpoint?.append(out, positions);
+      options.onProgress?.(Math.min(stories.length, start + batch), stories.length, first);
     }
   } finally {
     await ctx.dispose();
   }
+  await checkpoint?.remove();
   return { activations: out, positions };
 }

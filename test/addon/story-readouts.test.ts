@@ -1,8 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractComprehensionReadouts } from '../../lib/extract/comprehension.js';
 import { extractGenerationReadouts } from '../../lib/extract/generation.js';
 import { generateStories, readStories } from '../../lib/extract/stories.js';
+import { readStoryActivations, STORY_READOUTS } from '../../lib/extract/story-readouts.js';
 import { loadModel, type Model } from '../../lib/index.js';
 import { relativeError, syntheticModel, tempPath } from '../helpers/models.js';
 
@@ -77,5 +79,40 @@ describe('stories and their read-outs on a synthetic model', () => {
     await writeFile(file, '{"hello":1}\n');
     await expect(generateStories(model, { emotions: EMOTIONS, samples: 1, neutralSamples: 1, maxTokens: 6, threads: 2, file })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await readFile(file, 'utf8')).toBe('{"hello":1}\n');
+  });
+
+  it('a read-out stopped part way resumes from its checkpoint and gives the same floats', async () => {
+    const run = await generateStories(model, { emotions: EMOTIONS, samples: 2, neutralSamples: 2, maxTokens: 8, threads: 2 });
+    const opts = { layers: [0, 1, 2, 3], batch: 2, threads: 2 };
+    const whole = await readStoryActivations(model, run.stories, opts);
+    const file = tempPath('readouts.partial');
+    const stop = new AbortController();
+    const seen: number[] = [];
+    await expect(readStoryActivations(model, run.stories, {
+      ...opts, checkpointFile: file, signal: stop.signal,
+      onProgress: (done) => { seen.push(done); if (done >= 2) stop.abort(); },
+    })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(seen).toEqual([2]);
+    expect(JSON.parse(await readFile(`${file}.json`, 'utf8')).done).toBe(2);
+    // Extra floats past the sidecar's count (a stop between the two writes) are cut off.
+    await appendFile(file, new Uint8Array(12));
+    const progress: [number, number][] = [];
+    const resumed = await readStoryActivations(model, run.stories, { ...opts, checkpointFile: file, onProgress: (done, _t, restored) => progress.push([done, restored]) });
+    expect(progress[0]).toEqual([2, 2]);
+    expect(progress.at(-1)).toEqual([run.stories.length, 2]);
+    expect(resumed.positions).toEqual(whole.positions);
+    for (const ro of STORY_READOUTS) {
+      expect(resumed.activations.get(ro)!.length).toBe(run.stories.length);
+      resumed.activations.get(ro)!.forEach((a, k) => expect(a).toEqual(whole.activations.get(ro)![k]));
+    }
+    // Done: the checkpoint is gone.
+    expect(existsSync(file) || existsSync(`${file}.json`)).toBe(false);
+    // A checkpoint of other blocks is not used: the read-out starts over.
+    const other = { ...opts, layers: [1, 3] };
+    const stop2 = new AbortController();
+    await expect(readStoryActivations(model, run.stories, { ...other, checkpointFile: file, signal: stop2.signal, onProgress: () => stop2.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    const starts: number[] = [];
+    await readStoryActivations(model, run.stories, { ...opts, checkpointFile: file, onProgress: (_d, _t, restored) => starts.push(restored) });
+    expect(starts.every((r) => r === 0)).toBe(true);
   });
 });
