@@ -47,6 +47,8 @@ export type EmosteerErrorCode =
   | 'CHECKSUM_MISMATCH'
   /** An emotion is not in the vector set it was asked of. */
   | 'UNKNOWN_EMOTION'
+  /** Strength 'auto' was asked of a vector set (or an emotion) without a calibrated strength (`emosteer calibrate`). */
+  | 'NOT_CALIBRATED'
   /** A model name is not in the model registry. */
   | 'UNKNOWN_MODEL'
   /** The model has no chat template and none was given. */

@@ -110,6 +110,7 @@ export { EmotionVectorSet, type EmotionVectorSetMeta, type ModelIdentity, type S
 export { writeControlVector, readControlVector, type ControlVectorFile, type ControlVectorConvention, type WriteControlVectorOptions } from './vectors/control-vector-gguf.js';
 export { cosine, meanPairwiseCosine, normalize } from './util/vec.js';
 export { steeringVectors, type SteeringComponent, type SteeringVectorOptions } from './vectors/steering-vectors.js';
+export { resolveStrength, calibratedStrengths, CALIBRATION_VERSION, type Strength, type StrengthCalibration, type CalibratedEmotion, type CalibrationPoint, type DamageBound, type CalibratedSetLike } from './vectors/strength-calibration.js';
 export { EmotionMeter, meterStream, type EmotionReading, type MeteredToken } from './steer/emotion-meter.js';
 export { conditionalSteering, type ConditionalSteeringRule, type SteeringCondition, type ConditionalSteeringTrace } from './steer/conditional-steering.js';
 export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } from './models/registry.js';

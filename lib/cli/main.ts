@@ -22,6 +22,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   synth: { run: runSynth, help: 'write a tiny synthetic llama GGUF for tests (--out <file.gguf>)' },
   extract: { run: runExtract, help: 'extract emotion vectors (--model <gguf|name> --method generation|comprehension --out <dir>)' },
   bake: { run: async (argv) => (await import('./bake.js')).runBake(argv), help: 'write a copy of a model whose weights carry an emotion steering, for runtimes without control vectors (--model m --set <dir> --emotion e --strength s --out f.gguf)' },
+  calibrate: { run: async (argv) => (await import('./calibrate.js')).runCalibrate(argv), help: "per emotion, the largest strength within a damage bound that beats a random direction; stored in the set for strength 'auto' (<set-dir> --model <gguf|name>)" },
   'export-gguf': { run: runExportGguf, help: 'write an emotion as a llama.cpp control-vector GGUF (<dir> --emotion e --out f.gguf)' },
   evaluate: { run: runEvaluate, help: 'separation metrics per block, nulls, method statistics (<run-dir> [--json])' },
   steer: { run: runSteer, help: 'steering experiment: scenarios x strengths, judges, regimes (<run-dir> [--json])' },

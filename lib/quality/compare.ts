@@ -347,13 +347,26 @@ export async function compareQuality(reference: Model, candidates: readonly Mode
  */
 export async function compareSteering(model: Model, steering: Steering, options: SteeringQualityOptions = {}): Promise<QualityReport> {
   if (steering === null || typeof steering !== 'object') throw new EmosteerError('INVALID_ARGUMENT', 'compareSteering needs a steering');
+  return compareSteerings(model, [{ steering, label: options.label ?? 'steered' }], options);
+}
+
+/**
+ * Several steerings of one model against it unsteered, on one context and one pass of the
+ * unsteered reference per chunk: one candidate per steering, in the order given (what
+ * `emosteer calibrate` measures a grid of strengths with). Otherwise as {@link compareSteering}.
+ *
+ * @throws EmosteerError steering errors, INVALID_ARGUMENT, ABORTED
+ */
+export async function compareSteerings(model: Model, steerings: readonly { steering: Steering; label: string }[], options: QualityOptions = {}): Promise<QualityReport> {
+  if (!Array.isArray(steerings) || steerings.length === 0) throw new EmosteerError('INVALID_ARGUMENT', 'compareSteerings needs at least one steering');
+  for (const s of steerings) if (s?.steering === null || typeof s?.steering !== 'object') throw new EmosteerError('INVALID_ARGUMENT', 'every entry needs a steering');
   const [text, textName] = await resolveText(options);
   const ctx = await model.createContext(contextOptions(options));
   try {
     const name = fileLabel(model.info.path);
     const runs: Run[] = [
       { label: `${name} unsteered`, model, ctx, steering: null },
-      { label: `${name} steered`, model, ctx, steering, steeringLabel: options.label ?? 'steered' },
+      ...steerings.map((s) => ({ label: `${name} ${s.label}`, model, ctx, steering: s.steering, steeringLabel: s.label })),
     ];
     return await compareRuns(runs, text, textName, { ...options, speed: false }, false);
   } finally {

@@ -24,6 +24,7 @@
 export {
   compareQuality,
   compareSteering,
+  compareSteerings,
   assertSameVocabulary,
   SCORING_CONVENTION,
   type QualityOptions,

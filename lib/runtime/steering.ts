@@ -10,6 +10,9 @@
  * await ctx.generateText(prompt, { steering: { vectors: new Map([[6, v]]), scale: 4 } });
  * // an emotion of a vector set, norm-scaled as in the paper
  * await ctx.generateText(prompt, { steering: { set, emotion: 'calm', strength: 0.05 } });
+ * // the strength `emosteer calibrate` stored in the set, or half of it
+ * await ctx.generateText(prompt, { steering: { set, emotion: 'calm', strength: 'auto' } });
+ * await ctx.generateText(prompt, { steering: { set, emotion: 'calm', strength: { auto: 0.5 } } });
  * // components that add up: an emotion and a raw vector on blocks 4..8
  * await ctx.generateText(prompt, { steering: { components: [{ set, emotion: 'calm', strength: 0.05 }, { vector: v, strength: 2, layers: [4, 8] }] } });
  * // changed while generating: called before every decoded token
@@ -20,6 +23,7 @@ import type { Model } from './model.js';
 import { addon, type NativeSequenceSteering } from './native.js';
 import { steeringVectors, type SteeringComponent } from '../vectors/steering-vectors.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
+import type { Strength } from '../vectors/strength-calibration.js';
 
 /**
  * Which tokens of the call are steered: every token (default, as the paper does), only the
@@ -46,8 +50,8 @@ export interface EmotionSteering {
   set: EmotionVectorSet;
   /** One emotion (with `strength`)... */
   emotion?: string;
-  /** Strength of `emotion`, as in {@link SteeringComponent.strength}. */
-  strength?: number;
+  /** Strength of `emotion`, as in {@link SteeringComponent.strength} (a number, 'auto' or { auto: f }). */
+  strength?: Strength;
   /** ...or a mix of several (negative strength steers away). */
   mix?: readonly SteeringComponent[];
   /** 'norm' (default when the set has norms) or 'raw'. */
@@ -74,8 +78,11 @@ export interface SetEmotionComponent {
   set: EmotionVectorSet;
   /** An emotion of the set. */
   emotion: string;
-  /** As in {@link SteeringComponent.strength}: a fraction of the block's mean residual norm with 'norm' scaling. */
-  strength: number;
+  /**
+   * As in {@link SteeringComponent.strength}: a fraction of the block's mean residual norm with
+   * 'norm' scaling, 'auto' (the set's calibrated strength) or { auto: f }.
+   */
+  strength: Strength;
   /** 'norm' (default when the set has norms) or 'raw'. */
   scaling?: 'norm' | 'raw';
   /** Inclusive block range (default: the set's blocks from 1 up). */
@@ -253,7 +260,7 @@ export function compileSteering(model: Model, steering: Steering): CompiledSteer
       if (typeof c !== 'object' || c === null) throw new EmosteerError('INVALID_ARGUMENT', 'a component must be { vector, strength? } or { set, emotion, strength }');
       if ('set' in c) {
         if (typeof c.emotion !== 'string') throw new EmosteerError('INVALID_ARGUMENT', 'an emotion component needs an emotion name');
-        sum.addEmotions(c.set, [{ emotion: c.emotion, strength: checkStrength(c.strength) }], c.scaling, c.layers);
+        sum.addEmotions(c.set, [{ emotion: c.emotion, strength: typeof c.strength === 'number' ? checkStrength(c.strength) : c.strength }], c.scaling, c.layers);
       } else {
         sum.addVector(c);
       }
@@ -268,7 +275,7 @@ export function compileSteering(model: Model, steering: Steering): CompiledSteer
       mix = s.mix;
     } else {
       if (typeof s.emotion !== 'string') throw new EmosteerError('INVALID_ARGUMENT', 'emotion steering needs an emotion name (or a mix)');
-      if (typeof s.strength !== 'number') throw new EmosteerError('INVALID_ARGUMENT', `emotion steering toward '${s.emotion}' needs a numeric strength`);
+      if (s.strength === undefined) throw new EmosteerError('INVALID_ARGUMENT', `emotion steering toward '${s.emotion}' needs a strength (a number, 'auto' or { auto: f })`);
       mix = [{ emotion: s.emotion, strength: s.strength }];
     }
     const sum = new SteeringSum(nLayer, nEmbd);

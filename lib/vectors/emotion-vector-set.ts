@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import { sha256Hex } from '../util/file-identity.js';
 import { meanOf, norm, normalize, sub } from '../util/vec.js';
+import { calibrationProblem, type StrengthCalibration } from './strength-calibration.js';
 
 /** What identifies the model a set was extracted from. */
 export interface ModelIdentity {
@@ -98,6 +99,11 @@ export interface EmotionVectorSetMeta {
   residualNorms: number[];
   /** When the set was made (ISO 8601). */
   createdAt: string;
+  /**
+   * Calibrated strengths per emotion (`emosteer calibrate`; what strength `'auto'` resolves
+   * to), absent until the set is calibrated. See {@link StrengthCalibration}.
+   */
+  calibration?: StrengthCalibration;
 }
 
 const FORMAT = 'emosteer-emotion-vectors';
@@ -310,6 +316,25 @@ export class EmotionVectorSet {
   }
 
   /**
+   * Stores a calibration in the manifest of the set saved in `dir` (replacing any earlier one),
+   * without rewriting its arrays: the manifest is written to a temporary file and renamed over
+   * the old one. Loading the set afterwards gives it `meta.calibration`.
+   * @throws EmosteerError FILE_NOT_FOUND when `dir` holds no set; VECTOR_SET_CORRUPT for a damaged manifest; INVALID_ARGUMENT for a malformed calibration or one of emotions the set lacks
+   */
+  static async saveCalibration(dir: string, calibration: StrengthCalibration): Promise<void> {
+    await finishInterruptedSave(dir);
+    const set = await EmotionVectorSet.load(dir, { activations: false });
+    const problem = calibrationProblem(calibration);
+    if (problem) throw new EmosteerError('INVALID_ARGUMENT', `not a calibration: ${problem}`);
+    const unknown = Object.keys(calibration.emotions).filter((e) => !set.emotions.includes(e));
+    if (unknown.length > 0) throw new EmosteerError('INVALID_ARGUMENT', `the calibration names emotions the set does not have: ${unknown.join(', ')}`);
+    const path = join(dir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    manifest.calibration = calibration;
+    await atomicWrite(path, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  }
+
+  /**
    * Loads a set saved by {@link save}, verifying every array's sha256.
    * @param dir the set's folder (holding manifest.json)
    * @param options.activations false skips the per-sample activations (the largest array)
@@ -382,6 +407,8 @@ function validateManifest(dir: string, m: Record<string, unknown>): Record<strin
   if (!isCount(m.nEmbd) || m.nEmbd === 0) throw bad(`'nEmbd' is ${JSON.stringify(m.nEmbd)}`);
   if (!Array.isArray(m.samples)) throw bad("'samples' is not a list");
   if (!isRecord(m.model)) throw bad("'model' is not an object");
+  const calibration = calibrationProblem(m.calibration);
+  if (calibration) throw bad(calibration);
   if (m.residualNorms !== undefined && !(Array.isArray(m.residualNorms) && m.residualNorms.every((x) => typeof x === 'number'))) throw bad("'residualNorms' is not a list of numbers");
   const arrays = m.arrays;
   if (!isRecord(arrays)) throw bad("'arrays' is not an object");

@@ -7,13 +7,18 @@
  */
 import { EmosteerError } from '../errors.js';
 import type { EmotionVectorSet } from './emotion-vector-set.js';
+import { resolveStrength, type Strength } from './strength-calibration.js';
 
 /** One emotion and how hard to push it (negative = away from it). */
 export interface SteeringComponent {
   /** An emotion of the set. */
   emotion: string;
-  /** Fraction of the block's mean residual norm ('norm' scaling) or factor of the raw vector ('raw'); negative steers away. */
-  strength: number;
+  /**
+   * Fraction of the block's mean residual norm ('norm' scaling) or factor of the raw vector
+   * ('raw'); negative steers away. `'auto'` is the set's calibrated strength for the emotion
+   * (`emosteer calibrate`), `{ auto: f }` f times it.
+   */
+  strength: Strength;
 }
 
 /** Options of {@link steeringVectors}. */
@@ -54,11 +59,12 @@ export function steeringVectors(set: EmotionVectorSet, components: SteeringCompo
   }
   const out = new Float32Array(nLayer * E);
   for (const c of list) {
-    if (!Number.isFinite(c.strength)) throw new EmosteerError('NON_FINITE_VECTOR', `strength for '${c.emotion}' is not finite`);
+    const strength = resolveStrength(set, c.emotion, c.strength);
+    if (!Number.isFinite(strength)) throw new EmosteerError('NON_FINITE_VECTOR', `strength for '${c.emotion}' is not finite`);
     set.layers.forEach((layer, li) => {
       if (layer < start || layer > end) return;
       const v = set.vector(c.emotion, layer, { unit: scaling === 'norm' });
-      const k = scaling === 'norm' ? c.strength * set.meta.residualNorms[li]! : c.strength;
+      const k = scaling === 'norm' ? strength * set.meta.residualNorms[li]! : strength;
       for (let j = 0; j < E; j++) out[layer * E + j]! += v[j]! * k;
     });
   }
