@@ -7,6 +7,7 @@ import { EmosteerError } from '../errors.js';
 import type { Model } from '../runtime/model.js';
 import { EmotionMeter } from '../steer/emotion-meter.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
+import { calibratedStrengths } from '../vectors/strength-calibration.js';
 import { HttpError } from './errors.js';
 
 /** A loaded set and how it is addressed. */
@@ -43,6 +44,11 @@ export class LoadedVectorSets {
     return new LoadedVectorSets(model, out);
   }
 
+  /** The model the sets belong to (the served model). */
+  get model(): Model {
+    return this.#model;
+  }
+
   /** The set named `name`, or the first one. */
   find(name: string | undefined, param: string): NamedSet {
     if (this.sets.length === 0) throw new HttpError(400, 'invalid_request_error', 'no_vector_sets', 'this server was started without --vectors: emotion steering and the meter are unavailable (raw `vector` steering still works)', param);
@@ -63,6 +69,8 @@ export class LoadedVectorSets {
         layers: [...s.set.layers],
         steerable_layers: [Math.max(1, s.set.layers[0] ?? 1), s.set.layers.at(-1) ?? this.#model.info.nLayer - 1],
         meter_layer: s.meter.layer,
+        // The strengths 'auto' stands for (emosteer calibrate), or null when the set has none.
+        calibrated: calibratedStrengths(s.set),
         scaling: s.set.meta.residualNorms.length === s.set.layers.length ? 'norm' : 'raw',
         model: { arch: s.set.meta.model.arch, description: s.set.meta.model.description },
       })),

@@ -1,18 +1,19 @@
 /**
  * One request body -> runtime options, in one place (llama-server's `params_from_json` is the
  * model): sampling fields with the OpenAI defaults, `max_tokens` against the request's KV
- * budget, `stop`, the `steering` extension (item i becomes runtime steering component i, so a
- * runtime error about `components[i]` is reported with `param: 'steering[i]'`), and `meter`.
- * The server only looks vector sets up here; every check of a steering's values (widths, block
- * ranges, finiteness, emotions of the set) is the runtime's (lib/runtime/steering.ts).
+ * budget, `stop`, the `steering` extension (components and conditional rules:
+ * lib/server/steering-rules.ts; an error about an item is reported with `param: 'steering[i]'`),
+ * and `meter`. Every check of a steering's values (widths, block ranges, finiteness, emotions
+ * of the set) is the runtime's (lib/runtime/steering.ts).
  */
 import { randomInt } from 'node:crypto';
 import type { ScheduledRequest } from '../runtime/scheduler.js';
-import type { ComponentSteering, SetEmotionComponent, VectorComponent } from '../runtime/steering.js';
+import type { ComponentSteering } from '../runtime/steering.js';
 import type { EmotionMeter } from '../steer/emotion-meter.js';
 import { HttpError } from './errors.js';
 import type { LoadedVectorSets } from './loaded-vector-sets.js';
-import type { LogProbFields, SamplingFields, SteeringItem } from './schemas.js';
+import type { LogProbFields, SamplingFields } from './schemas.js';
+import { steeringFromItems } from './steering-rules.js';
 
 /** What a body needs besides itself. */
 export interface RequestLimits {
@@ -24,19 +25,6 @@ export interface RequestLimits {
   defaultMaxTokens: number;
 }
 
-/** The runtime steering of a request's `steering` field (undefined when absent or empty). */
-export function steeringFromItems(items: readonly SteeringItem[] | undefined, sets: LoadedVectorSets): ComponentSteering | undefined {
-  if (!items || items.length === 0) return undefined;
-  const positions = items[0]!.positions ?? 'all';
-  const components = items.map((it, i): VectorComponent | SetEmotionComponent => {
-    const param = `steering[${i}]`;
-    if ((it.positions ?? 'all') !== positions) throw new HttpError(400, 'invalid_request_error', 'invalid_request', 'all steering items of a request must have the same positions', param);
-    const layers = it.layers ? { layers: [it.layers[0], it.layers[1]] as [number, number] } : {};
-    if (it.emotion !== undefined) return { set: sets.find(it.set, param).set, emotion: it.emotion, strength: it.strength, ...layers };
-    return { vector: it.vector!, strength: it.strength, ...layers };
-  });
-  return { components, positions };
-}
 
 /**
  * How many alternatives per token a body's log-probability fields ask for (undefined: none).
@@ -60,8 +48,11 @@ export function requestFromBody(body: SamplingFields & LogProbFields, prompt: Sc
     throw new HttpError(400, 'invalid_request_error', 'max_tokens_too_large', `max_tokens ${maxTokens} does not fit in the ${limits.contextPerRequest} tokens a request may hold`, 'max_tokens');
   }
   const stop = body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
-  const steering = steeringFromItems(body.steering, limits.sets);
-  const meter = body.meter === undefined || body.meter === false ? undefined : limits.sets.find(typeof body.meter === 'string' ? body.meter : undefined, 'meter').meter;
+  const metered = body.meter === undefined || body.meter === false ? undefined : limits.sets.find(typeof body.meter === 'string' ? body.meter : undefined, 'meter');
+  const meter = metered?.meter;
+  const steered = steeringFromItems(body.steering, limits.sets, metered);
+  const steering = steered?.promptSteering;
+  const probe = meter ?? steered?.probe;
   const req: ScheduledRequest = {
     prompt,
     maxTokens,
@@ -76,8 +67,8 @@ export function requestFromBody(body: SamplingFields & LogProbFields, prompt: Sc
     seed: body.seed ?? randomInt(0, 2 ** 31),
     stopOnEog: body.ignore_eos !== true,
     signal,
-    ...(steering ? { steering } : {}),
-    ...(meter ? { probe: meter } : {}),
+    ...(steered?.steering ? { steering: steered.steering } : {}),
+    ...(probe ? { probe } : {}),
   };
   const logProbs = logProbsFromBody(body, chat);
   if (logProbs !== undefined) req.logProbs = logProbs;

@@ -6,19 +6,72 @@
  * `tools: []`); any other unknown field is refused (`unsupported_field`, `param` = the field).
  */
 
-const steeringItem = {
+/** A strength: a number, 'auto' (the set's calibrated strength) or { auto: factor }. */
+const strength = {
+  anyOf: [
+    { type: 'number' },
+    { const: 'auto' },
+    { type: 'object', properties: { auto: { type: 'number' } }, required: ['auto'], additionalProperties: false },
+  ],
+} as const;
+
+/** One component: an emotion of a loaded set or a raw vector, with its strength. */
+const steeringComponent = {
   type: 'object',
   properties: {
     emotion: { type: 'string', minLength: 1, maxLength: 64 },
     set: { type: 'string', minLength: 1, maxLength: 128 },
     vector: { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 65536 },
-    strength: { type: 'number' },
+    strength,
     layers: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2 },
     positions: { type: 'string', enum: ['all', 'prompt', 'generated'] },
   },
   additionalProperties: false,
   required: ['strength'],
   oneOf: [{ required: ['emotion'] }, { required: ['vector'] }],
+} as const;
+
+/** What a rule applies while it is on: a component without `positions` (a rule steers generated tokens). */
+const ruleComponent = {
+  ...steeringComponent,
+  properties: Object.fromEntries(Object.entries(steeringComponent.properties).filter(([k]) => k !== 'positions')),
+} as const;
+
+/**
+ * A conditional rule (lib/server/steering-rules.ts): `then` steers while the meter's reading of
+ * `when.emotion` is past the threshold (docs/server.md, "Conditional steering").
+ */
+const steeringRule = {
+  type: 'object',
+  properties: {
+    when: {
+      type: 'object',
+      properties: {
+        emotion: { type: 'string', minLength: 1, maxLength: 64 },
+        above: { type: 'number' },
+        below: { type: 'number' },
+        release: { type: 'number' },
+        block: { type: 'integer', minimum: 0 },
+        set: { type: 'string', minLength: 1, maxLength: 128 },
+      },
+      required: ['emotion'],
+      additionalProperties: false,
+      oneOf: [{ required: ['above'] }, { required: ['below'] }],
+    },
+    then: { anyOf: [ruleComponent, { type: 'array', items: ruleComponent, minItems: 1, maxItems: 8 }] },
+    for: { type: 'string', enum: ['prompt', 'reply'] },
+    hold: { type: 'integer', minimum: 1, maximum: 1000000 },
+  },
+  required: ['when', 'then'],
+  additionalProperties: false,
+} as const;
+
+/** An item of the `steering` field: a rule when it has `when`, else a component. */
+const steeringItem = {
+  type: 'object',
+  if: { required: ['when'] },
+  then: steeringRule,
+  else: steeringComponent,
 } as const;
 
 const sampling = {
@@ -175,15 +228,29 @@ export const activationsSchema = {
   additionalProperties: false,
 } as const;
 
-/** One item of the `steering` extension field. */
-export interface SteeringItem {
+/** A strength over HTTP: a number, 'auto' or { auto: factor }. */
+export type WireStrength = number | 'auto' | { auto: number };
+
+/** One component of the `steering` extension field. */
+export interface SteeringComponentItem {
   emotion?: string;
   set?: string;
   vector?: number[];
-  strength: number;
+  strength: WireStrength;
   layers?: [number, number];
   positions?: 'all' | 'prompt' | 'generated';
 }
+
+/** A conditional rule of the `steering` extension field. */
+export interface SteeringRuleItem {
+  when: { emotion: string; above?: number; below?: number; release?: number; block?: number; set?: string };
+  then: Omit<SteeringComponentItem, 'positions'> | Omit<SteeringComponentItem, 'positions'>[];
+  for?: 'prompt' | 'reply';
+  hold?: number;
+}
+
+/** One item of the `steering` extension field: a component, or a rule (it has `when`). */
+export type SteeringItem = SteeringComponentItem | SteeringRuleItem;
 
 /** The sampling fields shared by both completion endpoints. */
 export interface SamplingFields {
