@@ -63,6 +63,7 @@ export { SequenceRun } from './runtime/sequence-run.js';
 export type { BlockProbe } from './runtime/probe.js';
 export { Activations, type Pooling } from './runtime/activations.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './runtime/sampling.js';
+export { jsonSchemaToGrammar, JSON_OBJECT_GRAMMAR, type JsonSchema } from './runtime/json-schema-grammar.js';
 export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './runtime/native.js';
 export {
   SYNTHETIC_SHAPES,
@@ -110,7 +111,7 @@ export { EmotionVectorSet, type EmotionVectorSetMeta, type ModelIdentity, type S
 export { writeControlVector, readControlVector, type ControlVectorFile, type ControlVectorConvention, type WriteControlVectorOptions } from './vectors/control-vector-gguf.js';
 export { cosine, meanPairwiseCosine, normalize } from './util/vec.js';
 export { steeringVectors, type SteeringComponent, type SteeringVectorOptions } from './vectors/steering-vectors.js';
-export { resolveStrength, calibratedStrengths, CALIBRATION_VERSION, type Strength, type StrengthCalibration, type CalibratedEmotion, type CalibrationPoint, type DamageBound, type CalibratedSetLike } from './vectors/strength-calibration.js';
+export { resolveStrength, calibratedStrengths, CALIBRATION_VERSION, type Strength, type AutoFraction, type IntervalEstimate, type StrengthCalibration, type CalibratedEmotion, type CalibrationPoint, type DamageBound, type CalibratedSetLike } from './vectors/strength-calibration.js';
 export { EmotionMeter, meterStream, type EmotionReading, type MeteredToken } from './steer/emotion-meter.js';
 export { conditionalSteering, type ConditionalSteeringRule, type SteeringCondition, type ConditionalSteeringTrace } from './steer/conditional-steering.js';
 export { MODELS, getModelEntry, modelNames, type ModelEntry, type ModelPart } from './models/registry.js';

@@ -102,6 +102,7 @@ struct StepItem {
   int32_t pos0 = 0;
   llama_token sampled = -1;
   bool eog = false;
+  bool grammarStuck = false;  // the sampler's grammar admitted no token (sampled stays -1)
   std::vector<float> logits;
   std::vector<float> scores;
   RowComparison comparison;
@@ -162,6 +163,7 @@ class StepJob : public DecodeJob {
       if (it.sampler != nullptr) {
         r.Set("sampled", it.sampled);
         r.Set("eog", it.eog);
+        if (it.grammarStuck) r.Set("grammarStuck", true);
       }
       if (it.wantLogits) r.Set("logits", ToFloat32(env, it.logits));
       if (it.scoreFrom >= 0) r.Set("scores", ToFloat32(env, it.scores));
@@ -176,7 +178,7 @@ class StepJob : public DecodeJob {
         c.Set("sameTop", same);
         r.Set("comparison", c);
       }
-      if (it.sampler != nullptr && it.sampledTopK >= 0) {
+      if (it.sampler != nullptr && it.sampledTopK >= 0 && !it.grammarStuck) {
         r.Set("sampledLogProb", it.sampledLogProb);
         r.Set("topTokens", ToInt32(env, it.topTokens));
         r.Set("topLogProbs", ToFloat32(env, it.topLogProbs));
@@ -351,13 +353,16 @@ class StepJob : public DecodeJob {
         if (r.tok == n - 1) {
           if (it.wantLogits) it.logits.assign(logits, logits + core_->nVocab);
           if (it.sampler != nullptr) {
-            if (it.acceptTokens) {
-              for (llama_token tok : it.tokens) llama_sampler_accept(it.sampler->get(), tok);
+            if (it.acceptTokens) it.sampler->AcceptPrompt(it.tokens.data(), it.tokens.size());
+            it.sampled = it.sampler->Sample(logits, core_->nVocab);
+            if (it.sampled < 0) {
+              it.grammarStuck = true;  // the grammar admits no token of the vocabulary: nothing was accepted
+              continue;
             }
-            it.sampled = llama_sampler_sample(it.sampler->get(), ctx, static_cast<int32_t>(k));
             it.eog = llama_vocab_is_eog(llama_model_get_vocab(core_->model.get()), it.sampled);
             if (it.sampledTopK >= 0) {
-              // The model's own distribution (before the sampler's temperature, top-k, ...).
+              // The model's own distribution (before the grammar and the sampler's penalties,
+              // temperature, top-k, ...).
               const RowSoftmax sm = Softmax(logits, core_->nVocab);
               it.sampledLogProb = LogProb(logits, sm, it.sampled);
               const int32_t kk = std::min(it.sampledTopK, core_->nVocab);

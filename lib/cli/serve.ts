@@ -1,8 +1,9 @@
 /**
  * `emosteer serve --model <gguf|name> [--vectors [name=]dir]... [--host 127.0.0.1] [--port 8080]
- * [--parallel 4] [--ctx-per-request 2048] [--queue-limit 64] [--threads N] [--api-key k]`:
- * the OpenAI-compatible server of lib/server/. Prints `emosteer serve listening on <url>` on
- * stdout once it accepts connections (port 0 picks a free one). SIGINT/SIGTERM stop
+ * [--parallel 4] [--ctx-per-request 2048] [--queue-limit 64] [--threads N] [--api-key k] [--ui]
+ * [--cors-origin <origin>]...`: the OpenAI-compatible server of lib/server/. Prints
+ * `emosteer serve listening on <url>` on stdout once it accepts connections (port 0 picks a
+ * free one). SIGINT/SIGTERM stop
  * accepting, let in-flight requests finish, free the model and exit 0.
  *
  * @module
@@ -10,7 +11,7 @@
 import { EmosteerError } from '../errors.js';
 import { loadModel } from '../runtime/model.js';
 import { createServer } from '../server/server.js';
-import { defaultIo, intFlag, parseCommand, reportError, type CliIo } from './io.js';
+import { defaultIo, intFlag, listFlag, parseCommand, reportError, type CliIo } from './io.js';
 import { resolveModelArg } from './model-arg.js';
 
 /** Usage text of `emosteer serve`. */
@@ -20,6 +21,8 @@ An OpenAI-compatible HTTP server (docs/server.md): POST /v1/chat/completions, /v
 (streamed or not), GET /v1/models, GET /v1/steering, POST /v1/activations, GET /health,
 GET /metrics. Requests share one batched decode; each may carry its own steering
 (top-level field "steering": [{ "emotion": "calm", "strength": 0.05 }]) and "meter": true.
+--ui adds a browser playground at /ui: a chat with a slider per emotion, the live meter plot,
+and the same message with and without steering side by side.
 
 Options:
   -m, --model <m>          GGUF file or registry name (emosteer models list)
@@ -34,6 +37,11 @@ Options:
       --api-key <k>        require "Authorization: Bearer <k>" (default $EMOSTEER_API_KEY)
       --max-tokens <n>     default max_tokens (default 256)
       --body-limit <bytes> largest request body (default 1048576)
+      --ui                 serve the browser playground at /ui (and redirect / to it); the
+                           page needs no key, the API behind it still does
+      --cors-origin <o>    a browser origin allowed to call the API cross-origin, e.g.
+                           http://localhost:5173 (repeatable or comma-separated; * = any);
+                           default: none, no CORS headers
   -h, --help               show this help`;
 
 /**
@@ -53,6 +61,8 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
     'api-key': { type: 'string' },
     'max-tokens': { type: 'string' },
     'body-limit': { type: 'string' },
+    ui: { type: 'boolean' },
+    'cors-origin': { type: 'string', multiple: true },
   }, SERVE_USAGE, io);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
@@ -71,17 +81,19 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
       vectors: values.vectors ?? [],
     };
     const apiKey = values['api-key'] ?? process.env.EMOSTEER_API_KEY;
+    const corsOrigin = (values['cors-origin'] ?? []).flatMap((v) => listFlag('cors-origin', v)!.map((o) => corsOriginArg(o)));
     const host = values.host ?? '127.0.0.1';
     stage = 'load';
     const path = await resolveModelArg(values.model, io);
     const model = await loadModel(path);
-    const server = await createServer(model, { ...opts, ...(apiKey ? { apiKey } : {}) });
+    const server = await createServer(model, { ...opts, ...(apiKey ? { apiKey } : {}), ...(values.ui ? { ui: true } : {}), ...(corsOrigin.length > 0 ? { corsOrigin } : {}) });
     stage = 'listen';
     const url = await server.app.listen({ host, port });
     if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !apiKey) {
       io.err(`emosteer serve: warning: listening on ${host} without --api-key: anyone who can reach this address can use the model`);
     }
     io.err(`emosteer serve: ${model.info.description}, ${opts.parallel} parallel, ${server.scheduler.contextPerRequest} tokens per request, ${server.sets.sets.length} vector set(s): ${server.sets.sets.map((s) => s.name).join(', ') || 'none'}`);
+    if (values.ui) io.err(`emosteer serve: playground at ${url}/ui`);
     io.out(`emosteer serve listening on ${url}`);
     // The first SIGINT/SIGTERM drains. Under `npx`, npm forwards the same Ctrl-C to this
     // process a moment later: signals within a second of the first are that echo and ignored;
@@ -110,4 +122,22 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
   } catch (e) {
     return reportError(`serve (${stage})`, e, io);
   }
+}
+
+/**
+ * One `--cors-origin` value: `*`, or an origin exactly as a browser sends it in its Origin
+ * header (`scheme://host[:port]`, no path, no trailing slash), which is what CORS matches on.
+ * @throws EmosteerError `INVALID_ARGUMENT` for anything else, with the origin to give instead
+ */
+function corsOriginArg(text: string): string {
+  if (text === '*') return text;
+  let origin: string | null = null;
+  try {
+    const u = new URL(text);
+    if (u.protocol === 'http:' || u.protocol === 'https:') origin = u.origin;
+  } catch {
+    origin = null;
+  }
+  if (origin === text) return text;
+  throw new EmosteerError('INVALID_ARGUMENT', `--cors-origin must be * or an origin such as http://localhost:5173 (scheme://host[:port], no path or trailing slash); got '${text}'${origin ? `: give ${origin}` : ''}`);
 }

@@ -160,7 +160,7 @@ export interface GenerateOptions extends SamplingOptions {
   probe?: BlockProbe;
   /**
    * Log-probabilities: every generated token gets `logProb` (under the model's own next-token
-   * distribution, before the sampler's temperature, top-k, ...) and `topLogProbs`, the
+   * distribution, before the grammar and the sampler's penalties, temperature, top-k, ...) and `topLogProbs`, the
    * `logProbs` most probable tokens of that distribution (0..100; 0 = the token's own only).
    * Computed natively per token: no logits cross into JavaScript.
    */
@@ -676,7 +676,7 @@ export class Context {
       throw new EmosteerError('INVALID_ARGUMENT', `logProbs must be an integer in 0..100 (got ${String(logProbs)})`);
     }
     const steering = new SteeringResolver(this.model, options.steering);
-    const sampler = createSampler(this.model, options, this.#seed);
+    const sampler = createSampler(this.model, options, this.#seed, this.options.contextSize);
     return new SequenceRun(this.model, {
       sequence,
       prompt,

@@ -113,6 +113,8 @@ export interface NativeStepResult {
   nPast: number;
   sampled?: number;
   eog?: boolean;
+  /** The sampler's grammar admitted no token of the vocabulary (`sampled` is -1; nothing was accepted). */
+  grammarStuck?: boolean;
   logits?: Float32Array;
   scores?: Float32Array;
   activations?: Float32Array[];
@@ -155,6 +157,7 @@ export interface NativeContext {
 /** @internal */
 export interface NativeSampler {
   reset(): void;
+  /** Feeds tokens that were not sampled (a prompt) to the penalties and DRY, never to the grammar. */
   accept(tokens: Int32Array): void;
 }
 

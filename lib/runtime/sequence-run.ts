@@ -36,7 +36,7 @@ export interface GeneratedToken {
   reading?: unknown;
   /**
    * With the `logProbs` option: the token's natural-log probability under the model's own
-   * next-token distribution (before temperature, top-k and the other sampler stages).
+   * next-token distribution (before the grammar, temperature, top-k and the other sampler stages).
    */
   logProb?: number;
   /** With `logProbs: k`: the k most probable tokens of that distribution, most probable first. */
@@ -223,6 +223,11 @@ export class SequenceRun {
       const acts = s.capture ? rowsOf(s.capture.layers, 1) : undefined;
       const reading = s.probe ? this.#read(s.probe, captured.get(s.probe.layer)!) : undefined;
       emitted = this.#emit(this.#pending, acts, reading);
+    }
+    if (res.grammarStuck) {
+      this.fail(new EmosteerError('INVALID_ARGUMENT', `the grammar admits no token of this model's vocabulary after ${this.tokens.length} generated tokens ` +
+        `(${JSON.stringify(this.text.slice(-40))}): it needs text the vocabulary cannot spell, or it is complete and the model has no end-of-generation token`, { field: 'grammar' }));
+      return emitted;
     }
     this.#pending = res.sampled!;
     if (res.sampledLogProb !== undefined) {

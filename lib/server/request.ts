@@ -12,6 +12,7 @@ import type { ComponentSteering } from '../runtime/steering.js';
 import type { EmotionMeter } from '../steer/emotion-meter.js';
 import { HttpError } from './errors.js';
 import type { LoadedVectorSets } from './loaded-vector-sets.js';
+import { samplerOptionsFromBody } from './sampler-fields.js';
 import type { LogProbFields, SamplingFields } from './schemas.js';
 import { steeringFromItems } from './steering-rules.js';
 
@@ -64,6 +65,7 @@ export function requestFromBody(body: SamplingFields & LogProbFields, prompt: Sc
     frequencyPenalty: body.frequency_penalty ?? 0,
     presencePenalty: body.presence_penalty ?? 0,
     repeatPenalty: body.repeat_penalty ?? 1,
+    ...samplerOptionsFromBody(body), // grammar / response_format and DRY
     seed: body.seed ?? randomInt(0, 2 ** 31),
     stopOnEog: body.ignore_eos !== true,
     signal,

@@ -2,9 +2,10 @@
  * JSON schemas of the request bodies (validated by Fastify before a handler runs). No field a
  * client sends is ignored silently: every field is either honoured or answered with a 400 that
  * names it. Fields of the OpenAI API that this server does not honour are accepted only with
- * their neutral value ({@link UNSUPPORTED_FIELDS}: e.g. `response_format: {type: 'text'}`,
+ * their neutral value ({@link UNSUPPORTED_FIELDS}: e.g. `logit_bias: {}`,
  * `tools: []`); any other unknown field is refused (`unsupported_field`, `param` = the field).
  */
+import type { ResponseFormat } from './sampler-fields.js';
 
 /** A strength: a number, 'auto' (the set's calibrated strength) or { auto: factor }. */
 const strength = {
@@ -96,6 +97,28 @@ const sampling = {
   user: { type: ['string', 'null'] },
   steering: { type: 'array', items: steeringItem, maxItems: 16 },
   meter: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
+  /** llama-server's field: a GBNF grammar the output follows (lib/server/sampler-fields.ts). */
+  grammar: { type: ['string', 'null'], maxLength: 1 << 20 },
+  /** OpenAI's structured output: text, any JSON object, or JSON valid against a schema. */
+  response_format: {
+    type: ['object', 'null'],
+    properties: {
+      type: { type: 'string', enum: ['text', 'json_object', 'json_schema'] },
+      json_schema: {
+        type: 'object',
+        properties: { name: { type: 'string', maxLength: 256 }, schema: { anyOf: [{ type: 'object' }, { type: 'boolean' }] }, strict: { type: ['boolean', 'null'] } },
+        additionalProperties: false,
+      },
+    },
+    required: ['type'],
+    additionalProperties: false,
+  },
+  /** llama-server's DRY repetition sampler (0 = off). */
+  dry_multiplier: { type: ['number', 'null'], minimum: 0 },
+  dry_base: { type: ['number', 'null'], minimum: 1 },
+  dry_allowed_length: { type: ['integer', 'null'], minimum: 0, maximum: 1000000 },
+  dry_penalty_last_n: { type: ['integer', 'null'], minimum: -1 },
+  dry_sequence_breakers: { type: ['array', 'null'], items: { type: 'string', minLength: 1, maxLength: 40 }, maxItems: 64 },
 } as const;
 
 /**
@@ -105,7 +128,6 @@ const sampling = {
  */
 export const UNSUPPORTED_FIELDS: Readonly<Record<string, { neutral: (v: unknown) => boolean; why: string; endpoints?: readonly ('chat' | 'completions')[] }>> = {
   logit_bias: { neutral: (v) => v === null || (isObject(v) && Object.keys(v).length === 0), why: 'token biases are not applied by this server' },
-  response_format: { neutral: (v) => v === null || (isObject(v) && v.type === 'text' && Object.keys(v).length === 1), why: "only {type: 'text'} is served: structured output (json_object, json_schema) is not enforced" },
   tools: { neutral: (v) => v === null || (Array.isArray(v) && v.length === 0), why: 'tool calls are not supported' },
   tool_choice: { neutral: (v) => v === null || v === 'none', why: 'tool calls are not supported' },
   parallel_tool_calls: { neutral: (v) => v === null || typeof v === 'boolean', why: 'tool calls are not supported' },
@@ -272,6 +294,13 @@ export interface SamplingFields {
   ignore_eos?: boolean | null;
   steering?: SteeringItem[];
   meter?: boolean | string;
+  grammar?: string | null;
+  response_format?: ResponseFormat | null;
+  dry_multiplier?: number | null;
+  dry_base?: number | null;
+  dry_allowed_length?: number | null;
+  dry_penalty_last_n?: number | null;
+  dry_sequence_breakers?: string[] | null;
 }
 
 /** The log-probability fields of either endpoint, as one number of alternatives (undefined: off). */

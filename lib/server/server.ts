@@ -4,12 +4,14 @@
  *
  * Endpoints: POST /v1/chat/completions, POST /v1/completions (streaming with server-sent
  * events or not), GET /v1/models, GET /v1/steering, POST /v1/activations, GET /health,
- * GET /metrics (Prometheus). Extensions, as top-level request fields: `steering` (a list of
+ * GET /metrics (Prometheus), and with `ui` the browser playground at GET /ui. Extensions, as
+ * top-level request fields: `steering` (a list of
  * `{ emotion | vector, strength, layers?, positions?, set? }`) and `meter` (true or a set
  * name: every streamed chunk carries the emotion meter's reading of its token). docs/server.md
  * has the whole reference.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Context, PromptInput, StopReason, TokenLogProb } from '../runtime/context.js';
@@ -18,6 +20,7 @@ import { RequestScheduler, type ScheduledGeneration, type ScheduledResult, type 
 import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
 import { toHttpError, HttpError } from './errors.js';
 import { LoadedVectorSets } from './loaded-vector-sets.js';
+import { isPlaygroundRequest, registerPlayground } from './playground/routes.js';
 import { requestFromBody } from './request.js';
 import {
   activationsSchema, chatCompletionSchema, completionSchema, detokenizeSchema, tokenizeSchema, UNSUPPORTED_FIELDS,
@@ -46,6 +49,19 @@ export interface ServerOptions {
   defaultMaxTokens?: number;
   /** Milliseconds a client has to send its whole request (default 30,000). */
   requestTimeoutMs?: number;
+  /**
+   * Serve the browser playground at GET /ui (and redirect GET / to it): a chat with a slider per
+   * emotion, the live meter plot and a steered/unsteered comparison. The page itself needs no
+   * API key (it holds no data; it asks for the key). Default false: /ui is a 404.
+   */
+  ui?: boolean;
+  /**
+   * Browser origins (`scheme://host[:port]`, exactly as a browser sends its Origin header, or
+   * `'*'` for any) allowed to call this server cross-origin: their requests get
+   * `Access-Control-Allow-Origin`, and their preflights are answered before the API-key check.
+   * Default: none (no CORS headers at all).
+   */
+  corsOrigin?: string | readonly string[];
 }
 
 /** A created server: the Fastify app and what it owns. */
@@ -108,16 +124,24 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   app.addHook('onResponse', async (req, reply) => {
     requests.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
+  const corsOrigins = options.corsOrigin === undefined ? [] : typeof options.corsOrigin === 'string' ? [options.corsOrigin] : [...options.corsOrigin];
+  if (corsOrigins.length > 0) {
+    // Before the key check, so that preflights (which carry no key) are answered. A list (even of
+    // one) makes @fastify/cors echo a listed Origin and send nothing for any other.
+    await app.register(cors, { origin: corsOrigins.includes('*') ? '*' : corsOrigins, methods: ['GET', 'HEAD', 'POST'], maxAge: 600 });
+  }
   if (options.apiKey) {
     const key = Buffer.from(`Bearer ${options.apiKey}`);
     app.addHook('onRequest', async (req) => {
-      if (req.url === '/health') return;
+      if (req.url === '/health' || (options.ui && isPlaygroundRequest(req.method, req.url))) return;
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== key.length || !timingSafeEqual(got, key)) {
         throw new HttpError(401, 'authentication_error', 'invalid_api_key', 'missing or wrong API key: send Authorization: Bearer <key>');
       }
     });
   }
+
+  if (options.ui) registerPlayground(app);
 
   app.get('/health', async () => ({ status: 'ok', model: modelId, ...scheduler.stats }));
 
@@ -281,6 +305,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     // chunk, the usage chunk if asked for, and data: [DONE].
     reply.hijack();
     const res = reply.raw;
+    // The headers hooks set (CORS) are kept: a hijacked reply writes its own.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const send = (o: object) => { if (!res.writableEnded) res.write(`data: ${JSON.stringify(o)}\n\n`); };
     const object = chat ? 'chat.completion.chunk' : 'text_completion';

@@ -18,7 +18,21 @@ export const CALIBRATION_VERSION = 1;
  * `'auto'` (the set's calibrated strength for that emotion) or `{ auto: f }` (f times it;
  * negative f steers away).
  */
-export type Strength = number | 'auto' | { auto: number };
+export type Strength = number | 'auto' | AutoFraction;
+
+/** A strength given as a fraction of the calibrated one. */
+export interface AutoFraction {
+  /** The factor the calibrated strength is multiplied by (negative steers away). */
+  auto: number;
+}
+
+/** A figure with its 95% interval. */
+export interface IntervalEstimate {
+  /** The figure. */
+  value: number;
+  /** Its 95% interval. */
+  ci95: [number, number];
+}
 
 /** The damage bound a calibrated strength stays under. */
 export interface DamageBound {
@@ -33,9 +47,9 @@ export interface CalibrationPoint {
   /** The strength tried. */
   strength: number;
   /** Mean KL divergence from the unsteered run on the neutral text, with its 95% interval. */
-  kl: { value: number; ci95: [number, number] };
+  kl: IntervalEstimate;
   /** Share of same top-1 predictions (0..1), with its 95% interval. */
-  sameTop1: { value: number; ci95: [number, number] };
+  sameTop1: IntervalEstimate;
   /** Whether the damage stays within the bound. */
   withinBound: boolean;
   /**
@@ -44,7 +58,10 @@ export interface CalibrationPoint {
    * interval over prompts; null when not measured (the damage was out of bounds, or a larger
    * strength had already passed).
    */
-  effect: { value: number; ci95: [number, number]; prompts: number } | null;
+  effect: (IntervalEstimate & {
+    /** Prompts the differences were paired over. */
+    prompts: number;
+  }) | null;
   /** Whether the effect's interval lies above 0. */
   beatsRandom: boolean | null;
 }
@@ -87,7 +104,10 @@ export interface StrengthCalibration {
 /** What a set needs to resolve strengths (an EmotionVectorSet satisfies it). */
 export interface CalibratedSetLike {
   /** The set's metadata (its optional `calibration`). */
-  readonly meta: { readonly calibration?: StrengthCalibration };
+  readonly meta: {
+    /** The set's calibration, when it has one. */
+    readonly calibration?: StrengthCalibration;
+  };
 }
 
 const HOW = 'run `npx emosteer calibrate <set-dir> --model <model>` (or calibrateStrengths in code) to calibrate it';

@@ -192,7 +192,7 @@ describe('log-probabilities: runtime and emosteer serve', () => {
   it('every field the server does not honour gets a 400 naming it; neutral values pass', async () => {
     const chatBody = { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 };
     const notNeutral: Record<string, unknown> = {
-      logit_bias: { 5: 10 }, response_format: { type: 'json_object' }, tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'auto',
+      logit_bias: { 5: 10 }, tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'auto',
       parallel_tool_calls: 'yes', functions: [{ name: 'f' }], function_call: 'auto', audio: { voice: 'x' }, modalities: ['text', 'audio'], prediction: { type: 'content', content: 'x' },
       reasoning_effort: 'high', web_search_options: {}, service_tier: 'flex', store: true, metadata: { a: 'b' }, suffix: 'end', best_of: 3,
     };
@@ -229,6 +229,6 @@ describe('log-probabilities: runtime and emosteer serve', () => {
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.param).toBe('n');
     // the openai client surfaces them as BadRequestError
-    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], response_format: { type: 'json_object' } })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], logit_bias: { '5': 10 } })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
 });
