@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Context, type ContextOptions } from './context.js';
+import { isJinjaTemplate, renderJinjaTemplate } from './jinja-template.js';
 import { EmosteerError, fromNativeError } from '../errors.js';
 import { readGguf } from '../gguf/reader.js';
 import { addon, type NativeModel, type NativeModelInfo } from './native.js';
@@ -160,14 +161,33 @@ export class Model {
   }
 
   /**
-   * Formats messages with a chat template, as llama.cpp does: `options.template` (a template
-   * text or a llama.cpp built-in name such as 'gemma', 'chatml', 'llama3'), else
-   * {@link chatTemplate}. Tokenize the result with `{ parseSpecial: true }`.
-   * @throws EmosteerError NO_CHAT_TEMPLATE, CHAT_TEMPLATE_UNSUPPORTED
+   * Formats messages with a chat template: `options.template` (a template text or a llama.cpp
+   * built-in name such as 'gemma', 'chatml', 'llama3'), else {@link chatTemplate}. Tokenize the
+   * result with `{ parseSpecial: true }`.
+   *
+   * `renderer` (default 'auto'): llama.cpp's built-in formats first (what llama.cpp and
+   * llama-server do), and the template's own Jinja rendered in JavaScript when llama.cpp does
+   * not recognise it; 'llama.cpp' refuses such templates; 'jinja' always renders the Jinja
+   * (the template must be a Jinja text, not a built-in name).
+   * @throws EmosteerError NO_CHAT_TEMPLATE, CHAT_TEMPLATE_UNSUPPORTED, INVALID_ARGUMENT
    */
-  applyChatTemplate(messages: ChatMessage[], options: { addAssistant?: boolean; template?: string } = {}): string {
+  applyChatTemplate(messages: ChatMessage[], options: { addAssistant?: boolean; template?: string; renderer?: 'auto' | 'llama.cpp' | 'jinja' } = {}): string {
     const template = options.template ?? this.chatTemplate ?? undefined;
-    return call(() => this.#check().applyChatTemplate(messages, options.addAssistant ?? true, template));
+    const renderer = options.renderer ?? 'auto';
+    if (renderer !== 'auto' && renderer !== 'llama.cpp' && renderer !== 'jinja') throw new EmosteerError('INVALID_ARGUMENT', `renderer must be 'auto', 'llama.cpp' or 'jinja' (got '${String(renderer)}')`);
+    const jinja = () => {
+      if (template === undefined) throw new EmosteerError('NO_CHAT_TEMPLATE', 'the model has no chat template and none was given');
+      if (!isJinjaTemplate(template)) throw new EmosteerError('INVALID_ARGUMENT', `renderer 'jinja' needs a Jinja template text, not the built-in name '${template}'`);
+      const special = (t: number) => (t >= 0 ? Buffer.from(this.tokenToPiece(t, { renderSpecial: true })).toString('utf8') : '');
+      return renderJinjaTemplate(template, messages, { addGenerationPrompt: options.addAssistant ?? true, bosToken: special(this.info.bos), eosToken: special(this.info.eos) });
+    };
+    if (renderer === 'jinja') return jinja();
+    try {
+      return call(() => this.#check().applyChatTemplate(messages, options.addAssistant ?? true, template));
+    } catch (err) {
+      if (renderer === 'auto' && err instanceof EmosteerError && err.code === 'CHAT_TEMPLATE_UNSUPPORTED' && template !== undefined && isJinjaTemplate(template)) return jinja();
+      throw err;
+    }
   }
 
   /**
