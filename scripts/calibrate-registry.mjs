@@ -7,7 +7,7 @@
 // time of each part and the strengths, and writes <out>/timings.json.
 //
 //   npm run build:ts && node scripts/calibrate-registry.mjs [--models smollm2-135m-instruct,gemma-3-270m,...]
-//                                                          [--out sets] [--threads 2]
+//                                                          [--emotions a,b] [--out sets] [--threads 2]
 // Default models: every registry model. <out>/<model>/comprehension is the set (ignored by git:
 // sets/ is in .gitignore).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { models: { type: 'string' }, out: { type: 'string', default: 'sets' }, threads: { type: 'string' } } });
+const { values } = parseArgs({ options: { models: { type: 'string' }, emotions: { type: 'string' }, out: { type: 'string', default: 'sets' }, threads: { type: 'string' } } });
 const { EmotionVectorSet, extractComprehension, loadModel } = await import('../dist/index.js');
 const { calibrateStrengths } = await import('../dist/steer/calibrate.js');
 const { resolveModel } = await import('../dist/models/fetch.js');
@@ -47,9 +47,11 @@ for (const name of names) {
       t.extractionSeconds = (performance.now() - t0) / 1000;
       log(`${name}: extracted in ${t.extractionSeconds.toFixed(0)} s`);
     }
+    const emotions = values.emotions ? values.emotions.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const cal = await calibrateStrengths(model, set, {
       ...(threads ? { threads } : {}),
-      onProgress: (p) => { if (p.phase === 'done') log(`${name}: ${p.emotion} (${p.index}/${p.emotions}) at ${p.seconds.toFixed(0)} s`); },
+      ...(emotions ? { emotions } : {}),
+      onProgress: (p) => { if (p.phase === 'done') log(`${name}: ${p.emotion} (${p.index}/${p.emotions}) at ${p.seconds.toFixed(0)} s: strength ${p.result.strength} (${p.result.reason})`); },
     });
     await EmotionVectorSet.saveCalibration(dir, cal);
     t.calibrationSeconds = cal.seconds;

@@ -88,6 +88,8 @@ export interface CalibrationProgress {
   strength?: number;
   /** Seconds since the calibration started. */
   seconds: number;
+  /** The emotion's calibration (phase 'done'). */
+  result?: CalibratedEmotion;
 }
 
 const NONE = 'none of the grid';
@@ -124,7 +126,7 @@ export async function calibrateStrengths(model: Model, set: EmotionVectorSet, op
   const out: Record<string, CalibratedEmotion> = {};
   try {
     for (const [i, emotion] of emotions.entries()) {
-      const progress = (phase: CalibrationProgress['phase'], strength?: number) => options.onProgress?.({ emotion, index: i + 1, emotions: emotions.length, phase, ...(strength !== undefined ? { strength } : {}), seconds: seconds() });
+      const progress = (phase: CalibrationProgress['phase'], strength?: number, result?: CalibratedEmotion) => options.onProgress?.({ emotion, index: i + 1, emotions: emotions.length, phase, ...(strength !== undefined ? { strength } : {}), ...(result ? { result } : {}), seconds: seconds() });
       const aborted = () => { if (options.signal?.aborted) throw new EmosteerError('ABORTED', `calibration stopped at '${emotion}'`, { cause: options.signal.reason }); };
       aborted();
       const steerings = strengths.map((strength) => ({ steering: { set, emotion, strength } as Steering, label: `${emotion} x ${strength}` }));
@@ -184,7 +186,7 @@ export async function calibrateStrengths(model: Model, set: EmotionVectorSet, op
             ? `${NONE} stays within the damage bound: the smallest, ${points[0]!.strength}, has KL ${points[0]!.kl.value.toFixed(3)} [${points[0]!.kl.ci95[0].toFixed(3)}, ${points[0]!.kl.ci95[1].toFixed(3)}] and same top-1 ${(points[0]!.sameTop1.value * 100).toFixed(1)}%`
             : `no strength within the damage bound (${within.map((p) => p.strength).join(', ')}) moved the judge '${judge.name}' more than the random direction with a 95% interval above 0`;
       out[emotion] = { strength: chosen ? chosen.strength : null, reason, points };
-      progress('done');
+      progress('done', undefined, out[emotion]);
     }
   } finally {
     await ctx.dispose();
