@@ -9,8 +9,8 @@
 // A short warm-up request runs first. Then, --reps times (interleaved over the concurrencies):
 //   unsteered       C clients at once (C in --clients), each one streaming POST /v1/completions
 //                   with its own fixed short prompt, temperature 0, a seed, max_tokens
-//                   (llama-server also gets n_predict, ignore_eos and cache_prompt: false, so that
-//                   every request decodes exactly max_tokens tokens and no prompt is reused)
+//                   (both get ignore_eos and cache_prompt: false, llama-server also n_predict, so
+//                   that every request decodes exactly max_tokens tokens and no prompt is reused)
 //   steered         emosteer only: the same, each client with a different emotion (names from
 //                   GET /v1/steering) as a top-level `steering: [{ emotion, strength }]`
 //   serial-steered  emosteer only: the steered requests of the largest C, one after another
@@ -21,12 +21,28 @@
 // Every number is the median over the reps.
 // Ratios: emosteer / llama-server unsteered tokens/s at each C (no target); steered / unsteered
 // at the largest C (target >= 0.85); steered / serial-steered at the largest C (target >= 1.8).
+// Two more phases (--phases chat,long,throughput selects; default all), once per rep each:
+//   chat   a --turns-turn conversation over streaming POST /v1/chat/completions (a ~400-token
+//          system prompt, each turn the previous turns + the reply + a new question, max_tokens
+//          --chat-tokens, temperature 0, ignore_eos): time to first token per turn, and the
+//          prompt tokens served from the cache (usage.prompt_tokens_details.cached_tokens, or
+//          llama-server's timings.cache_n). llama-server gets cache_prompt: true; emosteer's
+//          prompt cache is on by default.
+//   long   2 clients send short completions (max_tokens 16) one after another while one
+//          ~--long-tokens-token prompt arrives (max_tokens 8): TTFT p50/p95 of the short
+//          requests sent before the long one's first token, the longest gap between two tokens
+//          of a short stream in that window (the stall), and the long request's TTFT. Every
+//          request here has cache_prompt: false.
 //
 //   npm run bench:serve -- [--model <gguf>] [--threads 2] [--servers llama,emosteer]
 //                          [--clients 1,4,8] [--max-tokens 64] [--reps 2] [--vectors <set dir>]
 //                          [--strength 0.05] [--llama-server <bin>] [--build-llama-server]
 //                          [--emosteer-main <dist/cli/main.js>]
 //                          [--request-timeout 120] [--timeout 1800] [--json] [--out <file.json>]
+//                          [--phases chat,long,throughput] [--turns 5] [--chat-tokens 32]
+//                          [--long-tokens 1500] [--emosteer-flags="--no-prompt-cache --prefill-chunk 0"]
+// --emosteer-flags are added to `emosteer serve`'s arguments (e.g. the behaviour before the
+// prompt cache and chunked prefill, for a comparison on the same machine).
 // --model defaults to the Gemma path `node scripts/fetch-gemma.mjs` prints. llama-server is
 // deps/llama-server-build/bin/llama-server (`node scripts/build-llama-server.mjs`, or pass
 // --build-llama-server to build it first), or the binary --llama-server names. emosteer is
@@ -63,6 +79,11 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '1800' },
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
+    phases: { type: 'string', default: 'chat,long,throughput' },
+    turns: { type: 'string', default: '5' },
+    'chat-tokens': { type: 'string', default: '32' },
+    'long-tokens': { type: 'string', default: '1500' },
+    'emosteer-flags': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -101,6 +122,43 @@ if (!Number.isFinite(STRENGTH)) {
   process.exit(2);
 }
 const TARGETS = { steeredOverUnsteered: 0.85, steeredOverSerial: 1.8 };
+const PHASES = new Set(values.phases.split(',').map((s) => s.trim()).filter(Boolean));
+if (PHASES.size === 0 || [...PHASES].some((p) => !['chat', 'long', 'throughput'].includes(p))) {
+  console.error(`--phases takes chat, long, throughput (comma-separated); got ${values.phases}`);
+  process.exit(2);
+}
+const TURNS = positiveInt('turns', values.turns);
+const CHAT_TOKENS = positiveInt('chat-tokens', values['chat-tokens']);
+const LONG_TOKENS = positiveInt('long-tokens', values['long-tokens']);
+// Room per slot: the long prompt, the chat's last turn, or a short prompt and max_tokens.
+const PER_SLOT = Math.ceil((Math.max(MAX_TOKENS + 256, PHASES.has('long') ? LONG_TOKENS + 256 : 0, PHASES.has('chat') ? 600 + TURNS * (CHAT_TOKENS + 40) : 0)) / 256) * 256;
+// A long English text for the system prompt of the chat phase and the long prompt (about 13
+// tokens a sentence with SmolLM2's and Gemma's tokenizers).
+const SENTENCES = [
+  'The committee met on a grey Tuesday to discuss the harbour project.',
+  'Several members worried about the cost of dredging the old channel.',
+  'Others argued that the fishing fleet would leave without a deeper berth.',
+  'The mayor listened, took notes, and asked for a report by the spring.',
+  'Meanwhile the weather turned, and the first storms of autumn arrived.',
+  'Ships waited outside the breakwater for the tide to rise again.',
+  'A young engineer proposed a floating pier that could be moved in winter.',
+  'Nobody had tried such a thing in that part of the coast before.',
+];
+const longText = (tokens) => {
+  const out = [];
+  for (let i = 0; out.join(' ').length < tokens * 4.2; i++) out.push(SENTENCES[i % SENTENCES.length]);
+  return out.join(' ');
+};
+const QUESTIONS = [
+  'What should the committee decide first?',
+  'Why would the fleet leave the harbour?',
+  'Is the floating pier a good idea?',
+  'What could go wrong in winter?',
+  'How would you explain this to the fishermen?',
+  'What would the report need to say?',
+  'Who should pay for the dredging?',
+  'Summarize the discussion in one sentence.',
+];
 
 // One fixed short English prompt per client (client i uses PROMPTS[i % length]).
 const PROMPTS = [
@@ -215,7 +273,7 @@ async function startLlamaServer(modelPath) {
   const port = await freePort();
   // -np slots share -c: with an explicit -np the KV cache is split per slot (not unified), so
   // -c is slots x (a prompt's few tokens + max_tokens + room).
-  const perSlot = Math.ceil((MAX_TOKENS + 256) / 256) * 256;
+  const perSlot = PER_SLOT;
   const args = [
     '-m', modelPath, '-t', String(THREADS), '--host', '127.0.0.1', '--port', String(port),
     '-np', String(MAX_C), '-c', String(perSlot * MAX_C), '--no-webui',
@@ -242,8 +300,9 @@ async function startEmosteer(modelPath) {
   if (!existsSync(main)) throw new Error(`no ${main}: run \`npm run build\` first`);
   const args = [
     main, 'serve', '--model', modelPath, '--port', '0', '--host', '127.0.0.1',
-    '--parallel', String(MAX_C), '--threads', String(THREADS),
+    '--parallel', String(MAX_C), '--threads', String(THREADS), '--ctx-per-request', String(PER_SLOT),
     ...(values.vectors ? ['--vectors', resolve(values.vectors)] : []),
+    ...values['emosteer-flags'].split(' ').filter(Boolean),
   ];
   const state = spawnServer('emosteer', process.execPath, args);
   const url = await new Promise((res, rej) => {
@@ -274,7 +333,9 @@ function requestBody(server, client, steering) {
     stream_options: { include_usage: true },
     ignore_eos: true,
   };
-  if (server.flavor === 'llama') Object.assign(body, { n_predict: MAX_TOKENS, cache_prompt: false });
+  // No prompt is reused in the throughput phases, on either server (emosteer takes llama-server's field).
+  Object.assign(body, { cache_prompt: false });
+  if (server.flavor === 'llama') Object.assign(body, { n_predict: MAX_TOKENS });
   if (steering) body.steering = steering;
   return body;
 }
@@ -284,19 +345,20 @@ function requestBody(server, client, steering) {
  * A content chunk is an event whose choices[0].text is not empty; `[DONE]` or the end of the
  * body ends the stream. Throws on an HTTP error, an `error` event, or the timeout.
  */
-async function streamCompletion(server, body, timeoutMs = REQUEST_TIMEOUT_MS) {
+async function streamCompletion(server, body, timeoutMs = REQUEST_TIMEOUT_MS, path = '/v1/completions') {
   const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), overall.signal]);
   try {
-    return await streamOnce(server, body, signal);
+    return await streamOnce(server, body, signal, path);
   } catch (e) {
     const why = signal.aborted && e.name === 'TimeoutError' ? `no complete stream within --request-timeout ${timeoutMs / 1000} s` : e.message;
-    throw new Error(`${server.flavor === 'llama' ? 'llama-server' : 'emosteer'} POST /v1/completions (${JSON.stringify(body.prompt.slice(0, 24))}…): ${why}`);
+    const what = body.prompt ?? body.messages?.at(-1)?.content ?? '';
+    throw new Error(`${server.flavor === 'llama' ? 'llama-server' : 'emosteer'} POST ${path} (${JSON.stringify(what.slice(0, 24))}…): ${why}`);
   }
 }
 
-async function streamOnce(server, body, signal) {
+async function streamOnce(server, body, signal, path) {
   const t0 = performance.now();
-  const res = await fetch(`${server.url}/v1/completions`, {
+  const res = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
     body: JSON.stringify(body),
@@ -304,9 +366,11 @@ async function streamOnce(server, body, signal) {
   });
   if (!res.ok) {
     const text = await res.text().catch(() => '');
-    throw new Error(`POST /v1/completions: HTTP ${res.status} ${text.slice(0, 500)}`);
+    throw new Error(`POST ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
   }
   const times = [];
+  let text = '';
+  let timings = null;
   let usage = null;
   let finishReason = null;
   let buf = '';
@@ -320,9 +384,11 @@ async function streamOnce(server, body, signal) {
     try { ev = JSON.parse(data); } catch { throw new Error(`a stream event that is not JSON: ${data.slice(0, 200)}`); }
     if (ev.error) throw new Error(`stream error: ${JSON.stringify(ev.error).slice(0, 500)}`);
     const choice = ev.choices?.[0];
-    if (typeof choice?.text === 'string' && choice.text.length > 0) times.push(performance.now());
+    const piece = typeof choice?.text === 'string' ? choice.text : typeof choice?.delta?.content === 'string' ? choice.delta.content : '';
+    if (piece.length > 0) { times.push(performance.now()); text += piece; }
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (ev.usage) usage = ev.usage;
+    if (ev.timings) timings = ev.timings; // llama-server's
   };
   const reader = res.body.getReader();
   try {
@@ -346,7 +412,7 @@ async function streamOnce(server, body, signal) {
   const tokens = Number.isFinite(usage?.completion_tokens) ? usage.completion_tokens : chunks;
   const itlMs = [];
   for (let k = 1; k < times.length; k++) itlMs.push(times[k] - times[k - 1]);
-  return { tokens, chunks, ttftMs: times[0] - t0, itlMs, usage, finishReason, startMs: t0, endMs };
+  return { tokens, chunks, ttftMs: times[0] - t0, itlMs, usage, finishReason, startMs: t0, endMs, text, times, timings };
 }
 
 function percentile(xs, p) {
@@ -389,6 +455,67 @@ async function serialPhase(server, n, steerings) {
   const results = [];
   for (let i = 0; i < n; i++) results.push(await streamCompletion(server, requestBody(server, i, steerings?.[i])));
   return summarize(results, performance.now() - t0);
+}
+
+/**
+ * The chat phase: a --turns-turn conversation, each turn streamed; per turn its TTFT and the
+ * prompt tokens served from the cache.
+ */
+async function chatPhase(server) {
+  const messages = [{ role: 'system', content: `You are the harbour committee's assistant. The minutes so far: ${longText(400)}` }];
+  const turns = [];
+  for (let t = 0; t < TURNS; t++) {
+    messages.push({ role: 'user', content: QUESTIONS[t % QUESTIONS.length] });
+    const body = { model: 'bench', messages, max_tokens: CHAT_TOKENS, temperature: 0, seed: 7, stream: true, stream_options: { include_usage: true }, ignore_eos: true };
+    if (server.flavor === 'llama') Object.assign(body, { n_predict: CHAT_TOKENS, cache_prompt: true });
+    const r = await streamCompletion(server, body, REQUEST_TIMEOUT_MS, '/v1/chat/completions');
+    const cached = r.usage?.prompt_tokens_details?.cached_tokens ?? r.timings?.cache_n ?? null;
+    turns.push({ turn: t + 1, ttftMs: r.ttftMs, promptTokens: r.usage?.prompt_tokens ?? r.timings?.prompt_n ?? null, cachedTokens: cached });
+    messages.push({ role: 'assistant', content: r.text });
+  }
+  return turns;
+}
+
+/**
+ * The long-prompt phase: 2 clients loop over short completions while one long prompt arrives;
+ * the short requests sent before the long one's first token are the ones it could delay.
+ */
+async function longPhase(server) {
+  const noCache = { cache_prompt: false }; // both servers take llama-server's field
+  const shortBody = (i, k) => ({ ...requestBody(server, i + k * 2), max_tokens: 16, ...(server.flavor === 'llama' ? { n_predict: 16 } : {}), ...noCache });
+  let longFirst = Infinity;
+  let longSent = Infinity;
+  let stop = false;
+  const shorts = [];
+  const loop = async (i) => {
+    for (let k = 0; !stop; k++) shorts.push(await streamCompletion(server, shortBody(i, k)));
+  };
+  const loops = [loop(0), loop(1)];
+  await sleep(1500); // the short clients are running
+  longSent = performance.now();
+  const longBody = { model: 'bench', prompt: longText(LONG_TOKENS), max_tokens: 8, temperature: 0, seed: 3, stream: true, stream_options: { include_usage: true }, ignore_eos: true, ...noCache };
+  if (server.flavor === 'llama') longBody.n_predict = 8;
+  const long = await streamCompletion(server, longBody);
+  longFirst = long.times[0];
+  await sleep(500);
+  stop = true;
+  await Promise.all(loops);
+  const inWindow = shorts.filter((r) => r.startMs >= longSent && r.startMs < longFirst);
+  // The longest gap between two tokens of any short stream, within the window.
+  let stall = 0;
+  for (const r of shorts) {
+    for (let k = 1; k < r.times.length; k++) {
+      if (r.times[k] > longSent && r.times[k - 1] < longFirst) stall = Math.max(stall, r.times[k] - r.times[k - 1]);
+    }
+  }
+  return {
+    longPromptTokens: long.usage?.prompt_tokens ?? long.timings?.prompt_n ?? null,
+    longTtftMs: long.ttftMs,
+    shortInWindow: inWindow.length,
+    shortTtftP50Ms: percentile(inWindow.map((r) => r.ttftMs), 0.5),
+    shortTtftP95Ms: percentile(inWindow.map((r) => r.ttftMs), 0.95),
+    maxShortGapMs: stall,
+  };
 }
 
 /** The emotions `GET /v1/steering` offers: those of its first set that has any. */
@@ -435,8 +562,21 @@ async function benchServer(name, start, modelPath) {
       runs.get(key).reps.push(r);
       log(`${name} ${phase} C=${clients}: ${r.tokensPerS.toFixed(1)} tokens/s, TTFT p50 ${r.ttftP50Ms.toFixed(0)} ms, ITL p50 ${r.itlP50Ms.toFixed(1)} ms${r.short ? `, ${r.short} short` : ''}`);
     };
+    const chats = [];
+    const longs = [];
     for (let rep = 0; rep < REPS; rep++) {
       log(`${name}: rep ${rep + 1}/${REPS}`);
+      if (PHASES.has('chat')) {
+        const turns = await chatPhase(server);
+        log(`${name} chat: TTFT per turn ${turns.map((t) => `${t.ttftMs.toFixed(0)} ms (${t.cachedTokens ?? '?'}/${t.promptTokens ?? '?'} cached)`).join(', ')}`);
+        chats.push(turns);
+      }
+      if (PHASES.has('long')) {
+        const l = await longPhase(server);
+        log(`${name} long prompt (${l.longPromptTokens} tokens): TTFT ${l.longTtftMs.toFixed(0)} ms; ${l.shortInWindow} short requests meanwhile, TTFT p50 ${f(l.shortTtftP50Ms, 0)} p95 ${f(l.shortTtftP95Ms, 0)} ms, longest gap ${l.maxShortGapMs.toFixed(0)} ms`);
+        longs.push(l);
+      }
+      if (!PHASES.has('throughput')) continue;
       for (const c of CLIENTS) add('unsteered', c, await concurrentPhase(server, c));
       if (steer) {
         for (const c of CLIENTS) add('steered', c, await concurrentPhase(server, c, steeringsFor(c)));
@@ -444,6 +584,17 @@ async function benchServer(name, start, modelPath) {
       }
     }
     entry.phases = [...runs.values()].map((r) => ({ ...r, median: medianOf(r.reps) }));
+    if (chats.length) {
+      entry.chat = Array.from({ length: TURNS }, (_, t) => ({
+        turn: t + 1,
+        ttftMs: median(chats.map((c) => c[t].ttftMs)),
+        promptTokens: chats[0][t].promptTokens,
+        cachedTokens: chats[0][t].cachedTokens,
+      }));
+    }
+    if (longs.length) {
+      entry.long = Object.fromEntries(['longPromptTokens', 'longTtftMs', 'shortInWindow', 'shortTtftP50Ms', 'shortTtftP95Ms', 'maxShortGapMs'].map((k) => [k, median(longs.map((l) => l[k]))]));
+    }
   } finally {
     await stopServer(server.state);
     log(`${name} stopped`);
@@ -485,6 +636,17 @@ function markdown(result) {
       lines.push(`| ${s.server === 'llama' ? 'llama-server' : s.server} | ${p.phase} | ${p.clients} | ${f(r.tokensPerS)} | ${f(r.ttftP50Ms, 0)} | ${f(r.ttftP95Ms, 0)} | ${f(r.itlP50Ms)} | ${f(r.itlP95Ms)} | ${r.short}/${r.requests} |`);
     }
   }
+  const label = (s) => (s.server === 'llama' ? 'llama-server' : s.server);
+  const chats = result.servers.filter((s) => s.chat);
+  if (chats.length) {
+    lines.push('', `Chat, ${result.meta.turns} turns (TTFT ms; prompt tokens cached / prompt tokens):`, '', `| server | ${chats[0].chat.map((t) => `turn ${t.turn}`).join(' | ')} |`, `| --- |${chats[0].chat.map(() => ' ---: |').join('')}`);
+    for (const s of chats) lines.push(`| ${label(s)} | ${s.chat.map((t) => `${f(t.ttftMs, 0)} (${t.cachedTokens ?? '?'}/${t.promptTokens ?? '?'})`).join(' | ')} |`);
+  }
+  const longs = result.servers.filter((s) => s.long);
+  if (longs.length) {
+    lines.push('', 'Short requests while a long prompt arrives (ms):', '', '| server | long prompt tokens | long TTFT | short requests meanwhile | short TTFT p50 | short TTFT p95 | longest gap in a short stream |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const s of longs) lines.push(`| ${label(s)} | ${s.long.longPromptTokens ?? '?'} | ${f(s.long.longTtftMs, 0)} | ${s.long.shortInWindow} | ${f(s.long.shortTtftP50Ms, 0)} | ${f(s.long.shortTtftP95Ms, 0)} | ${f(s.long.maxShortGapMs, 0)} |`);
+  }
   for (const e of result.errors) lines.push('', `**${e.server} failed:** ${e.error.split('\n')[0]}`);
   if (result.ratios.length) {
     lines.push('', '| ratio | value | target | |', '| --- | ---: | ---: | --- |');
@@ -504,6 +666,8 @@ async function main() {
     threads: THREADS,
     maxTokens: MAX_TOKENS,
     clients: CLIENTS,
+    phases: [...PHASES],
+    turns: TURNS,
     reps: REPS,
     strength: STRENGTH,
     vectors: values.vectors ? resolve(values.vectors) : null,

@@ -219,6 +219,54 @@ class StepJob : public DecodeJob {
     if (error_.empty()) error_ = {code, message};
   }
 
+  static bool SameSteering(const SequenceSteering& a, const SequenceSteering& b) {
+    return &a == &b || (a.nEmbd == b.nEmbd && a.start == b.start && a.end == b.end && a.rows == b.rows);
+  }
+
+  /**
+   * Uniform steering through the control vector (ContextCore::uniformCvec): true when every
+   * item of this step carries the same steering and the control vector now holds it, so the
+   * rows go to the eval callback unsteered. Otherwise a control vector set by an earlier step
+   * is removed. The two paths add the same vector to the same block outputs (llama.cpp adds
+   * the control vector at the end of each block, before l_out-N is named); the control vector
+   * is used only once a per-sequence steered step has seen this model's l_out-N tensors, so an
+   * architecture without them keeps failing loudly on the per-sequence path.
+   */
+  bool PrepareUniformSteering() {
+    llama_context* ctx = core_->ctx.get();
+    const SequenceSteering* first = items_.empty() ? nullptr : items_[0].steer.get();
+    bool same = first != nullptr;
+    for (size_t i = 1; same && i < items_.size(); ++i) same = items_[i].steer != nullptr && SameSteering(*first, *items_[i].steer);
+    // A steering that changes every step (a schedule ramping its strength) would rebuild the
+    // graph reservation each time: the control vector is set only when two steps in a row agree.
+    const bool repeated = same && core_->lastUniform && SameSteering(*core_->lastUniform, *first);
+    const bool held = same && core_->uniformCvec && SameSteering(*core_->uniformCvec, *first);
+    core_->lastUniform = same ? items_[0].steer : nullptr;
+    const bool use = same && (repeated || held) && core_->uniformSteeringCvec && core_->blockOutputsSeen && !core_->steering->Active();
+    if (!use) {
+      if (core_->uniformCvec) {
+        llama_set_adapter_cvec(ctx, nullptr, 0, core_->nEmbd, 0, 0);
+        core_->uniformCvec.reset();
+      }
+      return false;
+    }
+    if (!held) {
+      // llama.cpp's layout: blocks 1..nLayer-1, zeros outside [start, end]; rows are pre-scaled.
+      std::vector<float> data(static_cast<size_t>(core_->nLayer - 1) * core_->nEmbd, 0.0f);
+      for (int32_t il = first->start; il <= first->end; ++il) {
+        std::memcpy(data.data() + static_cast<size_t>(il - 1) * core_->nEmbd, first->Row(il), sizeof(float) * core_->nEmbd);
+      }
+      if (llama_set_adapter_cvec(ctx, data.data(), data.size(), core_->nEmbd, first->start, first->end) != 0) {
+        llama_set_adapter_cvec(ctx, nullptr, 0, core_->nEmbd, 0, 0);
+        core_->uniformCvec.reset();
+        return false;  // the per-sequence path still works
+      }
+      core_->uniformCvec = items_[0].steer;
+    }
+    core_->cvecSteps++;
+    return true;
+  }
+
   void Decode() {
     llama_context* ctx = core_->ctx.get();
     llama_memory_t mem = llama_get_memory(ctx);
@@ -248,6 +296,7 @@ class StepJob : public DecodeJob {
       return;
     }
 
+    const bool viaCvec = PrepareUniformSteering();
     const bool capturing = !layers_.empty();
     const bool lastLayerCaptured = capturing && std::find(layers_.begin(), layers_.end(), core_->nLayer - 1) != layers_.end();
     std::vector<ItemCapture> captures;
@@ -295,7 +344,7 @@ class StepJob : public DecodeJob {
         RowTarget r;
         r.item = static_cast<int32_t>(i);
         r.tok = t;
-        r.steer = it.steer.get();
+        r.steer = viaCvec ? nullptr : it.steer.get();
         r.output = (t == n - 1 && (it.sampler != nullptr || it.wantLogits)) ||
                    (it.scoreFrom >= 1 && t >= it.scoreFrom - 1 && t <= n - 2) ||
                    (lastLayerCaptured && it.capture.Wants(t));
@@ -330,6 +379,14 @@ class StepJob : public DecodeJob {
         const size_t colon = hookError.find(':');
         Fail(hookError.substr(0, colon), hookError.substr(colon + 1));
         return;
+      }
+      if (rc == 0 && !viaCvec) {
+        for (const RowTarget& r : rows) {
+          if (r.steer != nullptr) {
+            core_->blockOutputsSeen = true;  // EndChunk found every steered block's l_out-N
+            break;
+          }
+        }
       }
       if (rc != 0) {
         if (rc == 2) Fail("ABORTED", "the operation was aborted");
@@ -538,6 +595,8 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   // activationHooks: false leaves llama.cpp's eval callback unset, so that decoding runs
   // exactly as in plain llama.cpp (no per-split synchronisation, CUDA graphs keyed as usual);
   // such a context cannot capture.
+  Napi::Value cvec = o.Get("steeringControlVector");
+  core->uniformSteeringCvec = !(cvec.IsBoolean() && !cvec.As<Napi::Boolean>().Value());
   Napi::Value hooks = o.Get("activationHooks");
   core->hooks = !(hooks.IsBoolean() && !hooks.As<Napi::Boolean>().Value());
   if (core->hooks) {
@@ -709,6 +768,7 @@ Napi::Value Context::SetSteering(const Napi::CallbackInfo& info) {
   int32_t start = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 1;
   int32_t end = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : core.nLayer - 1;
   ClearLastLlamaError();
+  core.DropUniformCvec();  // the context-wide steering replaces what the control vector held
   CodedError err = core.steering->Set(core.ctx.get(), v.Data(), v.ElementLength(), scale, start, end);
   if (!err.empty()) Throw(env, err.code, err.message);
   return env.Undefined();
@@ -717,6 +777,7 @@ Napi::Value Context::SetSteering(const Napi::CallbackInfo& info) {
 Napi::Value Context::ClearSteering(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ContextCore& core = Core(env);
+  core.DropUniformCvec();
   core.steering->Clear(core.ctx.get());
   return env.Undefined();
 }
@@ -752,6 +813,8 @@ Napi::Value Context::Info(const Napi::CallbackInfo& info) {
   o.Set("threads", llama_n_threads(core.ctx.get()));
   o.Set("batchThreads", llama_n_threads_batch(core.ctx.get()));
   o.Set("activationHooks", core.hooks);
+  o.Set("steeringControlVector", core.uniformSteeringCvec);
+  o.Set("controlVectorSteps", static_cast<double>(core.cvecSteps));
   o.Set("nLayer", core.nLayer);
   o.Set("nEmbd", core.nEmbd);
   o.Set("nVocab", core.nVocab);

@@ -14,6 +14,7 @@
 #include "block_hook.h"
 #include "llama.h"
 #include "model.h"
+#include "sequence_steering.h"
 #include "steering.h"
 
 namespace emosteer {
@@ -46,6 +47,29 @@ struct ContextCore {
   uint32_t nSeqMax = 1;
   /** Whether the capture hook is installed as llama.cpp's eval callback (activationHooks). */
   bool hooks = true;
+  /**
+   * Uniform steering through the control vector (option steeringControlVector, default on):
+   * a step whose every row carries the same per-sequence steering, with no context-wide
+   * steering set, applies it with llama_set_adapter_cvec instead of the eval callback (no graph
+   * split per steered block). `uniformCvec` is the steering the control vector holds now (null:
+   * none set by a step); it stays set across steps, since each change costs a graph
+   * re-reservation, and is cleared by the first step that is not uniformly steered.
+   */
+  bool uniformSteeringCvec = true;
+  SequenceSteeringPtr uniformCvec;
+  /** The uniform steering of the previous step (the control vector is set only when two steps in a row agree). */
+  SequenceSteeringPtr lastUniform;
+  /** The model names every block output l_out-N (seen by a per-sequence steered step): the control vector reaches the same blocks. */
+  bool blockOutputsSeen = false;
+  /** Steps that applied uniform steering through the control vector (for tests and benchmarks). */
+  std::atomic<uint64_t> cvecSteps{0};
+
+  /** Removes a control vector that a step set for uniform steering (JS thread, between steps). */
+  void DropUniformCvec() {
+    if (uniformCvec) llama_set_adapter_cvec(ctx.get(), nullptr, 0, nEmbd, 0, 0);
+    uniformCvec.reset();
+    lastUniform.reset();
+  }
   /** The batch every step fills (nBatch tokens, one sequence id each), allocated once: one
    *  step runs at a time per context, and llama_batch_init costs nBatch + 4 allocations. */
   std::unique_ptr<llama_batch, BatchDeleter> batch;

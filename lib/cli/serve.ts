@@ -1,7 +1,7 @@
 /**
  * `emosteer serve --model <gguf|name> [--vectors [name=]dir]... [--host 127.0.0.1] [--port 8080]
  * [--parallel 4] [--ctx-per-request 2048] [--queue-limit 64] [--threads N] [--api-key k] [--ui]
- * [--cors-origin <origin>]...`: the OpenAI-compatible server of lib/server/. Prints
+ * [--cors-origin <origin>]... [--no-prompt-cache] [--prefill-chunk 256] [--context-shift]`: the OpenAI-compatible server of lib/server/. Prints
  * `emosteer serve listening on <url>` on stdout once it accepts connections (port 0 picks a
  * free one). SIGINT/SIGTERM stop
  * accepting, let in-flight requests finish, free the model and exit 0.
@@ -42,6 +42,14 @@ Options:
       --cors-origin <o>    a browser origin allowed to call the API cross-origin, e.g.
                            http://localhost:5173 (repeatable or comma-separated; * = any);
                            default: none, no CORS headers
+      --no-prompt-cache    decode every prompt whole (default: a request reuses the KV rows
+                           of the longest prefix a free sequence holds from its last request,
+                           as llama-server's cache_prompt; off anyway for recurrent models)
+      --prefill-chunk <n>  most prompt tokens decoded per step, so that a long prompt does
+                           not stall running requests (default 256; 0 = whole prompts)
+      --context-shift      a chat request too long for --ctx-per-request loses its oldest
+                           messages (system messages and the last one kept) instead of a 400;
+                           the header x-emosteer-dropped-messages says how many
   -h, --help               show this help`;
 
 /**
@@ -63,6 +71,9 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
     'body-limit': { type: 'string' },
     ui: { type: 'boolean' },
     'cors-origin': { type: 'string', multiple: true },
+    'no-prompt-cache': { type: 'boolean' },
+    'prefill-chunk': { type: 'string' },
+    'context-shift': { type: 'boolean' },
   }, SERVE_USAGE, io);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
@@ -78,6 +89,9 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
       defaultMaxTokens: intFlag('max-tokens', values['max-tokens'], { min: 1 }) ?? 256,
       bodyLimit: intFlag('body-limit', values['body-limit'], { min: 1024 }) ?? 1024 * 1024,
       ...(threads !== undefined ? { threads } : {}),
+      ...(values['no-prompt-cache'] ? { promptCache: false } : {}),
+      ...(values['context-shift'] ? { contextShift: true } : {}),
+      ...(values['prefill-chunk'] !== undefined ? { prefillChunk: intFlag('prefill-chunk', values['prefill-chunk'], { min: 0 })! } : {}),
       vectors: values.vectors ?? [],
     };
     const apiKey = values['api-key'] ?? process.env.EMOSTEER_API_KEY;

@@ -65,6 +65,16 @@ export interface ContextOptions {
    * callback is set, which costs single-token generation time (docs/benchmarks.md).
    */
   activationHooks?: boolean;
+  /**
+   * Uniform steering through llama.cpp's control vector (default true): a decode step whose
+   * every token carries the same per-call steering, with no context-wide steering set, applies
+   * it as the context-wide path does (`llama_set_adapter_cvec`, part of the graph) instead of
+   * through the eval callback (a graph split per steered block); the tokens are the same
+   * either way. It is set only once two steps in a row agree (each change rebuilds llama.cpp's
+   * graph reservation) and removed by the first step that is steered otherwise. false keeps
+   * every per-call steering on the eval-callback path.
+   */
+  steeringControlVector?: boolean;
 }
 
 /** Which residual-stream tensors to capture. */
@@ -283,6 +293,7 @@ export class Context {
       batchThreads: i.batchThreads,
       seed,
       activationHooks: i.activationHooks,
+      steeringControlVector: i.steeringControlVector,
     });
   }
 
@@ -291,8 +302,8 @@ export class Context {
     if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0)) {
       throw new EmosteerError('INVALID_ARGUMENT', `seed must be a non-negative integer (got ${options.seed})`);
     }
-    if (options.activationHooks !== undefined && typeof options.activationHooks !== 'boolean') {
-      throw new EmosteerError('INVALID_ARGUMENT', `activationHooks must be a boolean (got ${String(options.activationHooks)})`);
+    for (const k of ['activationHooks', 'steeringControlVector'] as const) {
+      if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a boolean (got ${String(options[k])})`);
     }
     for (const k of ['contextSize', 'batchSize', 'ubatchSize', 'sequences', 'threads', 'batchThreads'] as const) {
       const v = options[k];
@@ -313,6 +324,8 @@ export class Context {
   get nEmbd(): number { return this.model.info.nEmbd; }
   /** True once disposed. */
   get disposed(): boolean { return this.#disposed; }
+  /** Decode steps that applied uniform per-call steering through the control vector (see {@link ContextOptions.steeringControlVector}). */
+  get controlVectorSteps(): number { return call(() => this.#check().info().controlVectorSteps); }
 
   #check(): NativeContext {
     if (this.#disposed || this.#disposing) throw disposedError();
@@ -731,8 +744,8 @@ export class Context {
     if (tensors.size > 1) throw new EmosteerError('INVALID_ARGUMENT', `runs of one step capture different tensors (${[...tensors].join(', ')})`);
     const layers = union.length > 0 ? Int32Array.from(union) : undefined;
     const items = requests.map((q) => (layers && q.layers.length === 0 ? { ...q.item, pool: 'none' as const } : q.item));
-    const clear = requests.filter((q) => q.clear).map((q) => q.item.seq);
-    const res = await this.#step(items, layers, layers ? [...tensors][0] : undefined, signal, clear.length > 0 ? (n) => { for (const s of clear) n.clearSequence(s); } : undefined);
+    const clear = requests.filter((q) => q.clearFrom !== undefined).map((q) => [q.item.seq, q.clearFrom!] as const);
+    const res = await this.#step(items, layers, layers ? [...tensors][0] : undefined, signal, clear.length > 0 ? (n) => { for (const [s, from] of clear) n.clearSequence(s, from); } : undefined);
     const emitted = new Map<SequenceRun, GeneratedToken | undefined>();
     live.forEach((r, k) => {
       const rows = new Map<number, Float32Array>();

@@ -135,6 +135,10 @@ export interface NativeContextInfo {
   threads: number;
   batchThreads: number;
   activationHooks: boolean;
+  /** Uniform per-sequence steering goes through llama.cpp's control vector (option steeringControlVector). */
+  steeringControlVector: boolean;
+  /** Steps that applied uniform steering through the control vector. */
+  controlVectorSteps: number;
   nLayer: number;
   nEmbd: number;
   nVocab: number;

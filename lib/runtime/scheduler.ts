@@ -37,6 +37,29 @@ export interface SchedulerOptions {
   threads?: number;
   /** Batch size of the context (default 512). */
   batchSize?: number;
+  /**
+   * Prompt cache (llama-server's `cache_prompt`; default true): a sequence keeps the KV rows of
+   * its last request, and a new request goes to the free sequence that shares the longest
+   * prefix of tokens with it (made under the same steering of prompt rows) and decodes only the
+   * rest; see {@link ScheduledRequest.cachePrompt}. Off by default for recurrent and hybrid
+   * models (their memory cannot drop a tail of a sequence); `true` there is an error.
+   */
+  promptCache?: boolean;
+  /**
+   * Chunked prefill: the most prompt tokens decoded in one step (default 256), so that a long
+   * prompt joining the batch delays the running requests' next tokens by one chunk at a time
+   * instead of its whole prefill. 0 decodes every prompt whole in one step.
+   */
+  prefillChunk?: number;
+  /**
+   * Context shift for chat requests (default false): a `{ messages }` prompt that does not fit
+   * `contextPerRequest` with its `maxTokens` loses its oldest messages (system messages and the
+   * last message are kept) until it fits, instead of failing with PROMPT_TOO_LONG; the request
+   * says how many it dropped ({@link ScheduledGeneration.droppedMessages}). The sampler's
+   * repetition penalties and DRY still see the whole conversation's tokens. Text and token
+   * prompts, and conversations that do not fit even so, still fail with PROMPT_TOO_LONG.
+   */
+  contextShift?: boolean;
 }
 
 /** One generation request. */
@@ -62,6 +85,13 @@ export interface ScheduledRequest extends SamplingOptions {
   addSpecial?: boolean;
   /** For text input: parse special tokens written in the text (default false; true for chat messages). */
   parseSpecial?: boolean;
+  /**
+   * May this request reuse the KV rows of a previous request's prompt (default true; only when
+   * the scheduler's `promptCache` is on)? Rows are reused only when they hold the same tokens
+   * and were made under the same steering of prompt rows; the result is the same as without the
+   * cache (tested bit for bit on exact models). false decodes the whole prompt.
+   */
+  cachePrompt?: boolean;
   /** Cancels the request, queued or running (it then fails with ABORTED). */
   signal?: AbortSignal;
 }
@@ -75,14 +105,18 @@ export interface ScheduledResult {
   text: string;
   /** Generated token ids, in order. */
   tokens: number[];
-  /** Number of prompt tokens decoded. */
+  /** Number of prompt tokens (the cached ones included). */
   promptTokens: number;
+  /** Prompt tokens reused from the prompt cache (not decoded by this request). */
+  cachedTokens: number;
   /** Why generation ended. */
   stopReason: StopReason;
   /** Milliseconds from submit to the first token. */
   timeToFirstTokenMs: number | null;
   /** With `logProbs`, the end-of-generation token that ended the request (see {@link GenerationResult.endToken}). */
   endToken?: GenerationResult['endToken'];
+  /** Messages dropped from the start of a chat prompt to fit the context (context shift; 0 if none). */
+  droppedMessages: number;
 }
 
 /** Counters of a scheduler since it started. */
@@ -99,8 +133,10 @@ export interface SchedulerStats {
   failed: number;
   /** Tokens generated over all requests. */
   generatedTokens: number;
-  /** Prompt tokens decoded over all requests. */
+  /** Prompt tokens decoded over all requests (cached ones not included). */
   promptTokens: number;
+  /** Prompt tokens reused from the prompt cache over all requests. */
+  cachedPromptTokens: number;
   /** Native decode steps (one batch each). */
   steps: number;
   /** Seconds spent in native steps. */
@@ -111,6 +147,8 @@ export interface SchedulerStats {
 export class ScheduledGeneration implements AsyncIterable<ScheduledToken> {
   /** Resolves with the result, rejects with the request's error. */
   readonly result: Promise<ScheduledResult>;
+  /** Messages dropped from the start of a chat prompt to fit the context (context shift; 0 if none). */
+  droppedMessages = 0;
   readonly #buffer: ScheduledToken[] = [];
   #waiter: (() => void) | null = null;
   #ended = false;
@@ -173,6 +211,17 @@ interface Running {
   firstTokenAt: number | null;
 }
 
+/**
+ * What a sequence's KV cache holds after its last request: its tokens, and what steered their
+ * rows (the prompt's rows one key, the fed-back generated tokens' rows another; null: none).
+ */
+interface SlotCache {
+  tokens: Int32Array;
+  promptLength: number;
+  promptKey: string | null;
+  generatedKey: string | null;
+}
+
 /** See the module comment. */
 export class RequestScheduler {
   /** The context the requests share. */
@@ -183,19 +232,35 @@ export class RequestScheduler {
   readonly contextPerRequest: number;
   /** Requests that may wait for a free sequence; more fail with QUEUE_FULL. */
   readonly queueLimit: number;
+  /** Whether the prompt cache is on (see {@link SchedulerOptions.promptCache}). */
+  readonly promptCache: boolean;
+  /** The most prompt tokens decoded per step (0: whole prompts; see {@link SchedulerOptions.prefillChunk}). */
+  readonly prefillChunk: number;
+  /** Whether chat prompts too long for the context lose their oldest messages (see {@link SchedulerOptions.contextShift}). */
+  readonly contextShift: boolean;
   readonly #queue: Running[] = [];
   readonly #running = new Map<number, Running>();
   readonly #free: number[];
+  /** Per sequence: what its KV cache holds (null: nothing reusable). */
+  readonly #slots: (SlotCache | null)[];
+  /** Per sequence: when it was last released (least recently used sequences are taken first). */
+  readonly #releasedAt: number[];
+  #releases = 0;
   #loop: Promise<void> | null = null;
   #closing = false;
-  #stats = { requests: 0, completed: 0, failed: 0, generatedTokens: 0, promptTokens: 0, steps: 0, decodeSeconds: 0 };
+  #stats = { requests: 0, completed: 0, failed: 0, generatedTokens: 0, promptTokens: 0, cachedPromptTokens: 0, steps: 0, decodeSeconds: 0 };
 
-  private constructor(context: Context, parallel: number, perRequest: number, queueLimit: number) {
+  private constructor(context: Context, parallel: number, perRequest: number, queueLimit: number, promptCache: boolean, prefillChunk: number, contextShift: boolean) {
     this.context = context;
     this.parallel = parallel;
     this.contextPerRequest = perRequest;
     this.queueLimit = queueLimit;
+    this.promptCache = promptCache;
+    this.prefillChunk = prefillChunk;
+    this.contextShift = contextShift;
     this.#free = Array.from({ length: parallel }, (_, i) => i);
+    this.#slots = Array.from({ length: parallel }, () => null);
+    this.#releasedAt = Array.from({ length: parallel }, () => -1);
   }
 
   /** Creates the shared context and the scheduler. */
@@ -207,13 +272,21 @@ export class RequestScheduler {
       if (!Number.isInteger(v) || v < 1) throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a positive integer (got ${v})`);
     }
     if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new EmosteerError('INVALID_ARGUMENT', `queueLimit must be a non-negative integer (got ${queueLimit})`);
+    const prefillChunk = options.prefillChunk ?? 256;
+    if (!Number.isInteger(prefillChunk) || prefillChunk < 0) throw new EmosteerError('INVALID_ARGUMENT', `prefillChunk must be a non-negative integer (got ${prefillChunk})`);
+    if (options.promptCache !== undefined && typeof options.promptCache !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', `promptCache must be a boolean (got ${String(options.promptCache)})`);
+    if (options.promptCache === true && model.info.isRecurrent) {
+      throw new EmosteerError('INVALID_ARGUMENT', `promptCache: this model's memory is recurrent or hybrid (${model.info.arch}): it cannot drop the tail of a sequence, so a cached prefix cannot be reused; leave promptCache out or false`);
+    }
+    const promptCache = options.promptCache ?? !model.info.isRecurrent;
     const context = await model.createContext({
       sequences: parallel,
       contextSize: per * parallel,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     });
-    return new RequestScheduler(context, parallel, per, queueLimit);
+    if (options.contextShift !== undefined && typeof options.contextShift !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', `contextShift must be a boolean (got ${String(options.contextShift)})`);
+    return new RequestScheduler(context, parallel, per, queueLimit, promptCache, prefillChunk, options.contextShift ?? false);
   }
 
   /** Counters (requests, tokens, queue depth). */
@@ -230,9 +303,27 @@ export class RequestScheduler {
     if (this.#closing) throw new EmosteerError('DISPOSED', 'the scheduler is closing');
     const maxTokens = req.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new EmosteerError('INVALID_ARGUMENT', `maxTokens must be a positive integer (got ${maxTokens})`);
-    const { prompt: input, signal: _signal, ...rest } = req;
+    const { prompt: input, signal: _signal, cachePrompt, ...rest } = req;
+    if (cachePrompt !== undefined && typeof cachePrompt !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', `cachePrompt must be a boolean (got ${String(cachePrompt)})`);
     // Validates prompt, sampling, steering, probe and stop rules now; the sequence is given at admission.
-    const run = this.context.createRun(input, { ...rest, maxTokens, addSpecial: req.addSpecial ?? true, sequence: 0 });
+    const options = { ...rest, maxTokens, addSpecial: req.addSpecial ?? true, sequence: 0 };
+    let run = this.context.createRun(input, options);
+    let dropped = 0;
+    if (run.prompt.length + maxTokens > this.contextPerRequest && this.contextShift && typeof input === 'object' && input !== null && 'messages' in input && Array.isArray(input.messages)) {
+      // Context shift: drop the oldest messages but the system ones and the last, until it fits;
+      // the sampler keeps the whole conversation as its history.
+      const whole = run.prompt;
+      const messages = [...input.messages];
+      for (;;) {
+        const i = messages.findIndex((m, k) => m.role !== 'system' && k < messages.length - 1);
+        if (i < 0) break;
+        messages.splice(i, 1);
+        dropped++;
+        run = this.context.createRun({ messages }, options);
+        if (run.prompt.length + maxTokens <= this.contextPerRequest) break;
+      }
+      run.setSamplerHistory(whole);
+    }
     if (run.prompt.length + maxTokens > this.contextPerRequest) {
       throw new EmosteerError('PROMPT_TOO_LONG', `the prompt has ${run.prompt.length} tokens and ${maxTokens} more are asked for, but a request may hold ${this.contextPerRequest}`);
     }
@@ -240,6 +331,7 @@ export class RequestScheduler {
       throw new EmosteerError('QUEUE_FULL', `${this.#running.size} requests are running and ${this.#queue.length} waiting (the limit); retry later`);
     }
     const out = new ScheduledGeneration();
+    out.droppedMessages = dropped;
     const r: Running = { req, out, run, submittedAt: performance.now(), firstTokenAt: null };
     if (req.signal?.aborted) {
       out.fail(new EmosteerError('ABORTED', 'the request was aborted', { cause: req.signal.reason }));
@@ -284,13 +376,24 @@ export class RequestScheduler {
       while (this.#free.length > 0 && this.#queue.length > 0) {
         const r = this.#queue.shift()!;
         if (r.req.signal?.aborted) { this.#fail(r, new EmosteerError('ABORTED', 'the request was aborted', { cause: r.req.signal.reason })); continue; }
-        r.run.sequence = this.#free.shift()!;
-        this.#running.set(r.run.sequence, r);
+        this.#admit(r);
       }
       if (this.#running.size === 0) return;
 
-      // One step of the context's generation loop over every running request.
-      const batch = [...this.#running.values()];
+      // One step of the context's generation loop over every running request: each generating
+      // request's next token, and prompt tokens up to prefillChunk (first come, first served;
+      // a request whose prompt gets no room this step waits for the next).
+      let budget = this.prefillChunk > 0 ? this.prefillChunk : Infinity;
+      const batch: Running[] = [];
+      for (const r of this.#running.values()) {
+        if (!r.run.started) {
+          if (budget <= 0) continue;
+          const n = Math.min(budget, r.run.remainingPrompt);
+          r.run.prefillLimit = n;
+          budget -= n;
+        }
+        batch.push(r);
+      }
       const starting = batch.filter((r) => !r.run.started);
       const t0 = performance.now();
       let emitted;
@@ -305,7 +408,11 @@ export class RequestScheduler {
         this.#stats.steps++;
         this.#stats.decodeSeconds += (performance.now() - t0) / 1000;
       }
-      for (const r of starting) if (r.run.started) this.#stats.promptTokens += r.run.prompt.length;
+      for (const r of starting) {
+        if (!r.run.started) continue;
+        this.#stats.promptTokens += r.run.prompt.length - r.run.reusedPromptTokens;
+        this.#stats.cachedPromptTokens += r.run.reusedPromptTokens;
+      }
       batch.forEach((r, k) => {
         if (this.#running.get(r.run.sequence) !== r) return; // failed meanwhile
         if (r.run.error !== undefined) { this.#fail(r, r.run.error); return; } // a steering schedule threw
@@ -320,10 +427,56 @@ export class RequestScheduler {
     }
   }
 
+  /**
+   * Gives a queued request a free sequence: with the prompt cache, the one whose cached tokens
+   * share the longest usable prefix with its prompt (ties and no match: the least recently used),
+   * and the run skips that prefix; else the lowest free sequence.
+   */
+  #admit(r: Running): void {
+    let pick = 0;
+    let keep = 0;
+    if (this.promptCache && r.req.cachePrompt !== false) {
+      for (let i = 0; i < this.#free.length; i++) {
+        const seq = this.#free[i]!;
+        const m = this.#matchLength(seq, r.run);
+        const best = this.#free[pick]!;
+        if (m > keep || (m === keep && this.#releasedAt[seq]! < this.#releasedAt[best]!)) { pick = i; keep = m; }
+      }
+    }
+    const seq = this.#free.splice(pick, 1)[0]!;
+    r.run.sequence = seq;
+    r.run.reusePrefix(keep);
+    // From here the sequence holds only the kept prefix plus what this run decodes; until the
+    // run ends its cache is unknown.
+    this.#slots[seq] = null;
+    this.#running.set(seq, r);
+  }
+
+  /**
+   * Prompt tokens of `run` that sequence `seq`'s KV cache holds, made under the same steering
+   * of prompt rows; at most all but the prompt's last token, which is always decoded.
+   */
+  #matchLength(seq: number, run: SequenceRun): number {
+    const c = this.#slots[seq];
+    if (!c) return 0;
+    const key = run.steeringKeys.prompt;
+    const p = run.prompt;
+    const limit = Math.min(c.tokens.length, p.length - 1);
+    let n = 0;
+    while (n < limit && c.tokens[n] === p[n] && (n < c.promptLength ? c.promptKey : c.generatedKey) === key) n++;
+    return n;
+  }
+
   #finish(r: Running): void {
+    const seq = r.run.sequence;
+    const owned = this.#running.get(seq) === r;
     this.#release(r);
+    if (owned && this.promptCache) {
+      const keys = r.run.steeringKeys;
+      this.#slots[seq] = { tokens: r.run.kvTokens(), promptLength: r.run.prompt.length, promptKey: keys.prompt, generatedKey: keys.generated };
+    }
     this.#stats.completed++;
-    r.out.end({ ...r.run.result(), timeToFirstTokenMs: r.firstTokenAt === null ? null : r.firstTokenAt - r.submittedAt });
+    r.out.end({ ...r.run.result(), cachedTokens: r.run.reusedPromptTokens, droppedMessages: r.out.droppedMessages, timeToFirstTokenMs: r.firstTokenAt === null ? null : r.firstTokenAt - r.submittedAt });
   }
 
   #fail(r: Running, err: unknown): void {
@@ -338,6 +491,8 @@ export class RequestScheduler {
     const seq = r.run.sequence;
     if (this.#running.get(seq) === r) {
       this.#running.delete(seq);
+      this.#slots[seq] = null; // #finish records what a finished run left
+      this.#releasedAt[seq] = ++this.#releases;
       this.#free.push(seq);
       this.#free.sort((a, b) => a - b);
     }

@@ -17,7 +17,8 @@ import { Activations, type Pooling } from './activations.js';
 import type { Model } from './model.js';
 import type { NativeSampler, NativeStepItem, NativeStepResult } from './native.js';
 import type { BlockProbe } from './probe.js';
-import { SteeringResolver, type SteeringOption } from './steering.js';
+import type { NativeSequenceSteering } from './native.js';
+import { SteeringResolver, type SteeringKeys, type SteeringOption } from './steering.js';
 
 /** Why generation ended. */
 export type StopReason = 'eog' | 'maxTokens' | 'stop';
@@ -105,8 +106,12 @@ export interface RunStepRequest {
   layers: readonly number[];
   /** Tensor those blocks are read from. */
   tensor: string | undefined;
-  /** Clear the sequence before the step (a prompt step that does not append). */
-  clear: boolean;
+  /**
+   * Clear the sequence from this position on before the step (the first prompt step of a run
+   * that does not append: 0, or the length of the prefix reused from the KV cache); undefined:
+   * keep it.
+   */
+  clearFrom: number | undefined;
 }
 
 /** See the module comment. Created by {@link Context.createRun}. */
@@ -120,6 +125,25 @@ export class SequenceRun {
   /** Text generated so far (a stop string is cut off only in {@link result}). */
   text = '';
   #started = false;
+  /** Prompt tokens in the KV cache: the reused prefix, then the prompt chunks decoded so far. */
+  #fed = 0;
+  /** Prompt tokens reused from the KV cache (not decoded by this run). */
+  #reused = 0;
+  /** The prompt range [from, to) of the step in flight, while the prompt is being decoded. */
+  #chunk: { from: number; to: number } | undefined;
+  /** The prompt's steering, resolved once (a chunked prompt asks a schedule only once). */
+  #promptSteering: NativeSequenceSteering | null | undefined;
+  /** Positions the sequence holds after the last step (native nPast). */
+  #nPast = 0;
+  #keys: SteeringKeys | undefined;
+  /** Tokens the sampler sees as the prompt's history instead of the prompt (see {@link setSamplerHistory}). */
+  #history: Int32Array | undefined;
+  /**
+   * The most prompt tokens the next step may decode (chunked prefill: the request scheduler
+   * sets it before each step); undefined: the whole rest of the prompt. Ignored when the prompt
+   * is captured (its pooling needs every row in one step).
+   */
+  prefillLimit: number | undefined;
   #pending = -1;
   /** The log-probabilities of #pending's row, with the logProbs option. */
   #pendingLp: { logProb: number; top: TokenLogProb[] } | undefined;
@@ -154,8 +178,52 @@ export class SequenceRun {
     this.#sequence = s;
   }
 
-  /** True once the prompt has been decoded. */
+  /** True once the prompt has been decoded (all of it, when it is decoded in chunks). */
   get started(): boolean { return this.#started; }
+  /** Prompt tokens not yet in the KV cache (decoded by the next steps). */
+  get remainingPrompt(): number { return this.prompt.length - this.#fed; }
+  /** Prompt tokens taken from the KV cache instead of being decoded (the request scheduler's prompt cache). */
+  get reusedPromptTokens(): number { return this.#reused; }
+  /** What steers this run's prompt rows and generated rows (keys that compare steerings). @internal */
+  get steeringKeys(): SteeringKeys { return (this.#keys ??= this.#spec.steering.keys); }
+
+  /**
+   * Before the run starts: the sequence already holds this run's first `n` prompt tokens
+   * (decoded under the same steering), so the run decodes only the rest. At least the prompt's
+   * last token is always decoded (its logits give the first generated token; a probe reads it).
+   * The sampler still sees the whole prompt (repetition penalties, DRY). @internal
+   */
+  reusePrefix(n: number): void {
+    if (this.#started || this.#chunk !== undefined) throw new EmosteerError('INVALID_ARGUMENT', 'a run that has started cannot reuse a prefix');
+    if (!Number.isInteger(n) || n < 0 || n >= this.prompt.length) throw new EmosteerError('INVALID_ARGUMENT', `a reused prefix must be 0..${this.prompt.length - 1} tokens (got ${n})`);
+    if (n > 0 && (this.#spec.append || this.#spec.capture?.prompt !== undefined)) {
+      throw new EmosteerError('INVALID_ARGUMENT', 'a run that appends to its sequence or captures its prompt cannot reuse a cached prefix');
+    }
+    this.#fed = n;
+    this.#reused = n;
+  }
+
+  /**
+   * Before the run starts: the sampler's history (repetition penalties, DRY) is `tokens`
+   * instead of the prompt, e.g. the whole conversation when older turns were dropped from the
+   * prompt to fit the context (the request scheduler's context shift). @internal
+   */
+  setSamplerHistory(tokens: Int32Array): void {
+    if (this.#started || this.#chunk !== undefined) throw new EmosteerError('INVALID_ARGUMENT', 'a run that has started cannot change its sampler history');
+    this.#history = tokens;
+  }
+
+  /**
+   * The tokens the sequence's KV cache holds after this run: the prompt, then the generated
+   * tokens that were fed back (the last sampled one is not). @internal
+   */
+  kvTokens(): Int32Array {
+    if (this.#spec.append) throw new EmosteerError('INVALID_ARGUMENT', 'an appending run does not know the tokens before its own');
+    const all = new Int32Array(this.prompt.length + this.tokens.length);
+    all.set(this.prompt, 0);
+    all.set(this.tokens, this.prompt.length);
+    return all.subarray(0, Math.min(all.length, this.#nPast));
+  }
   /** True once the run has ended (see {@link stopReason}). */
   get done(): boolean { return this.#done; }
   /** Why the run ended (meaningful once {@link done}). */
@@ -175,18 +243,48 @@ export class SequenceRun {
     if (this.#done) throw new EmosteerError('INVALID_ARGUMENT', 'the run has ended');
     const prompt = !this.#started;
     const s = this.#spec;
-    const steering = s.steering.at(prompt, {
+    const at = (p: boolean) => s.steering.at(p, {
       index: this.count,
       text: this.text,
       ...(this.#lastReading !== undefined ? { reading: this.#lastReading, activation: this.#lastActivation! } : {}),
     });
-    const item: NativeStepItem = prompt
-      ? { seq: this.#sequence, tokens: s.prompt, sampler: s.sampler, acceptTokens: true }
-      : { seq: this.#sequence, tokens: Int32Array.of(this.#pending), sampler: s.sampler };
-    if (steering) item.steering = steering;
-    if (s.logProbs !== undefined) item.sampledTopK = s.logProbs;
-    const layers: number[] = [];
+    let steering: NativeSequenceSteering | undefined;
+    let item: NativeStepItem;
+    let last = true;
+    let clearFrom: number | undefined;
     if (prompt) {
+      if (this.#promptSteering === undefined) this.#promptSteering = at(true) ?? null;
+      steering = this.#promptSteering ?? undefined;
+      const from = this.#fed;
+      const limit = s.capture?.prompt !== undefined ? undefined : this.prefillLimit;
+      const to = limit === undefined ? s.prompt.length : Math.min(s.prompt.length, from + Math.max(1, Math.floor(limit)));
+      last = to === s.prompt.length;
+      if (from === this.#reused && !s.append) clearFrom = this.#reused;
+      this.#chunk = { from, to };
+      const tokens = s.prompt.subarray(from, to);
+      if (last) {
+        // The sampler sees the whole prompt, in order: the part decoded earlier (or reused from
+        // the cache) now, this chunk with the step (penalties and DRY read the history).
+        if (this.#history) {
+          s.sampler.accept(this.#history);
+          item = { seq: this.#sequence, tokens, sampler: s.sampler };
+        } else {
+          if (from > 0) s.sampler.accept(s.prompt.subarray(0, from));
+          item = { seq: this.#sequence, tokens, sampler: s.sampler, acceptTokens: true };
+        }
+      } else {
+        item = { seq: this.#sequence, tokens };
+      }
+    } else {
+      steering = at(false);
+      item = { seq: this.#sequence, tokens: Int32Array.of(this.#pending), sampler: s.sampler };
+    }
+    if (steering) item.steering = steering;
+    if (s.logProbs !== undefined && last) item.sampledTopK = s.logProbs;
+    const layers: number[] = [];
+    if (prompt && !last) {
+      // A middle chunk of the prompt: nothing is sampled or read.
+    } else if (prompt) {
       if (s.capture?.prompt !== undefined) {
         layers.push(...s.capture.layers);
         Object.assign(item, poolItem(s.capture.prompt, s.prompt.length));
@@ -202,7 +300,7 @@ export class SequenceRun {
       if (s.probe && !layers.includes(s.probe.layer)) layers.push(s.probe.layer);
       if (layers.length > 0) item.pool = 'last';
     }
-    return { item, layers, tensor: s.capture?.tensor, clear: prompt && !s.append };
+    return { item, layers, tensor: s.capture?.tensor, clearFrom };
   }
 
   /**
@@ -214,7 +312,12 @@ export class SequenceRun {
     const s = this.#spec;
     const rowsOf = (layers: Int32Array, rows: number) => new Activations([...layers], nEmbd, rows, [...layers].map((l) => captured.get(l)!));
     let emitted: GeneratedToken | undefined;
+    this.#nPast = res.nPast;
     if (!this.#started) {
+      const chunk = this.#chunk!;
+      this.#chunk = undefined;
+      this.#fed = chunk.to;
+      if (chunk.to < s.prompt.length) return undefined; // more of the prompt to decode
       this.#started = true;
       if (s.capture?.prompt !== undefined) this.#promptActs = rowsOf(s.capture.layers, s.capture.prompt === 'all' ? s.prompt.length : 1);
       const row = s.probe ? captured.get(s.probe.layer) : undefined;

@@ -18,6 +18,7 @@
  * // changed while generating: called before every decoded token
  * await ctx.generateText(prompt, { steering: ({ text }) => (text.includes('!') ? { set, emotion: 'calm', strength: 0.1 } : null) });
  */
+import { createHash } from 'node:crypto';
 import { EmosteerError, fromNativeError } from '../errors.js';
 import type { Model } from './model.js';
 import { addon, type NativeSequenceSteering } from './native.js';
@@ -134,6 +135,12 @@ export type SteeringOption = Steering | SteeringSchedule | null | undefined;
 export interface CompiledSteering {
   native: NativeSequenceSteering;
   positions: SteeringPositions;
+  /**
+   * A digest of what is added to the residual stream (the summed per-block vectors, scale and
+   * block range): two steerings with the same key steer identically. The request scheduler's
+   * prompt cache compares it to decide whether KV rows made under one steering may serve another.
+   */
+  key: string;
 }
 
 /**
@@ -295,11 +302,31 @@ export function compileSteering(model: Model, steering: Steering): CompiledSteer
   if (!Number.isInteger(start) || !Number.isInteger(end)) throw new EmosteerError('LAYER_OUT_OF_RANGE', `steering block range [${start}, ${end}] must be integers`);
   try {
     const native = new (addon().NativeSequenceSteering)(model.checkNative(), flat, scale, start, end);
-    return { native, positions };
+    return { native, positions, key: steeringKey(flat, scale, start, end) };
   } catch (err) {
     throw fromNativeError(err);
   }
 }
+
+/** The digest of {@link CompiledSteering.key}. */
+function steeringKey(flat: Float32Array, scale: number, start: number, end: number): string {
+  const h = createHash('sha256');
+  h.update(new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength));
+  h.update(`|${scale}|${start}|${end}`);
+  return h.digest('base64');
+}
+
+/**
+ * What steers a run's rows, as keys of {@link CompiledSteering.key}: `prompt` for the prompt's
+ * rows, `generated` for the fed-back generated tokens' rows; null = unsteered. A steering
+ * schedule gets keys that equal no other (its answers are known only step by step). @internal
+ */
+export interface SteeringKeys {
+  prompt: string | null;
+  generated: string | null;
+}
+
+let scheduleKeys = 0;
 
 /**
  * Resolves a call's steering option step by step: a fixed steering is compiled once; a
@@ -312,6 +339,7 @@ export class SteeringResolver {
   #fixed: CompiledSteering | null | undefined;
   #lastSpec: Steering | null | undefined;
   #last: CompiledSteering | null = null;
+  #scheduleKey: string | undefined;
 
   constructor(model: Model, option: SteeringOption) {
     this.#model = model;
@@ -322,6 +350,17 @@ export class SteeringResolver {
 
   /** True when the option is absent. */
   get none(): boolean { return this.#fixed === null; }
+
+  /** Keys of the steering of the prompt's rows and of the generated rows (see {@link SteeringKeys}). */
+  get keys(): SteeringKeys {
+    if (this.#fixed === null) return { prompt: null, generated: null };
+    if (this.#fixed === undefined) {
+      this.#scheduleKey ??= `schedule#${++scheduleKeys}`;
+      return { prompt: this.#scheduleKey, generated: this.#scheduleKey };
+    }
+    const c = this.#fixed;
+    return { prompt: c.positions === 'generated' ? null : c.key, generated: c.positions === 'prompt' ? null : c.key };
+  }
 
   /**
    * The native steering for a step (`prompt`: the prompt, else a generated token), or undefined.

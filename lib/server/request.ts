@@ -68,6 +68,7 @@ export function requestFromBody(body: SamplingFields & LogProbFields, prompt: Sc
     ...samplerOptionsFromBody(body), // grammar / response_format and DRY
     seed: body.seed ?? randomInt(0, 2 ** 31),
     stopOnEog: body.ignore_eos !== true,
+    ...(body.cache_prompt === false ? { cachePrompt: false } : {}),
     signal,
     ...(steered?.steering ? { steering: steered.steering } : {}),
     ...(probe ? { probe } : {}),

@@ -93,6 +93,8 @@ const sampling = {
   model: { type: 'string' },
   /** llama-server's extension: keep generating past end-of-generation tokens (to max_tokens). */
   ignore_eos: { type: ['boolean', 'null'] },
+  /** llama-server's field: may the request reuse cached prompt rows (default true; the server's --no-prompt-cache turns the cache off). */
+  cache_prompt: { type: ['boolean', 'null'] },
   /** An end-user identifier (OpenAI's abuse monitoring): accepted, nothing to do with it. */
   user: { type: ['string', 'null'] },
   steering: { type: 'array', items: steeringItem, maxItems: 16 },
@@ -292,6 +294,7 @@ export interface SamplingFields {
   n?: number | null;
   model?: string;
   ignore_eos?: boolean | null;
+  cache_prompt?: boolean | null;
   steering?: SteeringItem[];
   meter?: boolean | string;
   grammar?: string | null;

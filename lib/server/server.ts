@@ -16,7 +16,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Context, PromptInput, StopReason, TokenLogProb } from '../runtime/context.js';
 import type { Model } from '../runtime/model.js';
-import { RequestScheduler, type ScheduledGeneration, type ScheduledResult, type ScheduledToken } from '../runtime/scheduler.js';
+import { RequestScheduler, type ScheduledGeneration, type ScheduledResult, type ScheduledToken, type SchedulerOptions } from '../runtime/scheduler.js';
 import type { EmotionMeter, EmotionReading } from '../steer/emotion-meter.js';
 import { toHttpError, HttpError } from './errors.js';
 import { LoadedVectorSets } from './loaded-vector-sets.js';
@@ -62,6 +62,16 @@ export interface ServerOptions {
    * Default: none (no CORS headers at all).
    */
   corsOrigin?: string | readonly string[];
+  /** The scheduler's prompt cache (default: on, off for recurrent models; see {@link SchedulerOptions.promptCache}). */
+  promptCache?: boolean;
+  /** Most prompt tokens decoded per step (default 256; 0 = whole prompts; see {@link SchedulerOptions.prefillChunk}). */
+  prefillChunk?: number;
+  /**
+   * Chat requests too long for `contextPerRequest` lose their oldest messages instead of
+   * failing (default false; see {@link SchedulerOptions.contextShift}); the response says how
+   * many in the `x-emosteer-dropped-messages` header and the `dropped_messages` field.
+   */
+  contextShift?: boolean;
 }
 
 /** A created server: the Fastify app and what it owns. */
@@ -83,6 +93,9 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     contextPerRequest: options.contextPerRequest ?? 2048,
     queueLimit: options.queueLimit ?? 64,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.promptCache !== undefined ? { promptCache: options.promptCache } : {}),
+    ...(options.prefillChunk !== undefined ? { prefillChunk: options.prefillChunk } : {}),
+    ...(options.contextShift !== undefined ? { contextShift: options.contextShift } : {}),
   });
   const modelId = options.modelId ?? (model.info.name || model.info.arch);
   const defaultMaxTokens = options.defaultMaxTokens ?? 256;
@@ -95,7 +108,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   const registry = new Registry();
   const requests = new Counter({ name: 'emosteer_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const tokensOut = new Counter({ name: 'emosteer_generated_tokens_total', help: 'Generated tokens', registers: [registry] });
-  const tokensIn = new Counter({ name: 'emosteer_prompt_tokens_total', help: 'Prompt tokens decoded', registers: [registry] });
+  const tokensIn = new Counter({ name: 'emosteer_prompt_tokens_total', help: 'Prompt tokens of requests (cached ones included)', registers: [registry] });
+  const tokensCached = new Counter({ name: 'emosteer_prompt_cached_tokens_total', help: 'Prompt tokens reused from the prompt cache instead of being decoded', registers: [registry] });
   new Gauge({ name: 'emosteer_queue_depth', help: 'Requests waiting for a sequence', registers: [registry], collect() { this.set(scheduler.stats.queued); } });
   new Gauge({ name: 'emosteer_running_requests', help: 'Requests being decoded', registers: [registry], collect() { this.set(scheduler.stats.running); } });
   new Gauge({
@@ -244,7 +258,11 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       reply.raw.off('close', onClose);
       throw err;
     }
-    const empty: ScheduledResult = { text: '', tokens: [], promptTokens: 0, stopReason: 'maxTokens', timeToFirstTokenMs: null };
+    const empty: ScheduledResult = { text: '', tokens: [], promptTokens: 0, cachedTokens: 0, droppedMessages: 0, stopReason: 'maxTokens', timeToFirstTokenMs: null };
+    // Context shift: messages dropped from the start of the conversation to fit the context.
+    const dropped = Math.max(0, ...choices.map((c) => c.gen?.droppedMessages ?? 0));
+    const droppedField = dropped > 0 ? { dropped_messages: dropped } : {};
+    if (dropped > 0) void reply.header('x-emosteer-dropped-messages', String(dropped));
     const meterOf = (c: Choice, t: ScheduledToken) => {
       if (!c.meter || t.reading === undefined) return undefined;
       const emotions = t.reading as EmotionReading; // the request's probe is its set's EmotionMeter
@@ -256,9 +274,15 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       choices.forEach((c, i) => byPrompt.set(c.prompt, Math.max(byPrompt.get(c.prompt) ?? 0, results[i]!.promptTokens, promptTokens[c.prompt] ?? 0)));
       const prompt = [...byPrompt.values()].reduce((a, b) => a + b, 0);
       const completion = results.reduce((a, r) => a + r.tokens.length, 0);
+      // Prompt tokens served from the prompt cache, as OpenAI reports them (per prompt, the
+      // choice that reused the most: n choices of one prompt count the prompt once).
+      const cachedByPrompt = new Map<number, number>();
+      choices.forEach((c, i) => cachedByPrompt.set(c.prompt, Math.max(cachedByPrompt.get(c.prompt) ?? 0, results[i]!.cachedTokens)));
+      const cached = [...cachedByPrompt.values()].reduce((a, b) => a + b, 0);
       tokensOut.inc(completion);
       tokensIn.inc(prompt);
-      return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+      tokensCached.inc(cached);
+      return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
     };
 
     if (!body.stream) {
@@ -292,7 +316,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
         const anyMeter = choices.some((c) => c.meter);
         // One choice: the meter readings at the top level (as before); several: in each choice.
         const list = outs.map((o) => (anyMeter && outs.length > 1 ? { ...o.choice, meter: o.readings } : o.choice));
-        return { id, object: chat ? 'chat.completion' : 'text_completion', created, model: modelId, choices: list, usage, ...(anyMeter && outs.length === 1 ? { meter: outs[0]!.readings } : {}) };
+        return { id, object: chat ? 'chat.completion' : 'text_completion', created, model: modelId, choices: list, usage, ...droppedField, ...(anyMeter && outs.length === 1 ? { meter: outs[0]!.readings } : {}) };
       } catch (err) {
         abort.abort(err);
         throw err;
