@@ -41,6 +41,12 @@ export type EmosteerErrorCode =
   | 'DECODE_FAILED'
   /** The native addon could not be loaded (not built, or built for another Node ABI). */
   | 'ADDON_NOT_BUILT'
+  /**
+   * The compute backend asked for (`loadModel(path, { gpu })` or EMOSTEER_GPU) is in no built or
+   * prebuilt addon here, or its addon does not load or sees no device (the message lists every
+   * candidate and why), or the process already loaded an addon without it.
+   */
+  | 'BACKEND_UNAVAILABLE'
   /** Fetching or verifying a model failed. */
   | 'MODEL_FETCH_FAILED'
   /** A downloaded model part or assembled model differs from its pinned size or sha256. */

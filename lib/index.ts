@@ -65,6 +65,7 @@ export { Activations, type Pooling } from './runtime/activations.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './runtime/sampling.js';
 export { jsonSchemaToGrammar, JSON_OBJECT_GRAMMAR, type JsonSchema } from './runtime/json-schema-grammar.js';
 export { versions, setLogLevel, type NativeVersions, type NativeModelInfo } from './runtime/native.js';
+export { type BackendSelection, type BackendCandidate, type GpuBackend, type GpuRequest, type ProbeResult } from './runtime/backend-select.js';
 export {
   SYNTHETIC_SHAPES,
   CHATML_TEMPLATE,

@@ -29,12 +29,13 @@ std::string MetaString(const llama_model* m, const char* key) {
 class LoadWorker : public Napi::AsyncWorker {
  public:
   LoadWorker(Napi::Env env, std::string path, llama_model_params params, Napi::Function onProgress,
-             std::vector<std::string> rpcServers)
+             std::vector<std::string> rpcServers, bool cpuOnly)
       : Napi::AsyncWorker(env, "emosteer.loadModel"),
         deferred_(Napi::Promise::Deferred::New(env)),
         path_(std::move(path)),
         params_(params),
-        rpcServers_(std::move(rpcServers)) {
+        rpcServers_(std::move(rpcServers)),
+        cpuOnly_(cpuOnly) {
     if (!onProgress.IsEmpty()) {
       progress_ = Napi::ThreadSafeFunction::New(env, onProgress, "emosteer.loadProgress", 0, 1);
     }
@@ -51,6 +52,13 @@ class LoadWorker : public Napi::AsyncWorker {
       params_.progress_callback = &LoadWorker::OnLoadProgress;
       params_.progress_callback_user_data = this;
       if (!rpcServers_.empty() && !UseRpcDevices()) return;
+      if (cpuOnly_) {
+        // An empty device list (only the terminator): every weight, the KV cache and every op on
+        // the CPU backend, even in an addon built with a GPU backend (loadModel's gpu: 'cpu').
+        devices_.assign(1, nullptr);
+        params_.devices = devices_.data();
+        params_.n_gpu_layers = 0;
+      }
       llama_model* raw = llama_model_load_from_file(path_.c_str(), params_);
       if (raw == nullptr) {
         std::string why = LastLlamaError();
@@ -136,6 +144,7 @@ class LoadWorker : public Napi::AsyncWorker {
   std::string path_;
   llama_model_params params_;
   std::vector<std::string> rpcServers_;
+  bool cpuOnly_ = false;
   std::vector<ggml_backend_dev_t> devices_;
   std::optional<Napi::ThreadSafeFunction> progress_;
   float lastProgress_ = -1.0f;
@@ -179,6 +188,7 @@ Napi::Value Model::Load(const Napi::CallbackInfo& info) {
     llama_model_params params = llama_model_default_params();
     Napi::Function onProgress;
     std::vector<std::string> rpcServers;
+    bool cpuOnly = false;
     if (info.Length() > 1 && info[1].IsObject()) {
       Napi::Object o = info[1].As<Napi::Object>();
       if (o.Has("gpuLayers") && o.Get("gpuLayers").IsNumber()) params.n_gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
@@ -187,6 +197,7 @@ Napi::Value Model::Load(const Napi::CallbackInfo& info) {
       }
       if (o.Has("onProgress") && o.Get("onProgress").IsFunction()) onProgress = o.Get("onProgress").As<Napi::Function>();
       if (o.Has("repack") && o.Get("repack").IsBoolean()) params.use_extra_bufts = o.Get("repack").As<Napi::Boolean>();
+      if (o.Has("cpuOnly") && o.Get("cpuOnly").IsBoolean()) cpuOnly = o.Get("cpuOnly").As<Napi::Boolean>();
       if (o.Has("rpcServers") && o.Get("rpcServers").IsArray()) {
         Napi::Array a = o.Get("rpcServers").As<Napi::Array>();
         for (uint32_t i = 0; i < a.Length(); ++i) {
@@ -196,7 +207,7 @@ Napi::Value Model::Load(const Napi::CallbackInfo& info) {
         }
       }
     }
-    auto* worker = new LoadWorker(env, path, params, onProgress, std::move(rpcServers));
+    auto* worker = new LoadWorker(env, path, params, onProgress, std::move(rpcServers), cpuOnly);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureLlamaCppSource } from './llama-cpp-source.mjs';
+import { vulkanDefinitions } from './vulkan-sdk.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -62,7 +63,13 @@ export function backendDefinitions(gpu) {
     case 'metal':
       return [...others('metal'), 'GGML_METAL=ON', 'GGML_METAL_EMBED_LIBRARY=ON'];
     case 'vulkan':
-      return [...others('vulkan'), 'GGML_VULKAN=ON'];
+      // Headers new enough for the pinned llama.cpp (scripts/vulkan-sdk.mjs: the system's, $VULKAN_SDK,
+      // or Debian 13's unpacked privately into deps/vulkan-sdk), the system's loader and glslc.
+      try {
+        return [...others('vulkan'), 'GGML_VULKAN=ON', ...vulkanDefinitions()];
+      } catch (e) {
+        return fail(e.message);
+      }
     default:
       return fail(`EMOSTEER_GPU=${gpu} is not one of cpu, cuda, metal, vulkan`);
   }
@@ -84,6 +91,11 @@ export function portableCpuDefinitions(arch = process.arch) {
     defs.push('GGML_SSE42=ON', 'GGML_AVX=ON', 'GGML_AVX2=ON', 'GGML_FMA=ON', 'GGML_F16C=ON', 'GGML_BMI2=ON',
       'GGML_AVX_VNNI=OFF', 'GGML_AVX512=OFF');
     return { defs, cpu: 'x86-64-v3+AVX2+FMA+F16C+BMI2', features: ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'bmi2'] };
+  }
+  if (arch === 'arm64') {
+    // the compiler's default, armv8-a (NEON): every 64-bit ARM Linux machine (Raspberry Pi 4 and
+    // later, Graviton, Ampere); dotprod/fp16/SVE kernels are left to the source build
+    return { defs, cpu: 'armv8-a', features: [] };
   }
   return { defs, cpu: 'baseline', features: [] };
 }

@@ -10,6 +10,8 @@
 import type { Context } from './context.js';
 import { EmosteerError } from '../errors.js';
 import { loadModel, type Model } from './model.js';
+import type { GpuBackend, GpuRequest } from './backend-select.js';
+import { versions } from './native.js';
 import { relativeError } from '../util/vec.js';
 
 /** Outcome of one check: `warn` and `absent` do not fail the doctor, `fail` does. */
@@ -54,6 +56,19 @@ export interface DoctorReport {
   };
   /** The block steered. */
   layer?: number;
+  /** The compute backend in use and why (`versions().selection`), once the model loaded. */
+  backend?: {
+    /** What was asked: the `gpu` option, EMOSTEER_GPU, or 'auto'. */
+    requested: GpuRequest;
+    /** The backend of the loaded addon ('cpu' when it runs without a GPU backend). */
+    backend: GpuBackend;
+    /** Why this addon, in words (what 'auto' tried, what a probe found). */
+    reason: string;
+    /** The .node file loaded. */
+    binary: string;
+    /** The GPU devices the addon sees, e.g. 'Vulkan0 (llvmpipe (LLVM 15.0.6, 256 bits))'. */
+    gpuDevices: string[];
+  };
   /** Every check, in the order run. */
   checks: DoctorCheck[];
   /** True when no check failed. */
@@ -72,6 +87,8 @@ export interface DoctorOptions {
   prompt?: string;
   /** Most relative error accepted between steered output and expectation (default 1e-3). */
   tolerance?: number;
+  /** Compute backend when the doctor loads the model from a path (`loadModel`'s `gpu`; default EMOSTEER_GPU, else 'auto'). */
+  gpu?: GpuRequest;
 }
 
 const PROMPT = 'The quick brown fox jumps over the lazy dog, and then it rests.';
@@ -132,9 +149,12 @@ export async function runDoctor(model: string | Model, options: DoctorOptions = 
 
   let m: Model | null = typeof model === 'string' ? null : model;
   if (!(await check('load', 'the model loads', async () => {
-    if (!m) m = await loadModel(path);
+    if (!m) m = await loadModel(path, options.gpu !== undefined ? { gpu: options.gpu } : {});
     const i = m.info;
-    return { status: 'pass', detail: `${i.arch}, ${i.nLayer} blocks x ${i.nEmbd}, vocabulary ${i.nVocab}` };
+    const v = versions();
+    const gpuDevices = v.devices.filter((d) => d.type === 'gpu' || d.type === 'igpu').map((d) => `${d.name} (${d.description})`);
+    rep.backend = { requested: v.selection.requested, backend: v.selection.backend, reason: v.selection.reason, binary: v.binaryPath, gpuDevices };
+    return { status: 'pass', detail: `${i.arch}, ${i.nLayer} blocks x ${i.nEmbd}, vocabulary ${i.nVocab}; backend ${v.selection.backend}`, values: { backend: v.selection.backend } };
   }))) return report();
   const loaded = m!;
   const { nLayer, nEmbd, nVocab, arch, name, hasChatTemplate } = loaded.info;

@@ -8,13 +8,28 @@ import { Context, type ContextOptions } from './context.js';
 import { isJinjaTemplate, renderJinjaTemplate } from './jinja-template.js';
 import { EmosteerError, fromNativeError } from '../errors.js';
 import { readGguf } from '../gguf/reader.js';
-import { addon, type NativeModel, type NativeModelInfo } from './native.js';
+import { isGpuRequest, type GpuRequest } from './backend-select.js';
+import { addon, defaultGpuRequest, loadedBackend, type NativeModel, type NativeModelInfo } from './native.js';
 import { checkRpcServers } from './rpc-servers.js';
 
 /** Options of {@link loadModel}. Every field is optional; defaults are documented per field. */
 export interface LoadModelOptions {
   /** Blocks to offload to the GPU: a number, or 'max' for all (default 'max'; ignored on CPU builds). */
   gpuLayers?: number | 'max';
+  /**
+   * Compute backend (default: the environment variable EMOSTEER_GPU, else 'auto'). 'auto' uses
+   * the first of CUDA, Metal, Vulkan whose built or prebuilt addon loads in a child process and
+   * sees a GPU, else the CPU, and says why in `versions().selection`; a named GPU backend that
+   * works nowhere throws BACKEND_UNAVAILABLE listing each candidate's problem. 'cpu' keeps every
+   * weight and op on the CPU, even in an addon built with a GPU backend. A process loads one addon,
+   * so the first native call chooses; a later `gpu` naming a backend it lacks throws
+   * BACKEND_UNAVAILABLE. Probes are cached per binary and environment (docs/native-core.md).
+   *
+   * @example
+   * const model = await loadModel('model.gguf', { gpu: 'auto' });
+   * console.log(versions().selection.backend, versions().selection.reason);
+   */
+  gpu?: GpuRequest;
   /** Memory-map the file instead of reading it (default true). */
   mmap?: boolean;
   /** Called with the load progress in [0, 1]. */
@@ -89,16 +104,27 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   const gpuLayers = options.gpuLayers === undefined || options.gpuLayers === 'max' ? -1 : options.gpuLayers;
   if (!Number.isInteger(gpuLayers)) throw new EmosteerError('INVALID_ARGUMENT', "gpuLayers must be an integer or 'max'");
   if (options.repack !== undefined && typeof options.repack !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', 'repack must be a boolean');
+  if (options.gpu !== undefined && !isGpuRequest(options.gpu)) {
+    throw new EmosteerError('INVALID_ARGUMENT', `gpu must be one of 'auto', 'cpu', 'vulkan', 'cuda', 'metal' (got ${JSON.stringify(options.gpu)})`);
+  }
+  const gpu = options.gpu ?? defaultGpuRequest();
+  const lib = addon(gpu);
+  // 'cpu', or a process whose loaded addon fell back to the CPU: no device in the model's list
+  // (rpcServers lists its own devices).
+  const cpuOnly = options.rpcServers === undefined && (gpu === 'cpu' || loadedBackend() === 'cpu') && lib.versions().gpuOffload;
+  if (options.gpu === 'cpu' && options.rpcServers !== undefined) {
+    throw new EmosteerError('INVALID_ARGUMENT', "gpu: 'cpu' and rpcServers cannot be combined (rpcServers puts layers on remote devices); leave gpu out or use 'auto'");
+  }
   let rpcServers: string[] | undefined;
   if (options.rpcServers !== undefined) {
-    if (!addon().versions().rpc) {
+    if (!lib.versions().rpc) {
       throw new EmosteerError('RPC_NOT_BUILT', 'rpcServers needs an addon with the RPC backend: rebuild with `EMOSTEER_RPC=1 npm run build:native`, or use the prebuilt addon');
     }
     rpcServers = await checkRpcServers(options.rpcServers);
   }
   let native: NativeModel;
   try {
-    native = await addon().loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress, rpcServers, repack: options.repack });
+    native = await lib.loadModel(abs, { gpuLayers, mmap: options.mmap ?? true, onProgress: options.onProgress, rpcServers, repack: options.repack, ...(cpuOnly ? { cpuOnly } : {}) });
   } catch (err) {
     throw fromNativeError(err);
   }

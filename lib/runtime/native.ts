@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmosteerError } from '../errors.js';
+import { backendDevices, isGpuRequest, selectAddon, SelectionError, type BackendSelection, type GpuBackend, type GpuRequest } from './backend-select.js';
 import { prebuildStatus } from './prebuild.js';
 
 /** Metadata the addon reports for a model (the fields of {@link ModelInfo}). */
@@ -198,6 +199,12 @@ export interface NativeVersions {
   backends: string[];
   /** Absolute path of the loaded .node file. */
   binaryPath: string;
+  /**
+   * Which compute backend this process uses and why: what was asked (`loadModel`'s `gpu`, or
+   * EMOSTEER_GPU, default 'auto'), the binary chosen, and every binary considered with what its
+   * child-process probe found (lib/runtime/backend-select.ts).
+   */
+  selection: BackendSelection;
   /** The compute devices ggml sees in this process (CPU, GPUs; RPC servers are not listed). */
   devices: {
     /** ggml's device name, e.g. 'CPU', 'CUDA0'. */
@@ -216,7 +223,7 @@ export interface NativeAddon {
   NativeSampler: new (model: NativeModel, options: object) => NativeSampler;
   NativeSequenceSteering: new (model: NativeModel, vectors: Float32Array, scale: number, start: number, end: number) => NativeSequenceSteering;
   NativeDistributions: new () => NativeDistributions;
-  loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void; rpcServers?: string[]; repack?: boolean }): Promise<NativeModel>;
+  loadModel(path: string, options: { gpuLayers?: number; mmap?: boolean; onProgress?: (p: number) => void; rpcServers?: string[]; repack?: boolean; cpuOnly?: boolean }): Promise<NativeModel>;
   createContext(model: NativeModel, options: object): Promise<NativeContext>;
   versions(): Omit<NativeVersions, 'binaryPath'>;
   setLogLevel(level?: number): number;
@@ -224,38 +231,62 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 let cachedPath = '';
+let selection: BackendSelection | undefined;
 
 /** The package root (two levels above lib/runtime/ and dist/runtime/). @internal */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const LOG_LEVELS: Record<string, number> = { none: 0, debug: 1, info: 2, warn: 3, error: 4 };
 
-/** Loads the addon once. @internal */
-export function addon(): NativeAddon {
-  if (cached) return cached;
+/** The backend asked for when a call names none: EMOSTEER_GPU, else 'auto'. @internal */
+export function defaultGpuRequest(): GpuRequest {
+  const e = (process.env.EMOSTEER_GPU ?? '').trim().toLowerCase();
+  if (e === '') return 'auto';
+  if (!isGpuRequest(e)) throw new EmosteerError('INVALID_ARGUMENT', `EMOSTEER_GPU=${e} is not one of auto, cpu, vulkan, cuda, metal`);
+  return e;
+}
+
+/**
+ * Loads the addon once, chosen for the compute backend `request` (default: EMOSTEER_GPU, else
+ * 'auto'; lib/runtime/backend-select.ts). A process loads one addon: once loaded, a later call
+ * that asks for a GPU backend the loaded binary does not run throws BACKEND_UNAVAILABLE.
+ * @internal
+ */
+export function addon(request?: GpuRequest): NativeAddon {
+  if (cached) {
+    if (request && request !== 'auto' && request !== 'cpu') {
+      const seen = cached.versions();
+      if (!backendDevices(request, seen).length) {
+        throw new EmosteerError('BACKEND_UNAVAILABLE',
+          `gpu: '${request}' cannot be used: this process already loaded ${cachedPath} (${selection?.reason ?? 'the default addon'}), which has no working ` +
+          `${request} device, and a process loads one addon. Pass gpu: '${request}' to the first loadModel call, or set EMOSTEER_GPU=${request}.`);
+      }
+    }
+    return cached;
+  }
   const require = createRequire(import.meta.url);
   const rebuild = 'Build it here with `npm run build:native` in the package folder, or reinstall with ' +
     'EMOSTEER_BUILD_FROM_SOURCE=1 (needs cmake, git and a C++17 compiler).';
-  let file: string;
+  let chosen: BackendSelection;
   try {
-    // node-gyp-build's order: build/Release (a build made here) first, then prebuilds/<platform>-<arch>.
-    const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
-    file = gypBuild.resolve(packageRoot);
+    // node-gyp-build's order for the CPU (build/Release, a build made here, then
+    // prebuilds/<platform>-<arch>); GPU builds and prebuild variants after a child process has loaded them.
+    chosen = selectAddon(packageRoot, request ?? defaultGpuRequest());
   } catch (err) {
-    throw new EmosteerError(
-      'ADDON_NOT_BUILT',
-      `no emosteer native addon in ${packageRoot}/build/Release nor a prebuilt one for ${process.platform}-${process.arch}: ` +
-        `${(err as Error).message}. ${rebuild}`,
-      { cause: err },
-    );
+    if (err instanceof SelectionError) {
+      throw new EmosteerError(err.code, err.code === 'ADDON_NOT_BUILT' ? `${err.message}. ${rebuild}` : err.message, { cause: err });
+    }
+    throw err;
   }
-  if (file.startsWith(join(packageRoot, 'prebuilds'))) {
+  const file = chosen.file;
+  if (file.startsWith(join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`) + '/')) {
     const status = prebuildStatus(packageRoot);
     if (!status.usable) throw new EmosteerError('ADDON_NOT_BUILT', `the prebuilt addon ${file} cannot run here: ${status.reason}. ${rebuild}`);
   }
   try {
     cached = require(file) as NativeAddon;
     cachedPath = file;
+    selection = chosen;
   } catch (err) {
     throw new EmosteerError('ADDON_NOT_BUILT', `the emosteer native addon ${file} could not be loaded: ${(err as Error).message}. ${rebuild}`, { cause: err });
   }
@@ -264,13 +295,18 @@ export function addon(): NativeAddon {
   return cached;
 }
 
+/** The backend the loaded addon uses ('cpu' before any is loaded). @internal */
+export function loadedBackend(): GpuBackend {
+  return selection?.backend ?? 'cpu';
+}
+
 /**
  * Versions of the native layer: the llama.cpp commit it was built from, ggml version,
  * SIMD/system info and the compute devices it sees.
  */
 export function versions(): NativeVersions {
   const v = addon().versions();
-  return { ...v, binaryPath: cachedPath };
+  return { ...v, binaryPath: cachedPath, selection: selection! };
 }
 
 /**

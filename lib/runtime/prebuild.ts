@@ -15,6 +15,13 @@ export interface PrebuildRequirements {
   file: string;
   platform: string;
   arch: string;
+  /**
+   * The GPU backend built in: 'cpu' (none), 'vulkan', 'metal'. Absent in files written before
+   * variants existed (then 'metal' on macOS, 'cpu' elsewhere).
+   */
+  gpu?: string;
+  /** Shared libraries the binary loads beyond libc's own (e.g. libvulkan.so.1 for the Vulkan variant). */
+  sharedLibraries?: string[];
   /** The CPU baseline, e.g. 'x86-64-v3+AVX2+FMA+F16C+BMI2'. */
   cpu: string;
   /** CPU features the binary uses, as Linux's /proc/cpuinfo names them. */
@@ -67,11 +74,33 @@ function versionAtLeast(have: string, need: string): boolean {
   return true;
 }
 
-/** Checks the prebuild for this platform and architecture under `root`. @internal */
-export function prebuildStatus(root: string, platform: string = process.platform, arch: string = process.arch): PrebuildStatus {
-  const dir = join(root, 'prebuilds', `${platform}-${arch}`);
+/**
+ * The GPU variants shipped beside the default prebuild: the `<variant>` of every
+ * `prebuilds/<platform>-<arch>-<variant>/` folder (e.g. 'vulkan'), sorted. @internal
+ */
+export function prebuildVariants(root: string, platform: string = process.platform, arch: string = process.arch): string[] {
+  const base = join(root, 'prebuilds');
+  const prefix = `${platform}-${arch}-`;
+  try {
+    return readdirSync(base, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name.startsWith(prefix) && d.name.length > prefix.length)
+      .map((d) => d.name.slice(prefix.length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Checks the prebuild for this platform and architecture under `root`: the default one
+ * (`prebuilds/<platform>-<arch>/`, which node-gyp-build resolves) or, with `variant`, a GPU
+ * variant (`prebuilds/<platform>-<arch>-<variant>/`). @internal
+ */
+export function prebuildStatus(root: string, platform: string = process.platform, arch: string = process.arch, variant?: string): PrebuildStatus {
+  const name = variant ? `${platform}-${arch}-${variant}` : `${platform}-${arch}`;
+  const dir = join(root, 'prebuilds', name);
   const none = (reason: string): PrebuildStatus => ({ dir, file: null, requirements: null, usable: false, reason });
-  if (!existsSync(dir)) return none(`no prebuilt addon for ${platform}-${arch}`);
+  if (!existsSync(dir)) return none(`no prebuilt addon for ${name}`);
   const reqFile = join(dir, 'emosteer.requirements.json');
   let req: PrebuildRequirements;
   try {
