@@ -4,10 +4,10 @@
 // hidden definition satisfies that reference inside the .node, from getrandom() (glibc 2.25), so
 // the highest glibc symbol the prebuild needs is _dl_find_object (2.35, from the static libgcc
 // unwinder). Not compiled into source builds, which link the system's libstdc++ dynamically.
+#include <cstdlib>  // first: defines __GLIBC__ (features.h) and declares arc4random on glibc >= 2.36
 #if defined(EMOSTEER_GLIBC_COMPAT) && defined(__linux__) && defined(__GLIBC__)
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -29,7 +29,7 @@ bool ReadUrandom(void* buf, size_t n) {
 }
 }  // namespace
 
-extern "C" __attribute__((visibility("hidden"))) uint32_t arc4random(void) {
+extern "C" __attribute__((visibility("hidden"))) uint32_t arc4random(void) noexcept {
   uint32_t v = 0;
   for (;;) {
     ssize_t r = getrandom(&v, sizeof v, 0);
