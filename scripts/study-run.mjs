@@ -98,11 +98,18 @@ try {
     })(),
     afterStep: (step, status) => { if (status === 'done') commit(`${step} done`); },
   });
+} catch (err) {
+  // A stop: what finished is in the folder (checkpoints); commit it and exit 130 without a trace.
+  if (!stop.signal.aborted) throw err;
 } finally {
   if (timer) clearInterval(timer);
   await built?.dispose();
   judgeModel?.dispose();
   model.dispose();
+}
+if (stop.signal.aborted) {
+  commit(`${current} stopped (checkpoint; rerun to resume)`);
+  process.exit(130);
 }
 
 // The claims of every model in the study folder, from what is there.
