@@ -5,7 +5,7 @@
  * their neutral value ({@link UNSUPPORTED_FIELDS}: e.g. `logit_bias: {}`,
  * `tools: []`); any other unknown field is refused (`unsupported_field`, `param` = the field).
  */
-import type { ResponseFormat } from './sampler-fields.js';
+import type { SamplerFields } from './sampler-fields.js';
 
 /** A strength: a number, 'auto' (the set's calibrated strength) or { auto: factor }. */
 const strength = {
@@ -276,8 +276,8 @@ export interface SteeringRuleItem {
 /** One item of the `steering` extension field: a component, or a rule (it has `when`). */
 export type SteeringItem = SteeringComponentItem | SteeringRuleItem;
 
-/** The sampling fields shared by both completion endpoints. */
-export interface SamplingFields {
+/** The sampling fields shared by both completion endpoints (grammar, response_format and DRY: {@link SamplerFields}). */
+export interface SamplingFields extends SamplerFields {
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
   temperature?: number | null;
@@ -297,13 +297,6 @@ export interface SamplingFields {
   cache_prompt?: boolean | null;
   steering?: SteeringItem[];
   meter?: boolean | string;
-  grammar?: string | null;
-  response_format?: ResponseFormat | null;
-  dry_multiplier?: number | null;
-  dry_base?: number | null;
-  dry_allowed_length?: number | null;
-  dry_penalty_last_n?: number | null;
-  dry_sequence_breakers?: string[] | null;
 }
 
 /** The log-probability fields of either endpoint, as one number of alternatives (undefined: off). */
