@@ -29,8 +29,9 @@
 //          llama-server's timings.cache_n). llama-server gets cache_prompt: true; emosteer's
 //          prompt cache is on by default.
 //   long   2 clients send short completions (max_tokens 16) one after another while one
-//          ~--long-tokens-token prompt arrives (max_tokens 8): TTFT p50/p95 of the short
-//          requests sent before the long one's first token, the longest gap between two tokens
+//          ~--long-tokens-token prompt arrives (max_tokens 8); while it is served, a new short
+//          request (max_tokens 4) arrives every --long-pace ms (open loop): TTFT p50/p95 of those
+//          sent before the long one's first token, the longest gap between two tokens
 //          of a short stream in that window (the stall), and the long request's TTFT. Every
 //          request here has cache_prompt: false.
 //
@@ -40,7 +41,7 @@
 //                          [--emosteer-main <dist/cli/main.js>]
 //                          [--request-timeout 120] [--timeout 1800] [--json] [--out <file.json>]
 //                          [--phases chat,long,throughput] [--turns 5] [--chat-tokens 32]
-//                          [--long-tokens 1500] [--emosteer-flags="--no-prompt-cache --prefill-chunk 0"]
+//                          [--long-tokens 1500] [--long-pace 500] [--emosteer-flags="--no-prompt-cache --prefill-chunk 0"]
 // --emosteer-flags are added to `emosteer serve`'s arguments (e.g. the behaviour before the
 // prompt cache and chunked prefill, for a comparison on the same machine).
 // --model defaults to the Gemma path `node scripts/fetch-gemma.mjs` prints. llama-server is
@@ -83,6 +84,7 @@ const { values } = parseArgs({
     turns: { type: 'string', default: '5' },
     'chat-tokens': { type: 'string', default: '32' },
     'long-tokens': { type: 'string', default: '1500' },
+    'long-pace': { type: 'string', default: '500' },
     'emosteer-flags': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -130,6 +132,7 @@ if (PHASES.size === 0 || [...PHASES].some((p) => !['chat', 'long', 'throughput']
 const TURNS = positiveInt('turns', values.turns);
 const CHAT_TOKENS = positiveInt('chat-tokens', values['chat-tokens']);
 const LONG_TOKENS = positiveInt('long-tokens', values['long-tokens']);
+const LONG_PACE_MS = positiveInt('long-pace', values['long-pace']);
 // Room per slot: the long prompt, the chat's last turn, or a short prompt and max_tokens.
 const PER_SLOT = Math.ceil((Math.max(MAX_TOKENS + 256, PHASES.has('long') ? LONG_TOKENS + 256 : 0, PHASES.has('chat') ? 600 + TURNS * (CHAT_TOKENS + 40) : 0)) / 256) * 256;
 // A long English text for the system prompt of the chat phase and the long prompt (about 13
@@ -482,26 +485,36 @@ async function chatPhase(server) {
  */
 async function longPhase(server) {
   const noCache = { cache_prompt: false }; // both servers take llama-server's field
-  const shortBody = (i, k) => ({ ...requestBody(server, i + k * 2), max_tokens: 16, ...(server.flavor === 'llama' ? { n_predict: 16 } : {}), ...noCache });
+  const shortBody = (i, k, tokens) => ({ ...requestBody(server, i + k * 2), max_tokens: tokens, ...(server.flavor === 'llama' ? { n_predict: tokens } : {}), ...noCache });
   let longFirst = Infinity;
   let longSent = Infinity;
   let stop = false;
   const shorts = [];
   const loop = async (i) => {
-    for (let k = 0; !stop; k++) shorts.push(await streamCompletion(server, shortBody(i, k)));
+    for (let k = 0; !stop; k++) shorts.push(await streamCompletion(server, shortBody(i, k, 16)));
   };
   const loops = [loop(0), loop(1)];
   await sleep(1500); // the short clients are running
   longSent = performance.now();
   const longBody = { model: 'bench', prompt: longText(LONG_TOKENS), max_tokens: 8, temperature: 0, seed: 3, stream: true, stream_options: { include_usage: true }, ignore_eos: true, ...noCache };
   if (server.flavor === 'llama') longBody.n_predict = 8;
-  const long = await streamCompletion(server, longBody);
+  const longDone = streamCompletion(server, longBody);
+  // Open-loop arrivals: a new short request (4 tokens) every LONG_PACE_MS while the long prompt
+  // is served, sent whether or not the earlier ones have finished.
+  const paced = [];
+  let longEnded = false;
+  longDone.finally(() => { longEnded = true; }).catch(() => {});
+  for (let k = 0; !longEnded && k < 200; k++) {
+    paced.push(streamCompletion(server, shortBody(2, k, 4)));
+    await Promise.race([sleep(LONG_PACE_MS), longDone.catch(() => {})]);
+  }
+  const long = await longDone;
   longFirst = long.times[0];
   await sleep(500);
   stop = true;
   await Promise.all(loops);
-  const inWindow = shorts.filter((r) => r.startMs >= longSent && r.startMs < longFirst);
-  // The longest gap between two tokens of any short stream, within the window.
+  const arrivals = (await Promise.all(paced)).filter((r) => r.startMs < longFirst);
+  // The longest gap between two tokens of a stream that was running when the long one arrived.
   let stall = 0;
   for (const r of shorts) {
     for (let k = 1; k < r.times.length; k++) {
@@ -511,9 +524,9 @@ async function longPhase(server) {
   return {
     longPromptTokens: long.usage?.prompt_tokens ?? long.timings?.prompt_n ?? null,
     longTtftMs: long.ttftMs,
-    shortInWindow: inWindow.length,
-    shortTtftP50Ms: percentile(inWindow.map((r) => r.ttftMs), 0.5),
-    shortTtftP95Ms: percentile(inWindow.map((r) => r.ttftMs), 0.95),
+    shortInWindow: arrivals.length,
+    shortTtftP50Ms: percentile(arrivals.map((r) => r.ttftMs), 0.5),
+    shortTtftP95Ms: percentile(arrivals.map((r) => r.ttftMs), 0.95),
     maxShortGapMs: stall,
   };
 }

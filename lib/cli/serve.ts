@@ -1,7 +1,7 @@
 /**
  * `emosteer serve --model <gguf|name> [--vectors [name=]dir]... [--host 127.0.0.1] [--port 8080]
  * [--parallel 4] [--ctx-per-request 2048] [--queue-limit 64] [--threads N] [--api-key k] [--ui]
- * [--cors-origin <origin>]... [--no-prompt-cache] [--prefill-chunk 256] [--context-shift]`: the OpenAI-compatible server of lib/server/. Prints
+ * [--cors-origin <origin>]... [--no-prompt-cache] [--prefill-chunk 64] [--context-shift]`: the OpenAI-compatible server of lib/server/. Prints
  * `emosteer serve listening on <url>` on stdout once it accepts connections (port 0 picks a
  * free one). SIGINT/SIGTERM stop
  * accepting, let in-flight requests finish, free the model and exit 0.
@@ -46,7 +46,7 @@ Options:
                            of the longest prefix a free sequence holds from its last request,
                            as llama-server's cache_prompt; off anyway for recurrent models)
       --prefill-chunk <n>  most prompt tokens decoded per step, so that a long prompt does
-                           not stall running requests (default 256; 0 = whole prompts)
+                           not stall running requests (default 64; 0 = whole prompts)
       --context-shift      a chat request too long for --ctx-per-request loses its oldest
                            messages (system messages and the last one kept) instead of a 400;
                            the header x-emosteer-dropped-messages says how many

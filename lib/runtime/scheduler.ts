@@ -46,9 +46,14 @@ export interface SchedulerOptions {
    */
   promptCache?: boolean;
   /**
-   * Chunked prefill: the most prompt tokens decoded in one step (default 256), so that a long
+   * Chunked prefill: the most prompt tokens decoded in one step (default 64), so that a long
    * prompt joining the batch delays the running requests' next tokens by one chunk at a time
    * instead of its whole prefill. 0 decodes every prompt whole in one step.
+   *
+   * Within a step's chunk, prompts are served shortest remaining first, so that a short request
+   * arriving while a long prompt is being decoded starts at the next step instead of after the
+   * whole long prefill; the prompt that has waited longest always gets at least half the chunk,
+   * so a stream of short prompts cannot starve it.
    */
   prefillChunk?: number;
   /**
@@ -222,6 +227,30 @@ interface SlotCache {
   generatedKey: string | null;
 }
 
+/**
+ * How many prompt tokens each waiting prompt decodes in one step, given their remaining prompt
+ * tokens in arrival order and the step's chunk (0: no limit, every prompt whole). The prompt
+ * that has waited longest (index 0) is guaranteed min(remaining, ceil(chunk / 2)); then the
+ * others get room shortest remaining first (ties: arrival order); what is left goes to the
+ * longest-waiting prompt again. The shares sum to at most the chunk. @internal
+ */
+export function prefillShares(remaining: readonly number[], chunk: number): number[] {
+  if (chunk <= 0) return [...remaining];
+  const shares = remaining.map(() => 0);
+  if (remaining.length === 0) return shares;
+  let budget = chunk;
+  shares[0] = Math.min(remaining[0]!, Math.ceil(chunk / 2));
+  budget -= shares[0];
+  const order = remaining.map((_, i) => i).slice(1).sort((a, b) => remaining[a]! - remaining[b]! || a - b);
+  for (const i of order) {
+    if (budget <= 0) break;
+    shares[i] = Math.min(budget, remaining[i]!);
+    budget -= shares[i]!;
+  }
+  shares[0] += Math.min(budget, remaining[0]! - shares[0]!);
+  return shares;
+}
+
 /** See the module comment. */
 export class RequestScheduler {
   /** The context the requests share. */
@@ -246,6 +275,8 @@ export class RequestScheduler {
   /** Per sequence: when it was last released (least recently used sequences are taken first). */
   readonly #releasedAt: number[];
   #releases = 0;
+  /** Released sequences whose rows nothing will reuse, to be cleared before the next step. */
+  readonly #stale: number[] = [];
   #loop: Promise<void> | null = null;
   #closing = false;
   #stats = { requests: 0, completed: 0, failed: 0, generatedTokens: 0, promptTokens: 0, cachedPromptTokens: 0, steps: 0, decodeSeconds: 0 };
@@ -272,7 +303,7 @@ export class RequestScheduler {
       if (!Number.isInteger(v) || v < 1) throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a positive integer (got ${v})`);
     }
     if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new EmosteerError('INVALID_ARGUMENT', `queueLimit must be a non-negative integer (got ${queueLimit})`);
-    const prefillChunk = options.prefillChunk ?? 256;
+    const prefillChunk = options.prefillChunk ?? 64;
     if (!Number.isInteger(prefillChunk) || prefillChunk < 0) throw new EmosteerError('INVALID_ARGUMENT', `prefillChunk must be a non-negative integer (got ${prefillChunk})`);
     if (options.promptCache !== undefined && typeof options.promptCache !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', `promptCache must be a boolean (got ${String(options.promptCache)})`);
     if (options.promptCache === true && model.info.isRecurrent) {
@@ -373,6 +404,11 @@ export class RequestScheduler {
       for (const r of [...this.#running.values()]) {
         if (r.req.signal?.aborted) this.#fail(r, new EmosteerError('ABORTED', 'the request was aborted', { cause: r.req.signal.reason }));
       }
+      // Sequences released with nothing reusable drop their KV rows: idle rows still widen every
+      // later step's attention (llama.cpp attends over the cells up to the highest one in use).
+      for (const seq of this.#stale.splice(0)) {
+        if (!this.#running.has(seq) && this.#slots[seq] === null) await this.context.clearSequence(seq);
+      }
       while (this.#free.length > 0 && this.#queue.length > 0) {
         const r = this.#queue.shift()!;
         if (r.req.signal?.aborted) { this.#fail(r, new EmosteerError('ABORTED', 'the request was aborted', { cause: r.req.signal.reason })); continue; }
@@ -381,16 +417,16 @@ export class RequestScheduler {
       if (this.#running.size === 0) return;
 
       // One step of the context's generation loop over every running request: each generating
-      // request's next token, and prompt tokens up to prefillChunk (first come, first served;
-      // a request whose prompt gets no room this step waits for the next).
-      let budget = this.prefillChunk > 0 ? this.prefillChunk : Infinity;
+      // request's next token, and prompt tokens up to prefillChunk (see prefillShares; a request
+      // whose prompt gets no room this step waits for the next).
+      const shares = prefillShares([...this.#running.values()].filter((r) => !r.run.started).map((r) => r.run.remainingPrompt), this.prefillChunk);
       const batch: Running[] = [];
+      let waiting = 0;
       for (const r of this.#running.values()) {
         if (!r.run.started) {
-          if (budget <= 0) continue;
-          const n = Math.min(budget, r.run.remainingPrompt);
+          const n = shares[waiting++]!;
+          if (n === 0) continue;
           r.run.prefillLimit = n;
-          budget -= n;
         }
         batch.push(r);
       }
@@ -471,7 +507,7 @@ export class RequestScheduler {
     const seq = r.run.sequence;
     const owned = this.#running.get(seq) === r;
     this.#release(r);
-    if (owned && this.promptCache) {
+    if (owned && this.promptCache && r.req.cachePrompt !== false) {
       const keys = r.run.steeringKeys;
       this.#slots[seq] = { tokens: r.run.kvTokens(), promptLength: r.run.prompt.length, promptKey: keys.prompt, generatedKey: keys.generated };
     }
@@ -492,6 +528,7 @@ export class RequestScheduler {
     if (this.#running.get(seq) === r) {
       this.#running.delete(seq);
       this.#slots[seq] = null; // #finish records what a finished run left
+      this.#stale.push(seq);
       this.#releasedAt[seq] = ++this.#releases;
       this.#free.push(seq);
       this.#free.sort((a, b) => a - b);

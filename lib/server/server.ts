@@ -64,7 +64,7 @@ export interface ServerOptions {
   corsOrigin?: string | readonly string[];
   /** The scheduler's prompt cache (default: on, off for recurrent models; see {@link SchedulerOptions.promptCache}). */
   promptCache?: boolean;
-  /** Most prompt tokens decoded per step (default 256; 0 = whole prompts; see {@link SchedulerOptions.prefillChunk}). */
+  /** Most prompt tokens decoded per step (default 64; 0 = whole prompts; see {@link SchedulerOptions.prefillChunk}). */
   prefillChunk?: number;
   /**
    * Chat requests too long for `contextPerRequest` lose their oldest messages instead of

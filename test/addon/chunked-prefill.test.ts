@@ -3,6 +3,7 @@
 // longer stalls the requests that are generating.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, RequestScheduler, type Model, type ScheduledRequest } from '../../lib/index.js';
+import { prefillShares } from '../../lib/runtime/scheduler.js';
 import { randomVector, syntheticModel } from '../helpers/models.js';
 
 const EMBD = 64;
@@ -61,6 +62,67 @@ describe('RequestScheduler chunked prefill', () => {
       // 320 prompt tokens in chunks of 16: 20 steps, each of which also decoded the short request.
       const between = log.slice(from, firstLong).filter((e) => e === 's').length;
       expect(between).toBeGreaterThanOrEqual(18);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a short request that arrives during a long prefill starts before the long prompt ends', async () => {
+    const s = await RequestScheduler.create(model, { parallel: 3, contextPerRequest: 512, threads: 1, prefillChunk: 16 });
+    try {
+      const log: string[] = [];
+      const pending: Promise<void>[] = [];
+      const track = (tag: string, req: ScheduledRequest) => {
+        const h = s.submit(req);
+        pending.push((async () => { for await (const _t of h) log.push(tag); })());
+      };
+      // A streaming request is the clock: the long prompt arrives at its 2nd token, the short
+      // one at its 4th, while the 320-token prompt needs 20 chunks of 16.
+      const clock = s.submit({ prompt: 'Streaming along', maxTokens: 60, temperature: 0, stopOnEog: false });
+      for await (const _ of clock) {
+        log.push('c');
+        const ticks = log.filter((e) => e === 'c').length;
+        if (ticks === 2) track('L', { prompt: long(320, 5), maxTokens: 2, temperature: 0, stopOnEog: false });
+        if (ticks === 4) track('S', { prompt: 'Hi there', maxTokens: 2, temperature: 0, stopOnEog: false });
+      }
+      await Promise.all(pending);
+      expect(log.indexOf('S')).toBeGreaterThan(-1);
+      expect(log.indexOf('S')).toBeLessThan(log.indexOf('L'));
+      // The short one started within a couple of steps of its arrival, not after ~16 more chunks.
+      const clockTicksBeforeShort = log.slice(0, log.indexOf('S')).filter((e) => e === 'c').length;
+      expect(clockTicksBeforeShort).toBeLessThanOrEqual(7);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the longest-waiting prompt still gets half of every chunk', () => {
+    expect(prefillShares([], 16)).toEqual([]);
+    expect(prefillShares([300], 16)).toEqual([16]);
+    // the long one keeps 8 (half), the short ones fill the rest shortest first
+    expect(prefillShares([300, 5, 40, 3], 16)).toEqual([8, 5, 0, 3]);
+    // what the others leave goes back to the longest-waiting one
+    expect(prefillShares([300, 2], 16)).toEqual([14, 2]);
+    expect(prefillShares([4, 100], 16)).toEqual([4, 12]);
+    expect(prefillShares([300, 5, 40], 0)).toEqual([300, 5, 40]);
+    for (const rem of [[1, 2, 3], [50, 50, 50], [7, 300, 1, 9]]) {
+      const sh = prefillShares(rem, 16);
+      expect(sh.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(16);
+      sh.forEach((v, i) => expect(v).toBeLessThanOrEqual(rem[i]!));
+      expect(sh[0]).toBeGreaterThanOrEqual(Math.min(rem[0]!, 8));
+    }
+  });
+
+  it('a request with cachePrompt: false leaves no KV rows behind (idle rows widen every later step)', async () => {
+    const s = await RequestScheduler.create(model, { parallel: 2, contextPerRequest: 256, threads: 1 });
+    try {
+      await s.submit({ prompt: long(60, 6), maxTokens: 3, temperature: 0, stopOnEog: false, cachePrompt: false }).result;
+      await s.submit({ prompt: long(50, 7), maxTokens: 3, temperature: 0, stopOnEog: false }).result;
+      // the next step (any request) clears what the uncached one left; the cached one keeps its rows
+      await s.submit({ prompt: 'x', maxTokens: 1, temperature: 0, stopOnEog: false, cachePrompt: false }).result;
+      const lengths = [await s.context.sequenceLength(0), await s.context.sequenceLength(1)].sort((a, b) => a - b);
+      expect(lengths[0]).toBeLessThanOrEqual(2); // the last uncached one's rows, until the next step
+      expect(lengths[1]).toBe(50 + 2);
     } finally {
       await s.close();
     }
