@@ -4,8 +4,11 @@
 // streaming (server-sent events) through Node's built-in fetch, on one model (default Gemma 3
 // 270M), as a markdown table of numbers, ratios and targets (met / missed).
 //
-// Each server is started by this script on 127.0.0.1 with an ephemeral port, measured, and killed
-// before the next one starts (never both at once); with as many slots as the largest --clients.
+// Each server is started by this script on 127.0.0.1 with an ephemeral port, with as many slots
+// as the largest --clients. Both are up at once and the reps alternate between them (llama-server
+// rep 1, emosteer rep 1, emosteer rep 2, llama-server rep 2, ...): only one is ever measured,
+// the other waits idle, and the machine's drift falls on both sides of each ratio, which is also
+// given per rep. --sequential runs each server alone instead (started, every rep, stopped).
 // A short warm-up request runs first. Then, --reps times (interleaved over the concurrencies):
 //   unsteered       C clients at once (C in --clients), each one streaming POST /v1/completions
 //                   with its own fixed short prompt, temperature 0, a seed, max_tokens
@@ -39,7 +42,7 @@
 //                          [--clients 1,4,8] [--max-tokens 64] [--reps 2] [--vectors <set dir>]
 //                          [--strength 0.05] [--llama-server <bin>] [--build-llama-server]
 //                          [--emosteer-main <dist/cli/main.js>]
-//                          [--request-timeout 120] [--timeout 1800] [--json] [--out <file.json>]
+//                          [--request-timeout 120] [--timeout 1800] [--json] [--out <file.json>] [--sequential]
 //                          [--phases chat,long,throughput] [--turns 5] [--chat-tokens 32]
 //                          [--long-tokens 1500] [--long-pace 500] [--emosteer-flags="--no-prompt-cache --prefill-chunk 0"]
 // --emosteer-flags are added to `emosteer serve`'s arguments (e.g. the behaviour before the
@@ -79,6 +82,7 @@ const { values } = parseArgs({
     'request-timeout': { type: 'string', default: '120' },
     timeout: { type: 'string', default: '1800' },
     json: { type: 'boolean', default: false },
+    sequential: { type: 'boolean', default: false },
     out: { type: 'string' },
     phases: { type: 'string', default: 'chat,long,throughput' },
     turns: { type: 'string', default: '5' },
@@ -551,66 +555,74 @@ function medianOf(reps) {
   return out;
 }
 
-async function benchServer(name, start, modelPath) {
+/** Starts one server, warms it up and finds its steering emotions: the state that reps add to. */
+async function openServer(name, start, modelPath) {
   const server = await start(modelPath);
-  const entry = { server: name, url: server.url, command: server.command, version: server.version, phases: [] };
+  const bench = { name, server, entry: { server: name, url: server.url, command: server.command, version: server.version, phases: [] }, steer: null, runs: new Map(), chats: [], longs: [] };
   try {
     log(`${name} is up at ${server.url}; warm-up`);
     await streamCompletion(server, { ...requestBody(server, 0), max_tokens: 8, ...(server.flavor === 'llama' ? { n_predict: 8 } : {}) });
-    let steer = null;
     if (name === 'emosteer') {
       try {
-        steer = await steeringEmotions(server);
-        if (!steer) log('GET /v1/steering offers no emotions: no steered phases');
+        bench.steer = await steeringEmotions(server);
+        if (!bench.steer) log('GET /v1/steering offers no emotions: no steered phases');
       } catch (e) {
         log(`no steered phases: ${e.message}`);
       }
-      if (steer) entry.steering = { set: steer.set, strength: STRENGTH, emotions: steer.emotions.slice(0, MAX_C) };
+      if (bench.steer) bench.entry.steering = { set: bench.steer.set, strength: STRENGTH, emotions: bench.steer.emotions.slice(0, MAX_C) };
     }
-    const steeringsFor = (n) => Array.from({ length: n }, (_, i) => [{ emotion: steer.emotions[i % steer.emotions.length], strength: STRENGTH }]);
-    const runs = new Map();
-    const add = (phase, clients, r) => {
-      const key = `${phase}/${clients}`;
-      if (!runs.has(key)) runs.set(key, { phase, clients, reps: [] });
-      runs.get(key).reps.push(r);
-      log(`${name} ${phase} C=${clients}: ${r.tokensPerS.toFixed(1)} tokens/s, TTFT p50 ${r.ttftP50Ms.toFixed(0)} ms, ITL p50 ${r.itlP50Ms.toFixed(1)} ms${r.short ? `, ${r.short} short` : ''}`);
-    };
-    const chats = [];
-    const longs = [];
-    for (let rep = 0; rep < REPS; rep++) {
-      log(`${name}: rep ${rep + 1}/${REPS}`);
-      if (PHASES.has('chat')) {
-        const turns = await chatPhase(server);
-        log(`${name} chat: TTFT per turn ${turns.map((t) => `${t.ttftMs.toFixed(0)} ms (${t.cachedTokens ?? '?'}/${t.promptTokens ?? '?'} cached)`).join(', ')}`);
-        chats.push(turns);
-      }
-      if (PHASES.has('long')) {
-        const l = await longPhase(server);
-        log(`${name} long prompt (${l.longPromptTokens} tokens): TTFT ${l.longTtftMs.toFixed(0)} ms; ${l.shortInWindow} short requests meanwhile, TTFT p50 ${f(l.shortTtftP50Ms, 0)} p95 ${f(l.shortTtftP95Ms, 0)} ms, longest gap ${l.maxShortGapMs.toFixed(0)} ms`);
-        longs.push(l);
-      }
-      if (!PHASES.has('throughput')) continue;
-      for (const c of CLIENTS) add('unsteered', c, await concurrentPhase(server, c));
-      if (steer) {
-        for (const c of CLIENTS) add('steered', c, await concurrentPhase(server, c, steeringsFor(c)));
-        add('serial-steered', MAX_C, await serialPhase(server, MAX_C, steeringsFor(MAX_C)));
-      }
-    }
-    entry.phases = [...runs.values()].map((r) => ({ ...r, median: medianOf(r.reps) }));
-    if (chats.length) {
-      entry.chat = Array.from({ length: TURNS }, (_, t) => ({
-        turn: t + 1,
-        ttftMs: median(chats.map((c) => c[t].ttftMs)),
-        promptTokens: chats[0][t].promptTokens,
-        cachedTokens: chats[0][t].cachedTokens,
-      }));
-    }
-    if (longs.length) {
-      entry.long = Object.fromEntries(['longPromptTokens', 'longTtftMs', 'shortInWindow', 'shortTtftP50Ms', 'shortTtftP95Ms', 'maxShortGapMs'].map((k) => [k, median(longs.map((l) => l[k]))]));
-    }
-  } finally {
+  } catch (e) {
     await stopServer(server.state);
-    log(`${name} stopped`);
+    throw e;
+  }
+  return bench;
+}
+
+/** One rep of every selected phase on one server. */
+async function runRep(bench, rep) {
+  const { name, server, steer } = bench;
+  const steeringsFor = (n) => Array.from({ length: n }, (_, i) => [{ emotion: steer.emotions[i % steer.emotions.length], strength: STRENGTH }]);
+  const add = (phase, clients, r) => {
+    const key = `${phase}/${clients}`;
+    if (!bench.runs.has(key)) bench.runs.set(key, { phase, clients, reps: [] });
+    bench.runs.get(key).reps.push(r);
+    log(`${name} ${phase} C=${clients}: ${r.tokensPerS.toFixed(1)} tokens/s, TTFT p50 ${r.ttftP50Ms.toFixed(0)} ms, ITL p50 ${r.itlP50Ms.toFixed(1)} ms${r.short ? `, ${r.short} short` : ''}`);
+  };
+  log(`${name}: rep ${rep + 1}/${REPS}`);
+  if (PHASES.has('chat')) {
+    const turns = await chatPhase(server);
+    log(`${name} chat: TTFT per turn ${turns.map((t) => `${t.ttftMs.toFixed(0)} ms (${t.cachedTokens ?? '?'}/${t.promptTokens ?? '?'} cached)`).join(', ')}`);
+    bench.chats.push(turns);
+  }
+  if (PHASES.has('long')) {
+    const l = await longPhase(server);
+    log(`${name} long prompt (${l.longPromptTokens} tokens): TTFT ${l.longTtftMs.toFixed(0)} ms; ${l.shortInWindow} short requests meanwhile, TTFT p50 ${f(l.shortTtftP50Ms, 0)} p95 ${f(l.shortTtftP95Ms, 0)} ms, longest gap ${l.maxShortGapMs.toFixed(0)} ms`);
+    bench.longs.push(l);
+  }
+  if (!PHASES.has('throughput')) return;
+  for (const c of CLIENTS) add('unsteered', c, await concurrentPhase(server, c));
+  if (steer) {
+    for (const c of CLIENTS) add('steered', c, await concurrentPhase(server, c, steeringsFor(c)));
+    add('serial-steered', MAX_C, await serialPhase(server, MAX_C, steeringsFor(MAX_C)));
+  }
+}
+
+/** Stops the server and turns its reps into the entry of the result (medians over reps). */
+async function closeServer(bench) {
+  await stopServer(bench.server.state);
+  log(`${bench.name} stopped`);
+  const { entry, runs, chats, longs } = bench;
+  entry.phases = [...runs.values()].map((r) => ({ ...r, median: medianOf(r.reps) }));
+  if (chats.length) {
+    entry.chat = Array.from({ length: TURNS }, (_, t) => ({
+      turn: t + 1,
+      ttftMs: median(chats.map((c) => c[t].ttftMs)),
+      promptTokens: chats[0][t].promptTokens,
+      cachedTokens: chats[0][t].cachedTokens,
+    }));
+  }
+  if (longs.length) {
+    entry.long = Object.fromEntries(['longPromptTokens', 'longTtftMs', 'shortInWindow', 'shortTtftP50Ms', 'shortTtftP95Ms', 'maxShortGapMs'].map((k) => [k, median(longs.map((l) => l[k]))]));
   }
   return entry;
 }
@@ -621,7 +633,13 @@ function ratios(servers) {
   for (const c of CLIENTS) {
     const a = tps('emosteer', 'unsteered', c);
     const b = tps('llama', 'unsteered', c);
-    if (a !== undefined && b !== undefined) out.push({ name: `emosteer / llama-server unsteered tokens/s, C=${c}`, value: a / b, target: null });
+    if (a !== undefined && b !== undefined) {
+      // rep k of one server against rep k of the other: paired when the reps alternated
+      const ra = servers.find((s) => s.server === 'emosteer').phases.find((p) => p.phase === 'unsteered' && p.clients === c).reps;
+      const rb = servers.find((s) => s.server === 'llama').phases.find((p) => p.phase === 'unsteered' && p.clients === c).reps;
+      const perRep = ra.slice(0, rb.length).map((r, k) => r.tokensPerS / rb[k].tokensPerS);
+      out.push({ name: `emosteer / llama-server unsteered tokens/s, C=${c}`, value: a / b, target: null, perRep });
+    }
   }
   const st = tps('emosteer', 'steered', MAX_C);
   const un = tps('emosteer', 'unsteered', MAX_C);
@@ -663,7 +681,7 @@ function markdown(result) {
   for (const e of result.errors) lines.push('', `**${e.server} failed:** ${e.error.split('\n')[0]}`);
   if (result.ratios.length) {
     lines.push('', '| ratio | value | target | |', '| --- | ---: | ---: | --- |');
-    for (const r of result.ratios) lines.push(`| ${r.name} | ${f(r.value, 2)} | ${r.target === null ? '—' : `>= ${r.target}`} | ${r.met === null ? '' : r.met ? 'met' : 'missed'} |`);
+    for (const r of result.ratios) lines.push(`| ${r.name} | ${f(r.value, 2)}${r.perRep ? ` (per rep ${r.perRep.map((x) => f(x, 2)).join(', ')})` : ''} | ${r.target === null ? '—' : `>= ${r.target}`} | ${r.met === null ? '' : r.met ? 'met' : 'missed'} |`);
   }
   const steered = result.servers.find((s) => s.steering);
   if (steered) lines.push('', `Steering: set ${steered.steering.set}, strength ${steered.steering.strength}, emotions ${steered.steering.emotions.join(', ')}`);
@@ -693,12 +711,39 @@ async function main() {
   const servers = [];
   const errors = [];
   const starters = { llama: startLlamaServer, emosteer: startEmosteer };
-  for (const name of SERVERS) {
+  const fail = (name, e) => { log(`${name} failed: ${e.message}`); errors.push({ server: name, error: e.message }); };
+  if (values.sequential || SERVERS.length < 2) {
+    // each server alone: started, every rep, stopped, then the next
+    for (const name of SERVERS) {
+      let bench = null;
+      try {
+        bench = await openServer(name, starters[name], modelPath);
+        for (let rep = 0; rep < REPS; rep++) await runRep(bench, rep);
+      } catch (e) {
+        fail(name, e);
+      } finally {
+        if (bench) { const entry = await closeServer(bench); if (!errors.some((x) => x.server === name)) servers.push(entry); }
+      }
+    }
+  } else {
+    // both servers up (the idle one waits on its socket), reps alternating between them in an
+    // order that flips every rep (A B, B A, ...), so that the machine's drift falls on both
+    const benches = [];
+    for (const name of SERVERS) {
+      try { benches.push(await openServer(name, starters[name], modelPath)); } catch (e) { fail(name, e); }
+    }
     try {
-      servers.push(await benchServer(name, starters[name], modelPath));
-    } catch (e) {
-      log(`${name} failed: ${e.message}`);
-      errors.push({ server: name, error: e.message });
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const bench of rep % 2 === 0 ? benches : [...benches].reverse()) {
+          if (errors.some((x) => x.server === bench.name)) continue;
+          try { await runRep(bench, rep); } catch (e) { fail(bench.name, e); }
+        }
+      }
+    } finally {
+      for (const bench of benches) {
+        const entry = await closeServer(bench);
+        if (!errors.some((x) => x.server === bench.name)) servers.push(entry);
+      }
     }
   }
   meta.load.end = loadavg().map((x) => +x.toFixed(2));
