@@ -54,7 +54,11 @@ export interface TokenLogProb {
 
 /** A finished generation. */
 export interface GenerationResult {
-  /** The generated text (a matched `stop` string is cut off). */
+  /**
+   * The generated text (a matched `stop` string is cut off): the streamed tokens' `text`
+   * joined. Bytes of a UTF-8 character that generation stopped in the middle of are not in it
+   * (a stream cannot have shown them either); `tokens` has every token.
+   */
   text: string;
   /** Generated token ids, in order (the prompt not included). */
   tokens: number[];
@@ -386,7 +390,9 @@ export class SequenceRun {
 
   /** The finished generation (text with a matched stop string cut off). */
   result(): GenerationResult {
-    let text = this.text + this.#decoder.decode();
+    // The decoder may still hold the first bytes of a character the run stopped inside: they are
+    // left out, as they were left out of the stream (flushing would add U+FFFD here only).
+    let text = this.text;
     if (this.#stopReason === 'stop') {
       const stops = this.#spec.stop.filter((st) => st.length > 0 && text.includes(st));
       text = text.slice(0, Math.min(...stops.map((st) => text.indexOf(st))));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Context, type Model } from '../../lib/index.js';
+import { SYNTHETIC_TOKEN_IDS } from '../../lib/synth/synthetic-model.js';
 import { syntheticModel } from '../helpers/models.js';
 
 describe('generation, sampling, batching and concurrency', () => {
@@ -24,6 +25,24 @@ describe('generation, sampling, batching and concurrency', () => {
     let best = 0;
     for (let i = 1; i < logits!.length; i++) if (logits![i]! > logits![best]!) best = i;
     expect(a.tokens[0]).toBe(best);
+  });
+
+  it('a run that stops inside a UTF-8 character gives the same text streamed and whole', async () => {
+    // "é" is bytes C3 A9: the grammar lets the synthetic vocabulary's byte token <0xC3> start
+    // it, and maxTokens 1 stops there
+    const opts = { maxTokens: 1, grammar: 'root ::= "\u00e9"' };
+    const streamed: string[] = [];
+    const gen = ctx.generate('Hello', opts);
+    let r = await gen.next();
+    while (!r.done) { streamed.push(r.value.text); r = await gen.next(); }
+    const whole = await ctx.generateText('Hello', opts);
+    expect(whole.tokens).toEqual([SYNTHETIC_TOKEN_IDS.firstByte + 0xc3]);
+    expect(r.value.text).toBe(streamed.join(''));
+    expect(whole.text).toBe(streamed.join(''));
+    expect(whole.text).not.toContain('\uFFFD');
+    // and a run that completes the character has it, streamed and whole
+    const two = await ctx.generateText('Hello', { ...opts, maxTokens: 2 });
+    expect(two.text).toBe('\u00e9');
   });
 
   it('a seed makes sampling reproducible; other seeds give other text', async () => {
