@@ -27,8 +27,10 @@ import { LLAMA_CPP_PIN } from './llama-cpp-source.mjs';
 const platform = process.platform;
 const archArg = process.argv.indexOf('--arch');
 const arch = archArg > 0 ? process.argv[archArg + 1] : process.arch;
-// Cross builds: linux-x64 -> linux-arm64 with Debian's g++-aarch64-linux-gnu (checked under
-// qemu-user-static with an arm64 Node: scripts/arm64-check.mjs).
+// Cross builds: linux-x64 -> linux-arm64 with Debian's g++-aarch64-linux-gnu (GCC 12, the
+// sysroot's glibc 2.36), into build-prebuild-arm64 and prebuilds/linux-arm64/. The same static
+// runtime and native/glibc_compat.cpp as on x64 give the same floor, glibc 2.35. Checked under
+// qemu-user-static with an arm64 Node on an emulated Cortex-A53 (scripts/arm64-check.mjs).
 const CROSS = { 'linux-x64->arm64': { triple: 'aarch64-linux-gnu', processor: 'aarch64' } };
 const cross = arch === process.arch ? null : CROSS[`${platform}-${process.arch}->${arch}`];
 if (arch !== process.arch && !cross) fail(`no cross-compile recipe from ${platform}-${process.arch} to ${arch}`);
