@@ -13,10 +13,11 @@
 // Order: $VULKAN_SDK (LunarG SDK layout: include/, lib/, bin/glslc) if set; the system headers
 // if new enough; deps/vulkan-sdk if already unpacked; otherwise fetch it (Debian/Ubuntu with
 // apt-get). Run directly (`node scripts/vulkan-sdk.mjs`) it prints the definitions.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fetchDebs, hasApt } from './private-apt.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** VK_HEADER_VERSION the pinned llama.cpp needs (VK_EXT_layer_settings, 1.3.261). */
@@ -55,33 +56,14 @@ function systemLoader() {
 
 /** Fetches and unpacks Debian 13's libvulkan-dev and spirv-headers into deps/vulkan-sdk/root. */
 export function fetchPrivateHeaders() {
-  if (!which('apt-get') || !which('dpkg')) {
+  if (!hasApt()) {
     throw new Error('the system Vulkan headers are older than 1.3.261 and this is not a Debian/Ubuntu system with apt-get: ' +
       'install the LunarG Vulkan SDK (https://vulkan.lunarg.com) and set VULKAN_SDK');
   }
-  const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
-  const apt = join(PRIVATE_SDK, 'apt');
-  const debs = join(PRIVATE_SDK, 'debs');
   const root = join(PRIVATE_SDK, 'root');
   rmSync(PRIVATE_SDK, { recursive: true, force: true });
-  for (const d of [join(apt, 'lists', 'partial'), join(apt, 'cache', 'archives', 'partial'), debs]) mkdirSync(d, { recursive: true });
-  const keyring = ['/usr/share/keyrings/debian-archive-keyring.gpg'].find(existsSync);
-  const signed = keyring ? ` [signed-by=${keyring}]` : ' [trusted=yes]';
-  writeFileSync(join(apt, 'sources.list'), `deb${signed} http://deb.debian.org/debian ${SUITE} main\n`);
-  const opts = [
-    '-o', `Dir::Etc::SourceList=${join(apt, 'sources.list')}`, '-o', 'Dir::Etc::SourceParts=/nonexistent',
-    '-o', `Dir::State::Lists=${join(apt, 'lists')}`, '-o', `Dir::Cache=${join(apt, 'cache')}`,
-    '-o', 'Dir::State::Status=/dev/null', '-o', `APT::Architecture=${arch}`, '-o', 'APT::Sandbox::User=root',
-  ];
   log(`Vulkan headers: fetching Debian ${SUITE}'s libvulkan-dev and spirv-headers into ${root} (private; nothing is installed)`);
-  const run = (cmd, args, cwd) => {
-    const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.filter((a) => !a.startsWith('Dir::') && a !== '-o').join(' ')} failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`);
-  };
-  run('apt-get', [...opts, '-qq', 'update']);
-  run('apt-get', [...opts, '-qq', 'download', 'libvulkan-dev', 'spirv-headers'], debs);
-  for (const f of readdirSync(debs).filter((n) => n.endsWith('.deb'))) run('dpkg', ['-x', join(debs, f), root]);
-  rmSync(apt, { recursive: true, force: true });
+  fetchDebs({ suite: SUITE, packages: ['libvulkan-dev', 'spirv-headers'], root, work: join(PRIVATE_SDK, 'work') });
   return join(root, 'usr');
 }
 
