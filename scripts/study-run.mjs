@@ -16,10 +16,12 @@
 //
 // --commit: `git add` + `git commit` of <out>/<model> after every step and every 20 minutes
 // inside a long step (stories and steering runs checkpoint as they finish), so a stop loses at
-// most the work since the last commit. Progress goes to stderr.
+// most the work since the last commit; for the committed study (--out results/study) with the
+// study's report, claims and docs/results.md rewritten from the folder first (run it from the
+// repository root, after npm run build:ts). Progress goes to stderr.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../dist/index.js';
 import { readStories } from '../dist/extract/stories.js';
@@ -42,11 +44,24 @@ const dir = join(values.out, name);
 const log = (m) => console.error(`${new Date().toISOString()} [study-run ${name}] ${m}`);
 
 let current = 'start';
+// The committed study (results/study) and docs/results.md must agree in every commit
+// (test/unit/results-markdown.test.ts): each commit of it also rewrites the study's report, its
+// claims and docs/results.md from what is in the folder, as `emosteer study --report-only` does.
+const committedStudy = resolve(values.out) === resolve('results/study');
 const commit = (what) => {
   if (!values.commit) return;
+  const paths = committedStudy ? [values.out, 'docs/results.md'] : [dir];
   try {
-    execFileSync('git', ['add', '--', dir], { stdio: 'ignore' });
-    execFileSync('git', ['commit', '-q', '-m', `Study run ${name}: ${what}`, '--', dir], { stdio: 'ignore' });
+    if (committedStudy) {
+      execFileSync(process.execPath, ['dist/cli/main.js', 'study', '--report-only', '--from', values.out, '--results-md', 'docs/results.md'], { stdio: 'ignore' });
+    }
+  } catch (e) {
+    log(`could not rewrite the report and docs/results.md (${e.message.split('\n')[0]}); committing the run folder only`);
+    paths.splice(0, paths.length, dir);
+  }
+  try {
+    execFileSync('git', ['add', '--', ...paths], { stdio: 'ignore' });
+    execFileSync('git', ['commit', '-q', '-m', `Study run ${name}: ${what}`, '--', ...paths], { stdio: 'ignore' });
     log(`committed: ${what}`);
   } catch {
     // Nothing new to commit, or the index is busy: the next commit takes it.
