@@ -5,10 +5,13 @@
 // 270M), as a markdown table of numbers, ratios and targets (met / missed).
 //
 // Each server is started by this script on 127.0.0.1 with an ephemeral port, with as many slots
-// as the largest --clients. Both are up at once and the reps alternate between them (llama-server
-// rep 1, emosteer rep 1, emosteer rep 2, llama-server rep 2, ...): only one is ever measured,
-// the other waits idle, and the machine's drift falls on both sides of each ratio, which is also
-// given per rep. --sequential runs each server alone instead (started, every rep, stopped).
+// as the largest --clients, measured for every rep, and stopped before the next one starts.
+// --interleave instead keeps both up and alternates the reps between them (llama-server rep 1,
+// emosteer rep 1, emosteer rep 2, llama-server rep 2, ...; only one is measured at a time) so
+// that the machine's drift falls on both sides of each ratio, which is then also given per rep.
+// Not the default: in its first full run (6 reps, 2026-12-07) llama-server stopped making
+// progress at 8 clients with both servers up, and the starved emosteer timed out after it; a
+// second run (2 reps) went through. The cause was not found.
 // A short warm-up request runs first. Then, --reps times (interleaved over the concurrencies):
 //   unsteered       C clients at once (C in --clients), each one streaming POST /v1/completions
 //                   with its own fixed short prompt, temperature 0, a seed, max_tokens
@@ -42,7 +45,7 @@
 //                          [--clients 1,4,8] [--max-tokens 64] [--reps 2] [--vectors <set dir>]
 //                          [--strength 0.05] [--llama-server <bin>] [--build-llama-server]
 //                          [--emosteer-main <dist/cli/main.js>]
-//                          [--request-timeout 120] [--timeout 1800] [--json] [--out <file.json>] [--sequential]
+//                          [--request-timeout 120] [--timeout 1800] [--json] [--out <file.json>] [--interleave]
 //                          [--phases chat,long,throughput] [--turns 5] [--chat-tokens 32]
 //                          [--long-tokens 1500] [--long-pace 500] [--emosteer-flags="--no-prompt-cache --prefill-chunk 0"]
 // --emosteer-flags are added to `emosteer serve`'s arguments (e.g. the behaviour before the
@@ -82,7 +85,7 @@ const { values } = parseArgs({
     'request-timeout': { type: 'string', default: '120' },
     timeout: { type: 'string', default: '1800' },
     json: { type: 'boolean', default: false },
-    sequential: { type: 'boolean', default: false },
+    interleave: { type: 'boolean', default: false },
     out: { type: 'string' },
     phases: { type: 'string', default: 'chat,long,throughput' },
     turns: { type: 'string', default: '5' },
@@ -712,7 +715,7 @@ async function main() {
   const errors = [];
   const starters = { llama: startLlamaServer, emosteer: startEmosteer };
   const fail = (name, e) => { log(`${name} failed: ${e.message}`); errors.push({ server: name, error: e.message }); };
-  if (values.sequential || SERVERS.length < 2) {
+  if (!values.interleave || SERVERS.length < 2) {
     // each server alone: started, every rep, stopped, then the next
     for (const name of SERVERS) {
       let bench = null;
