@@ -13,15 +13,11 @@
 //                ContextOptions.steeringControlVector)
 //   perCallHook  the same per-call steering with steeringControlVector: false on a second
 //                context (the eval-callback path: one graph split per steered block)
-// Each round runs the arms in an order that alternates (ABCD, DCBA, ...). tg tokens/s = tg /
-// (time of the run - median time of the same call with maxTokens 0 in that arm). Per round the
-// ratio arm/plain; reported: the median ratio with a percentile bootstrap 95% interval over the
-// rounds (lib/evaluate's bootstrapCI, seed 0), and the median tokens/s of each arm.
+// The rounds and their statistics: bench/parts/paired-rounds.mjs (ratios to plain).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadModel, resolveModel } from '../dist/index.js';
-import { bootstrapCI } from '../dist/evaluate/index.js';
-import { median } from './parts/util.mjs';
+import { pairedRounds, pairedTable } from './parts/paired-rounds.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -55,8 +51,6 @@ const vectors = new Float32Array(nLayer * nEmbd).map((_, i) => Math.sin(i * 12.9
 const layers = [1, nLayer - 1];
 const steering = { vectors, layers };
 const prompt = model.tokenize('The old lighthouse keeper walked along the shore every').slice(0, 8);
-const gen = (c, extra = {}) => c.generateText(prompt, { maxTokens: TG, stopOnEog: false, ...extra });
-const promptOnly = (c, extra = {}) => c.generateText(prompt, { maxTokens: 0, stopOnEog: false, ...extra });
 
 const arms = {
   plain: { run: (o) => o(ctx) },
@@ -64,63 +58,17 @@ const arms = {
   perCall: { run: (o) => o(ctx, { steering }) },
   perCallHook: { run: (o) => o(hookCtx, { steering }) },
 };
-const names = Object.keys(arms);
-
-async function time(fn) {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-// warm-up, and the same tokens from every arm (steering this small may change them; it must
-// not change how many are decoded)
-for (const n of names) {
-  const a = arms[n];
-  await a.before?.();
-  const r = await a.run(gen);
-  await a.after?.();
-  if (r.tokens.length !== TG) throw new Error(`${n}: decoded ${r.tokens.length} of ${TG} tokens`);
-}
-const runs = Object.fromEntries(names.map((n) => [n, []]));
-const prompts = Object.fromEntries(names.map((n) => [n, []]));
-const t0 = Date.now();
-for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? names : [...names].reverse();
-  for (const n of order) {
-    const a = arms[n];
-    await a.before?.();
-    prompts[n].push(await time(() => a.run(promptOnly)));
-    runs[n].push(await time(() => a.run(gen)));
-    await a.after?.();
-  }
-}
-const seconds = (Date.now() - t0) / 1000;
-const tps = Object.fromEntries(names.map((n) => {
-  const p = median(prompts[n]);
-  return [n, runs[n].map((t) => TG / Math.max(1e-9, t - p))];
-}));
+const measured = await pairedRounds(arms, { prompt, tg: TG, rounds: ROUNDS });
 const result = {
   bench: 'steering-tg-cost',
   command: `node bench/steering-tg-cost.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   model: model.info.description, modelPath, nLayer, nEmbd, threads, tg: TG, rounds: ROUNDS, strength,
-  steeredBlocks: layers, seconds,
-  tokensPerSecond: Object.fromEntries(names.map((n) => [n, median(tps[n])])),
-  ratios: {},
+  steeredBlocks: layers, ...measured,
 };
-for (const n of names.slice(1)) {
-  const ratios = tps[n].map((v, i) => v / tps.plain[i]);
-  const ci = bootstrapCI(ratios.length, (idx) => median(Array.from(idx, (i) => ratios[i])));
-  result.ratios[n] = { median: ci.value, ci95: ci.ci95, perRound: ratios };
-}
 await ctx.dispose();
 await hookCtx.dispose();
 model.dispose();
 
-console.log(`| arm | tg tok/s (median) | ratio to plain, median of ${ROUNDS} paired rounds [95% CI] |`);
-console.log('|---|--:|--:|');
-for (const n of names) {
-  const r = result.ratios[n];
-  console.log(`| ${n} | ${result.tokensPerSecond[n].toFixed(1)} | ${r ? `${r.median.toFixed(3)} [${r.ci95[0].toFixed(3)}, ${r.ci95[1].toFixed(3)}]` : '1'} |`);
-}
-console.log(`\n${result.model}, ${threads} threads, tg ${TG}, ${ROUNDS} rounds, ${seconds.toFixed(0)} s`);
+console.log(pairedTable(result, ROUNDS));
+console.log(`\n${result.model}, ${threads} threads, tg ${TG}, ${ROUNDS} rounds, ${result.seconds.toFixed(0)} s`);
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -52,6 +52,10 @@ class CreateWorker : public Napi::AsyncWorker {
         return;
       }
       core_->ctx.reset(raw);
+      if (core_->wantThreadPools) {
+        // A context that cannot get its own pools still decodes (ggml makes one per call).
+        core_->threadPools.Attach(raw, params_.n_threads, params_.n_threads_batch);
+      }
       llama_set_abort_callback(raw, AbortCallback, &core_->abort);
       core_->nCtx = llama_n_ctx(raw);
       core_->nBatch = llama_n_batch(raw);
@@ -584,8 +588,16 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   }
   // Flash attention is off unless asked for: on CPU it rounds Q to F16 in a batch-size
   // dependent way, and captured vectors would then differ by ~5e-4 between batch sizes.
+  // 'auto' is llama.cpp's own default (and llama-server's): on where every device of the
+  // context supports it.
   Napi::Value fa = o.Get("flashAttention");
-  p.flash_attn_type = fa.IsBoolean() && fa.As<Napi::Boolean>() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  if (fa.IsString() && fa.As<Napi::String>().Utf8Value() == "auto") {
+    p.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
+  } else if (fa.IsBoolean() || fa.IsUndefined() || fa.IsNull()) {
+    p.flash_attn_type = fa.IsBoolean() && fa.As<Napi::Boolean>() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  } else {
+    Throw(env, "INVALID_ARGUMENT", "context option 'flashAttention' must be true, false or 'auto'");
+  }
   // Unified KV cache when several sequences share the context: keeps batch rows in order for
   // the capture hook (see block_hook.h). One sequence has nothing to reorder, and a unified cache
   // makes llama.cpp validate every batch against all 256 possible sequences (a 256 x 256 loop
@@ -597,6 +609,9 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   // such a context cannot capture.
   Napi::Value cvec = o.Get("steeringControlVector");
   core->uniformSteeringCvec = !(cvec.IsBoolean() && !cvec.As<Napi::Boolean>().Value());
+  Napi::Value pools = o.Get("threadPool");
+  if (!pools.IsUndefined() && !pools.IsNull() && !pools.IsBoolean()) Throw(env, "INVALID_ARGUMENT", "context option 'threadPool' must be a boolean");
+  core->wantThreadPools = pools.IsBoolean() && pools.As<Napi::Boolean>().Value();
   Napi::Value hooks = o.Get("activationHooks");
   core->hooks = !(hooks.IsBoolean() && !hooks.As<Napi::Boolean>().Value());
   if (core->hooks) {
@@ -813,6 +828,7 @@ Napi::Value Context::Info(const Napi::CallbackInfo& info) {
   o.Set("threads", llama_n_threads(core.ctx.get()));
   o.Set("batchThreads", llama_n_threads_batch(core.ctx.get()));
   o.Set("activationHooks", core.hooks);
+  o.Set("threadPool", core.threadPools.attached());
   o.Set("steeringControlVector", core.uniformSteeringCvec);
   o.Set("controlVectorSteps", static_cast<double>(core.cvecSteps));
   o.Set("nLayer", core.nLayer);

@@ -16,6 +16,7 @@
 #include "model.h"
 #include "sequence_steering.h"
 #include "steering.h"
+#include "thread_pool.h"
 
 namespace emosteer {
 
@@ -36,6 +37,10 @@ struct ContextCore {
   ModelPtr model;
   std::unique_ptr<BlockHook> hook;
   std::atomic<bool> abort{false};
+  /** ggml's worker threads for this context (declared before ctx: freed after it). */
+  CpuThreadPools threadPools;
+  /** Whether to make them (option threadPool, default off: ggml's per-call pools). */
+  bool wantThreadPools = false;
   std::unique_ptr<llama_context, LlamaContextDeleter> ctx;
   std::unique_ptr<SteeringState> steering;
   int32_t nLayer = 0;

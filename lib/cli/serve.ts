@@ -1,7 +1,8 @@
 /**
  * `emosteer serve --model <gguf|name> [--vectors [name=]dir]... [--host 127.0.0.1] [--port 8080]
  * [--parallel 4] [--ctx-per-request 2048] [--queue-limit 64] [--threads N] [--api-key k] [--ui]
- * [--cors-origin <origin>]... [--no-prompt-cache] [--prefill-chunk 64] [--context-shift]`: the OpenAI-compatible server of lib/server/. Prints
+ * [--cors-origin <origin>]... [--no-prompt-cache] [--prefill-chunk 64] [--context-shift]
+ * [--flash-attn auto|on|off]`: the OpenAI-compatible server of lib/server/. Prints
  * `emosteer serve listening on <url>` on stdout once it accepts connections (port 0 picks a
  * free one). SIGINT/SIGTERM stop
  * accepting, let in-flight requests finish, free the model and exit 0.
@@ -13,6 +14,8 @@ import { loadModel } from '../runtime/model.js';
 import { createServer } from '../server/server.js';
 import { defaultIo, intFlag, listFlag, parseCommand, reportError, type CliIo } from './io.js';
 import { resolveModelArg } from './model-arg.js';
+
+const FLASH_ATTN = { auto: 'auto', on: true, off: false } as const;
 
 /** Usage text of `emosteer serve`. */
 export const SERVE_USAGE = `Usage: emosteer serve --model <gguf|registry name> [options]
@@ -34,6 +37,9 @@ Options:
       --ctx-per-request <n> KV-cache tokens per request, prompt + generated (default 2048)
       --queue-limit <n>    waiting requests before 429 (default 64)
       --threads <n>        threads (default $EMOSTEER_THREADS or every core)
+      --flash-attn <m>     auto, on or off (default auto, as llama-server: on where the
+                           devices support it; off makes a batched request's tokens equal
+                           those of the same request alone, at some speed)
       --api-key <k>        require "Authorization: Bearer <k>" (default $EMOSTEER_API_KEY)
       --max-tokens <n>     default max_tokens (default 256)
       --body-limit <bytes> largest request body (default 1048576)
@@ -74,6 +80,7 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
     'no-prompt-cache': { type: 'boolean' },
     'prefill-chunk': { type: 'string' },
     'context-shift': { type: 'boolean' },
+    'flash-attn': { type: 'string' },
   }, SERVE_USAGE, io);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
@@ -82,6 +89,8 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
     if (!values.model) throw new EmosteerError('INVALID_ARGUMENT', '--model is required');
     const port = intFlag('port', values.port, { min: 0, max: 65535 }) ?? 8080;
     const threads = intFlag('threads', values.threads, { min: 1 });
+    const fa = values['flash-attn'];
+    if (fa !== undefined && !Object.hasOwn(FLASH_ATTN, fa)) throw new EmosteerError('INVALID_ARGUMENT', `--flash-attn takes auto, on or off (got '${fa}')`);
     const opts = {
       parallel: intFlag('parallel', values.parallel, { min: 1 }) ?? 4,
       contextPerRequest: intFlag('ctx-per-request', values['ctx-per-request'], { min: 16 }) ?? 2048,
@@ -89,6 +98,7 @@ export async function runServe(argv: string[], io: CliIo = defaultIo, signal?: A
       defaultMaxTokens: intFlag('max-tokens', values['max-tokens'], { min: 1 }) ?? 256,
       bodyLimit: intFlag('body-limit', values['body-limit'], { min: 1024 }) ?? 1024 * 1024,
       ...(threads !== undefined ? { threads } : {}),
+      ...(fa !== undefined ? { flashAttention: FLASH_ATTN[fa as keyof typeof FLASH_ATTN] } : {}),
       ...(values['no-prompt-cache'] ? { promptCache: false } : {}),
       ...(values['context-shift'] ? { contextShift: true } : {}),
       ...(values['prefill-chunk'] !== undefined ? { prefillChunk: intFlag('prefill-chunk', values['prefill-chunk'], { min: 0 })! } : {}),

@@ -52,11 +52,24 @@ export interface ContextOptions {
   /** Threads for prompt processing (default = threads). */
   batchThreads?: number;
   /**
+   * Keep ggml's CPU worker threads for the life of the context (default false), as llama.cpp's
+   * own tools do, instead of ggml starting and joining them in every decode. On 2 cores this
+   * gained nothing on plain decoding (ratio 1.008 and 1.042 in two runs) and cost 4-8% on the
+   * eval-callback steering path (`node bench/context-speed.mjs`); it is for many-core machines,
+   * where starting more threads per decode costs more: measure there. `options.threadPool`
+   * reads false when the pools could not be made (no CPU backend).
+   */
+  threadPool?: boolean;
+  /**
    * Flash attention (default false). Off by default because llama.cpp's CPU path then rounds
    * differently per batch size, and captured vectors would differ by ~5e-4 relative between
-   * batch sizes; turn it on for speed with long contexts on GPUs.
+   * batch sizes (and a batched request's tokens from those of the same request alone, at near
+   * ties). Turn it on for speed: on CPU it is worth ~17% of single-token generation on
+   * SmolLM2-135M with 2 threads (`node bench/context-speed.mjs`), more with long contexts.
+   * `'auto'` is llama.cpp's own default (and llama-server's): on where every device of the
+   * context supports it.
    */
-  flashAttention?: boolean;
+  flashAttention?: boolean | 'auto';
   /**
    * Install the capture hook as llama.cpp's eval callback (default true). With `false`, decoding
    * runs exactly as in plain llama.cpp, and capture (and the emotion meter) on this context
@@ -293,6 +306,7 @@ export class Context {
       batchThreads: i.batchThreads,
       seed,
       activationHooks: i.activationHooks,
+      threadPool: i.threadPool,
       steeringControlVector: i.steeringControlVector,
     });
   }
@@ -302,7 +316,10 @@ export class Context {
     if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0)) {
       throw new EmosteerError('INVALID_ARGUMENT', `seed must be a non-negative integer (got ${options.seed})`);
     }
-    for (const k of ['activationHooks', 'steeringControlVector'] as const) {
+    if (options.flashAttention !== undefined && typeof options.flashAttention !== 'boolean' && options.flashAttention !== 'auto') {
+      throw new EmosteerError('INVALID_ARGUMENT', `flashAttention must be true, false or 'auto' (got ${String(options.flashAttention)})`);
+    }
+    for (const k of ['activationHooks', 'steeringControlVector', 'threadPool'] as const) {
       if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', `${k} must be a boolean (got ${String(options[k])})`);
     }
     for (const k of ['contextSize', 'batchSize', 'ubatchSize', 'sequences', 'threads', 'batchThreads'] as const) {

@@ -136,6 +136,8 @@ export interface NativeContextInfo {
   threads: number;
   batchThreads: number;
   activationHooks: boolean;
+  /** The context has its own CPU thread pools (option threadPool, and they could be made). */
+  threadPool: boolean;
   /** Uniform per-sequence steering goes through llama.cpp's control vector (option steeringControlVector). */
   steeringControlVector: boolean;
   /** Steps that applied uniform steering through the control vector. */

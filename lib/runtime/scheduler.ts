@@ -17,7 +17,7 @@
  * for await (const t of req) process.stdout.write(t.text);
  * console.log((await req.result).stopReason);
  */
-import type { Context, GenerateOptions, PromptInput } from './context.js';
+import type { Context, ContextOptions, GenerateOptions, PromptInput } from './context.js';
 import { EmosteerError } from '../errors.js';
 import type { Model } from './model.js';
 import type { BlockProbe } from './probe.js';
@@ -35,6 +35,13 @@ export interface SchedulerOptions {
   queueLimit?: number;
   /** Threads of the context (default: as createContext). */
   threads?: number;
+  /**
+   * Flash attention of the context (default false: see {@link ContextOptions.flashAttention}).
+   * On, requests decode faster but a batched request's tokens may differ from those of the
+   * same request alone at near ties (rounding depends on the batch size); `emosteer serve`
+   * uses 'auto', as llama-server does.
+   */
+  flashAttention?: boolean | 'auto';
   /** Batch size of the context (default 512). */
   batchSize?: number;
   /**
@@ -315,6 +322,7 @@ export class RequestScheduler {
       contextSize: per * parallel,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.flashAttention !== undefined ? { flashAttention: options.flashAttention } : {}),
     });
     if (options.contextShift !== undefined && typeof options.contextShift !== 'boolean') throw new EmosteerError('INVALID_ARGUMENT', `contextShift must be a boolean (got ${String(options.contextShift)})`);
     return new RequestScheduler(context, parallel, per, queueLimit, promptCache, prefillChunk, options.contextShift ?? false);

@@ -117,6 +117,7 @@ describe('the emosteer command line (built dist/)', () => {
     await expect(cli('extract', '--model', 'x.gguf', '--method', 'comprehension', '--out', tempPath('n'), '--batch', '0')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--batch must be an integer >= 1 (got '0')") });
     await expect(cli('steer', tempPath('n'), '--strengths', '0.01,abc')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--strengths must be a comma-separated list of numbers > 0') });
     await expect(cli('serve', '--model', 'x.gguf', '--port', '1.5')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--port must be an integer >= 0 and <= 65535 (got '1.5')") });
+    await expect(cli('serve', '--model', 'x.gguf', '--flash-attn', 'yes')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--flash-attn takes auto, on or off (got 'yes')") });
     await expect(cli('steer', tempPath('n'), '--rescore', '--strengths', '0.01')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--rescore re-judges the saved runs: --strengths does not apply') });
   });
 

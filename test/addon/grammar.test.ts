@@ -191,7 +191,7 @@ describe('structured output and DRY over HTTP', () => {
   let client: OpenAI;
   beforeAll(async () => {
     model = await loadModel(await syntheticModel({ layers: 3, embd: 64, seed: 21 }));
-    server = await createServer(model, { parallel: 2, contextPerRequest: 512, threads: 1 });
+    server = await createServer(model, { parallel: 2, contextPerRequest: 512, threads: 1, flashAttention: false }) /* compared with in-process runs (flash attention off) */;
     url = await server.app.listen({ host: '127.0.0.1', port: 0 });
     client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
   });

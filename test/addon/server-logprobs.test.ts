@@ -31,7 +31,7 @@ describe('log-probabilities: runtime and emosteer serve', () => {
     ctx = await model.createContext({ contextSize: 256, threads: 1 });
     // Floats are compared bit for bit with in-process runs: the prompt cache would reuse rows
     // computed in another batch shape (last-bit differences, docs/server.md), so it is off here.
-    server = await createServer(model, { parallel: 4, contextPerRequest: 256, threads: 1, promptCache: false });
+    server = await createServer(model, { parallel: 4, contextPerRequest: 256, threads: 1, promptCache: false, flashAttention: false }) /* compared with in-process runs (flash attention off) */;
     url = await server.app.listen({ host: '127.0.0.1', port: 0 });
     client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
