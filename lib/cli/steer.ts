@@ -43,6 +43,10 @@ Options:
       --steering-path <p>   per-sequence (default: any runs share a batch, each with its own
                             steering) or context-wide (llama.cpp's control vector, one per batch;
                             faster on GPUs)
+      --out <dir>           write steering.json and its checkpoint there (default: the run folder)
+      --cross-model         steer --model, another file of the same architecture and shape (e.g.
+                            another quantization of the same weights), with this folder's vectors;
+                            steering.json records both files (crossModel)
       --rescore             re-judge the saved steering.json (judges, regimes, flags) without generating
                             (the model is not loaded; --model, if given, is checked against the set);
                             with --llm-judge, adds the LLM judge to the saved runs
@@ -76,6 +80,8 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
     batch: { type: 'string' },
     'steering-path': { type: 'string' },
     rescore: { type: 'boolean' },
+    out: { type: 'string' },
+    'cross-model': { type: 'boolean' },
     json: { type: 'boolean' },
   }, STEER_USAGE, io, true);
   if (typeof parsed === 'number') return parsed;
@@ -97,6 +103,10 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       arms: choiceListFlag('llm-judge-arms', values['llm-judge-arms'], ARMS),
     };
     let data;
+    if (values.rescore && (values.out !== undefined || values['cross-model'])) {
+      throw new EmosteerError('INVALID_ARGUMENT', `--rescore re-judges the run folder's own steering.json: --${values.out !== undefined ? 'out' : 'cross-model'} applies to a new steering run`);
+    }
+    if (values['cross-model'] && values.model === undefined) throw new EmosteerError('INVALID_ARGUMENT', '--cross-model needs --model <the other model file>');
     if (values.rescore) {
       const extra = EXPERIMENT_FLAGS.filter((k) => values[k] !== undefined);
       if (extra.length > 0) throw new EmosteerError('INVALID_ARGUMENT', `--rescore re-judges the saved runs: --${extra.join(', --')} ${extra.length > 1 ? 'do' : 'does'} not apply`);
@@ -124,11 +134,11 @@ export async function runSteer(argv: string[], io: CliIo = defaultIo): Promise<n
       });
       const model = values.model !== undefined ? await resolveModelArg(values.model, io) : undefined;
       const llmJudge = llmJudgeArg !== undefined ? { model: await resolveModelArg(llmJudgeArg, io, '--llm-judge'), ...defined(judgeOptions) } : undefined;
-      data = await steerFolder(runDir, { ...options, ...(model ? { model } : {}), ...(llmJudge ? { llmJudge } : {}), signal: interrupt.signal, onProgress: printer.onProgress });
+      data = await steerFolder(runDir, { ...options, ...(model ? { model } : {}), ...(llmJudge ? { llmJudge } : {}), ...(values.out !== undefined ? { out: values.out } : {}), ...(values['cross-model'] ? { crossModel: true } : {}), signal: interrupt.signal, onProgress: printer.onProgress });
     }
     printer.stop();
     if (values.json) io.out(JSON.stringify(steeringSummary(data), null, 2));
-    else for (const line of steeringLines(data, runDir)) io.out(line);
+    else for (const line of steeringLines(data, values.rescore ? runDir : values.out ?? runDir)) io.out(line);
     return 0;
   } catch (e) {
     printer.stop();

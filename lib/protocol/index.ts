@@ -36,7 +36,7 @@
  */
 export { runMainJob, PREREG_READOUTS, PREREG_STEERING, type MainJobOptions, type MainJobResult, type MainJobSteeringOptions, type PreregOptions, type PreregJudgeSet } from './main-job.js';
 export { preregJudges, probeJudgeModelFor, type PreregJudges, type JudgeValidationRecord } from './prereg-judges.js';
-export { runStudy, type RunStudyOptions, type RunStudyResult } from './study.js';
+export { requantizedModelPath, runStudy, type RunStudyOptions, type RunStudyResult } from './study.js';
 export { RunManifestFile, RUN_MANIFEST_FILE, readRunManifests, studyModelFolders, type RunManifest, type RunModel } from './run-manifest.js';
 export { pairwiseJudgeFolder, type PairwiseJudgeFolderOptions } from './pairwise-judge-step.js';
 export {
@@ -72,4 +72,4 @@ export {
 } from './run-folder.js';
 export type { ModelSource } from './model-source.js';
 export type { ProtocolEvent, StudyEvent, StepEvent, StepResult, MainJobStepName } from './events.js';
-export type { SavedSteeringResult, LlmJudgeRecord } from '../steer/steering-result.js';
+export type { SavedSteeringResult, LlmJudgeRecord, CrossModelFile } from '../steer/steering-result.js';

@@ -8,7 +8,7 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { renderSpecificitySection } from '../report/specificity-section.js';
 import { basename, join } from 'node:path';
 import { EmosteerError } from '../errors.js';
@@ -170,7 +170,7 @@ export interface LlmJudgeOptions {
 
 /** Options of {@link steerFolder}. Every field is optional. */
 export interface SteerFolderOptions {
-  /** The steered model (default: the file recorded in the set, which must still be there). Checked against the set's sha256. */
+  /** The steered model (default: the file recorded in the set, which must still be there). Checked against the set's sha256 (unless `crossModel`). */
   model?: ModelSource;
   /** Which set of the folder steers (default comprehension when there is one, else the first). */
   method?: string;
@@ -210,6 +210,19 @@ export interface SteerFolderOptions {
   signal?: AbortSignal;
   /** Progress (`type: 'steering'`). */
   onProgress?: (e: ProtocolEvent) => void;
+  /**
+   * Folder that receives steering.json and its checkpoint (default: the run folder). Give one
+   * per experiment when several steer with one folder's set (e.g. one set steering several
+   * quantizations of its model).
+   */
+  out?: string;
+  /**
+   * Let the set steer another model file than the one it was extracted from (default false:
+   * the file's sha256 must match): one of the same architecture, block count and width, such
+   * as another quantization of the same weights (cross-precision steering). The saved result
+   * then records both files under `crossModel`.
+   */
+  crossModel?: boolean;
 }
 
 /** The default judges and their margins: VADER's neutral band, and half a lexicon hit per 100 words. */
@@ -276,7 +289,13 @@ export async function steerFolder(dir: string, options: SteerFolderOptions = {})
 
 /** {@link steerFolder} with the set loaded and a model handle. @internal */
 export async function steerWith(dir: string, handle: ModelHandle, set: EmotionVectorSet, options: SteerFolderOptions = {}): Promise<SavedSteeringResult> {
-  await assertSetFromModel(set, handle.path);
+  if (options.crossModel) {
+    if (!existsSync(handle.path)) throw new EmosteerError('FILE_NOT_FOUND', `${handle.path}: no such model file`);
+  } else {
+    await assertSetFromModel(set, handle.path);
+  }
+  const outDir = options.out ?? dir;
+  if (options.crossModel && options.llmJudge) throw new EmosteerError('INVALID_ARGUMENT', 'crossModel runs take no LLM judge (its never-the-steered-model check knows only the set\'s model)');
   // Every option is checked before anything is loaded.
   const usable = SCENARIOS.filter((x) => set.emotions.includes(x.target));
   const sc = options.scenarios;
@@ -304,6 +323,16 @@ export async function steerWith(dir: string, handle: ModelHandle, set: EmotionVe
   const prepared = options.llmJudge ? await prepareJudge(options.llmJudge, set.meta.model.sha256, options.loadOptions) : undefined;
 
   const model = await handle.get();
+  let crossModel: SavedSteeringResult['crossModel'];
+  if (options.crossModel) {
+    const m = model.info;
+    const v = set.meta.model;
+    if (m.arch !== v.arch || m.nLayer !== v.nLayer || m.nEmbd !== v.nEmbd) {
+      throw new EmosteerError('INVALID_ARGUMENT', `crossModel: ${handle.path} (${m.arch}, ${m.nLayer} blocks x ${m.nEmbd}) is not shaped like the set's model (${v.arch}, ${v.nLayer} x ${v.nEmbd})`);
+    }
+    crossModel = { steered: { path: handle.path, sha256: await fileSha256(handle.path), description: m.description }, vectorsFrom: { path: v.path, sha256: v.sha256, description: v.description } };
+  }
+  await mkdir(outDir, { recursive: true });
   let judge: { record: LlmJudgeRecord; ctx: Context } | undefined;
   try {
     if (prepared) judge = await addJudge(prepared, judges);
@@ -320,7 +349,7 @@ export async function steerWith(dir: string, handle: ModelHandle, set: EmotionVe
       controls,
       ...(options.steeredSampling ? { steeredSampling: options.steeredSampling } : {}),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
-      checkpoint: join(dir, RUN_FILES.steeringCheckpoint),
+      checkpoint: join(outDir, RUN_FILES.steeringCheckpoint),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (done, total, scenario) => options.onProgress?.({ type: 'steering', done, total, scenario }),
     });
@@ -340,8 +369,9 @@ export async function steerWith(dir: string, handle: ModelHandle, set: EmotionVe
       ...(options.judgeValidation ? { judgeValidation: options.judgeValidation } : {}),
       meterLayer: meter.layer,
       ...(judge ? { llmJudge: judge.record } : {}),
+      ...(crossModel ? { crossModel } : {}),
     };
-    await writeSteering(dir, data);
+    await writeSteering(outDir, data);
     return data;
   } finally {
     await judge?.ctx.dispose();

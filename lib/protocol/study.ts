@@ -133,6 +133,16 @@ function stepError(e: unknown): EmosteerError {
 }
 
 /**
+ * Where a study keeps the requantized file of `shipped` (a model file) at `quantization`: the
+ * model cache's `quantized/` folder, `<name>.<type>.gguf`, with its quantization record beside it
+ * (`.json`). The quantization ladder's cross-precision steering (scripts/ladder-cross.mjs) finds
+ * the rungs there.
+ */
+export function requantizedModelPath(shipped: string, quantization: string): string {
+  return join(modelCacheDir(), 'quantized', `${basename(shipped).replace(/\.gguf$/i, '')}.${quantization}.gguf`);
+}
+
+/**
  * Runs a study: the main job on every model and quantization, the LLM judge, then
  * `<out>/study.json` ({@link "emosteer/study"!StudyResult | StudyResult}), `<out>/report.html`
  * and `<out>/claims.md`, written again after every model so that they always show what is done.
@@ -212,7 +222,7 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
     if (known) return known;
     let p = await resolveModel(v.source, onFetch);
     if (v.requantized) {
-      const target = join(modelCacheDir(), 'quantized', `${basename(p).replace(/\.gguf$/i, '')}.${v.requantized}.gguf`);
+      const target = requantizedModelPath(p, v.requantized);
       if (!existsSync(target) || !existsSync(`${target}.json`)) {
         emit({ type: 'quantize', model: v.id, from: p, quantization: v.requantized });
         const q = await quantizeModel(p, { type: v.requantized, out: target, ...(signal ? { signal } : {}) });

@@ -53,4 +53,21 @@ export interface SavedSteeringResult extends SteeringResult {
   meterLayer?: number;
   /** The model behind the LLM judge (never the steered one) and the runs it judged. */
   llmJudge?: LlmJudgeRecord;
+  /** When the set steered another file than its own (cross-precision steering): both files. */
+  crossModel?: {
+    /** The model file steered. */
+    steered: CrossModelFile;
+    /** The model file the vectors were extracted from. */
+    vectorsFrom: CrossModelFile;
+  };
+}
+
+/** A model file of a cross-model steering run. */
+export interface CrossModelFile {
+  /** Path as given. */
+  path: string;
+  /** sha256 of the file. */
+  sha256: string;
+  /** llama.cpp's one-line description (architecture, size, quantization). */
+  description: string;
 }
