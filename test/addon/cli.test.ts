@@ -78,7 +78,7 @@ describe('the emosteer command line (built dist/)', () => {
     const again = await cli('run', '--model', model, '--out', out, '--quick');
     expect(again.stderr).toContain('comprehension extraction: already done, skipped');
     await rm(out, { recursive: true, force: true });
-  }, 300_000); // the whole pipeline twice: 120 s was not enough on a loaded 2-core machine
+  }, 600_000); // the whole pipeline twice: 120 s was not enough on a loaded 2-core machine, nor 300 s with a study beside it
 
   it('every --model takes a registry name: info and extract find smollm2-135m-instruct in the cache (a stand-in file, nothing downloaded)', async () => {
     // A synthetic model padded to the registry entry's size, with the sidecar a verified fetch
