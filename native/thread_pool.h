@@ -22,7 +22,10 @@ class CpuThreadPools {
    * (no CPU backend, thread creation failed): the context then keeps ggml's per-call pools.
    */
   std::string Attach(llama_context* ctx, int32_t nThreads, int32_t nThreadsBatch);
-  /** Detaches from `ctx` (before it is freed, or call it never: the pools outlive the context by member order). */
+  CpuThreadPools() = default;
+  CpuThreadPools(const CpuThreadPools&) = delete;
+  CpuThreadPools& operator=(const CpuThreadPools&) = delete;
+  /** Frees the pools; the owner frees its llama_context first (ContextCore's member order). */
   ~CpuThreadPools();
 
   bool attached() const { return pool_ != nullptr; }
