@@ -3,12 +3,12 @@
 // the mean signed effect per strength with its scenario-bootstrap interval, primary scenarios
 // (neutral + toward), greedy. Needs dist/ (npm run build:ts).
 // Usage: node scripts/dose-response.mjs <run folder> [judge]
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { doseResponse } from '../dist/steer/dose-response.js';
+import { readSteeringFile } from '../dist/steer/steering-file.js';
 
 const [dir, judge] = process.argv.slice(2);
-const s = JSON.parse(readFileSync(join(dir, 'steering.json'), 'utf8'));
+const s = await readSteeringFile(dir);
+if (!s) throw new Error(`${dir} has no steering.json`);
 const d = doseResponse([...s.runs, ...(s.controlRuns ?? [])]);
 const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 for (const c of d.curves.filter((c) => !judge || c.judge === judge)) {

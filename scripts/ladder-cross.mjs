@@ -18,20 +18,21 @@
 // greedy, 48 tokens, the emotion arm against one random direction per scenario and the other
 // emotion's vector (both norm-matched per block), judged by the NRC Emotion Lexicon (margin 0.5,
 // as in the rules; the same judge for every precision, since it reads text only) beside VADER
-// and the word-list lexicon. Each experiment writes <ladder>/cross/<model>/<name>/steering.json
+// and the word-list lexicon. Each experiment writes <ladder>/cross/<model>/<name>/steering.json (.gz when large)
 // (and resumes from its checkpoint); then <ladder>/cross/<model>/summary.json and summary.md
 // hold, per experiment and judge, the emotion arm's success rate minus each control's with a
 // scenario-bootstrap 95% interval. --commit commits the cross folder after every experiment.
 // --scenarios n keeps the first n primary scenarios (a smoke run of the whole pipeline; the
 // ladder's runs use all of them).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveModel } from '../dist/models/fetch.js';
 import { getModelEntry } from '../dist/models/registry.js';
 import { requantizedModelPath, steerFolder } from '../dist/protocol/index.js';
 import { loadNrcLexicon, NrcLexiconJudge, SCENARIOS } from '../dist/steer/index.js';
+import { readSteeringFile, steeringFile } from '../dist/steer/steering-file.js';
 import { primaryStrength } from '../dist/study/steering-endpoints.js';
 
 const { values, positionals } = parseArgs({
@@ -91,10 +92,9 @@ const rows = [];
 for (const [vectors, steered] of experiments) {
   const id = `${vectors}-on-${steered}`;
   const out = join(crossDir, id);
-  const file = join(out, 'steering.json');
   let data;
-  if (existsSync(file)) {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+  if (steeringFile(out)) {
+    data = await readSteeringFile(out);
     log(`${id}: done before`);
   } else {
     const t0 = Date.now();

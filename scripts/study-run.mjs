@@ -30,6 +30,7 @@ import { getModelEntry, MODELS } from '../dist/models/registry.js';
 import { preregJudges, probeJudgeModelFor, runMainJob, runStudy } from '../dist/protocol/index.js';
 import { RunManifestFile } from '../dist/protocol/run-manifest.js';
 import { storyTexts } from '../dist/steer/judges/labelled-texts.js';
+import { steeringFile } from '../dist/steer/steering-file.js';
 import { fileSha256 } from '../dist/util/file-identity.js';
 
 const { values, positionals } = parseArgs({
@@ -128,7 +129,7 @@ if (stop.signal.aborted) {
 }
 
 // The claims of every model in the study folder, from what is there.
-const models = readdirSync(values.out, { withFileTypes: true }).filter((d) => d.isDirectory() && MODELS.some((m) => m.name === d.name) && existsSync(join(values.out, d.name, 'steering.json'))).map((d) => d.name);
+const models = readdirSync(values.out, { withFileTypes: true }).filter((d) => d.isDirectory() && MODELS.some((m) => m.name === d.name) && steeringFile(join(values.out, d.name)) !== undefined).map((d) => d.name);
 const r = await runStudy({ models, out: values.out, reportOnly: true, llmJudge: 'none' });
 for (const c of r.study.claims) console.log(`${c.id}: ${c.verdict} | ${Object.entries(c.perModel).map(([k, v]) => `${k}: ${v.reason}`).join('; ')}`);
 commit('claims');

@@ -21,7 +21,7 @@ import { PairwiseJudge } from '../steer/judges/pairwise-judge.js';
 import { validatePairwise, validationPairs } from '../steer/judges/pairwise-validation.js';
 import { assertDifferentFamily } from '../steer/judges/probe-judge.js';
 import { judgeRunPairwise, PAIRWISE_ARMS, PAIRWISE_FILE, pairwiseEffects, pairwiseRunKey, pairwiseRuns, type PairwiseJudgeRecord } from '../steer/pairwise-steering.js';
-import type { SavedSteeringResult } from '../steer/steering-result.js';
+import { readSteeringFile } from '../steer/steering-file.js';
 import { primaryStrength } from '../study/steering-endpoints.js';
 import { RULES_VERSION } from '../study/verdict-rules.js';
 import { fileSha256 } from '../util/file-identity.js';
@@ -82,9 +82,8 @@ async function save(file: string, rec: PairwiseJudgeRecord): Promise<void> {
  *   record of another judge file, steered model or selection
  */
 export async function pairwiseJudgeFolder(dir: string, options: PairwiseJudgeFolderOptions): Promise<PairwiseJudgeRecord> {
-  const steeringFile = join(dir, 'steering.json');
-  if (!existsSync(steeringFile)) throw new EmosteerError('FILE_NOT_FOUND', `${steeringFile}: run the steering step first`);
-  const saved = JSON.parse(await readFile(steeringFile, 'utf8')) as SavedSteeringResult & { set?: { model?: { sha256?: string; arch?: string; path?: string } } };
+  const saved = await readSteeringFile(dir);
+  if (!saved) throw new EmosteerError('FILE_NOT_FOUND', `${join(dir, 'steering.json')}: run the steering step first`);
   const steeredMeta = { model: await steeredModel(dir) };
   const steeredEntry = MODELS.find((m) => m.sha256 === steeredMeta.model.sha256);
   // A registry name is fetched (and checked by sha256) like any registry model.

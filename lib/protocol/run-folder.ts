@@ -9,7 +9,7 @@
  * comprehension/  generation/   vector sets (manifest.json, ...; checkpoint.jsonl while extracting)
  * anisotropy.json               the anisotropy baseline of the model (a cache, keyed by the model's sha256)
  * evaluation.json               the evaluation of every set
- * steering.json                 the steering experiment ({@link SavedSteeringResult}); steering.partial.jsonl while it runs
+ * steering.json                 the steering experiment ({@link SavedSteeringResult}; steering.json.gz when large); steering.partial.jsonl while it runs
  * report.html                   the report
  * ```
  *
@@ -24,6 +24,7 @@ import { findSets } from '../evaluate/evaluate.js';
 import type { EvaluationResult } from '../evaluate/types.js';
 import { fileSha256 } from '../extract/common.js';
 import type { Model } from '../runtime/model.js';
+import { encodeSteering, readSteeringFile, readSteeringFileSync, steeringFile, STEERING_FILES } from '../steer/steering-file.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 
@@ -46,6 +47,8 @@ export const RUN_FILES = Object.freeze({
   evaluation: 'evaluation.json',
   /** The steering experiment. */
   steering: 'steering.json',
+  /** The steering experiment when its JSON is large: the same JSON, gzipped (one or the other exists; lib/steer/steering-file.ts). */
+  steeringGzip: 'steering.json.gz',
   /** While the steering experiment runs: every finished continuation (a rerun resumes from it). */
   steeringCheckpoint: 'steering.partial.jsonl',
   /** The specificity matrix (docs/PREREG.md). */
@@ -97,17 +100,15 @@ export function evaluationDone(dir: string, methods: readonly ExtractionMethod[]
   }
 }
 
-/** True when `<dir>/steering.json` exists. */
+/** True when `<dir>` holds its steering experiment (`steering.json` or `steering.json.gz`). */
 export function steeringDone(dir: string): boolean {
-  return existsSync(join(dir, RUN_FILES.steering));
+  return steeringFile(dir) !== undefined;
 }
 
 /** True when the steering runs of `<dir>` have been re-judged by an LLM judge. */
 export function llmJudgeDone(dir: string): boolean {
-  const p = join(dir, RUN_FILES.steering);
-  if (!existsSync(p)) return false;
   try {
-    return Boolean((JSON.parse(readFileSync(p, 'utf8')) as SavedSteeringResult).llmJudge);
+    return Boolean(readSteeringFileSync(dir)?.llmJudge);
   } catch {
     return false;
   }
@@ -188,26 +189,26 @@ export async function readFreshEvaluation(dir: string): Promise<EvaluationResult
   }
 }
 
-/** `<dir>/steering.json`, or undefined when there is none. */
-export async function readSteering(dir: string): Promise<SavedSteeringResult | undefined> {
-  const p = join(dir, RUN_FILES.steering);
-  return existsSync(p) ? (JSON.parse(await readFile(p, 'utf8')) as SavedSteeringResult) : undefined;
-}
+/** The steering experiment of `<dir>` (`steering.json` or `steering.json.gz`), or undefined when there is none. */
+export const readSteering: (dir: string) => Promise<SavedSteeringResult | undefined> = readSteeringFile;
 
 /**
- * Writes `<dir>/steering.json` atomically (a kill while writing never leaves one that looks
- * complete) and removes the steering checkpoint. The JSON is compact: a study commits it
- * (results/), and indented it is half again as large (a full run's 1081 continuations: 3.4 MB
- * compact, 5.1 MB indented, against a 4 MiB limit per committed file).
+ * Writes the steering experiment of `<dir>` atomically (a kill while writing never leaves one
+ * that looks complete) and removes the steering checkpoint: compact JSON as `steering.json`, or
+ * gzipped as `steering.json.gz` when large ({@link encodeSteering}); whichever of the two it does
+ * not write is removed.
+ * @returns the path written
  */
-export async function writeSteering(dir: string, data: SavedSteeringResult): Promise<void> {
-  await writeAtomic(join(dir, RUN_FILES.steering), `${JSON.stringify(data)}\n`);
-  await rm(join(dir, RUN_FILES.steeringCheckpoint), { force: true });
+export async function writeSteering(dir: string, data: SavedSteeringResult): Promise<string> {
+  const { name, bytes } = encodeSteering(data);
+  await writeAtomic(join(dir, name), bytes);
+  for (const f of [STEERING_FILES.json, STEERING_FILES.gzip, RUN_FILES.steeringCheckpoint]) if (f !== name) await rm(join(dir, f), { force: true });
+  return join(dir, name);
 }
 
 /** Writes a file through `<path>.partial-<pid>` and a rename. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.partial-${process.pid}`;
-  await writeFile(tmp, text);
+  await writeFile(tmp, data);
   await rename(tmp, path);
 }

@@ -146,11 +146,11 @@ export async function readRunManifests(out: string, ids: readonly string[]): Pro
   return found;
 }
 
-/** The model folders of a study folder: sub-folders holding a run.json, evaluation.json or steering.json, sorted. */
+/** The model folders of a study folder: sub-folders holding a run.json, evaluation.json or steering.json(.gz), sorted. */
 export function studyModelFolders(out: string): string[] {
   if (!existsSync(out)) return [];
   return readdirSync(out, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && [RUN_MANIFEST_FILE, 'evaluation.json', 'steering.json'].some((f) => existsSync(join(out, d.name, f))))
+    .filter((d) => d.isDirectory() && [RUN_MANIFEST_FILE, 'evaluation.json', 'steering.json', 'steering.json.gz'].some((f) => existsSync(join(out, d.name, f))))
     .map((d) => d.name)
     .sort();
 }

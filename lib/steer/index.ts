@@ -30,6 +30,7 @@
  */
 export { runSteeringExperiment, wilson, noiseScores, DEFAULT_STRENGTHS, DEFAULT_SAMPLING_MODES, type SteeringExperimentOptions, type SteeringResult, type SteeringRun, type SamplingMode, type Proportion, type JudgeSpec } from './experiment.js';
 export type { SavedSteeringResult, LlmJudgeRecord, CrossModelFile } from './steering-result.js';
+export { steeringFile, parseSteeringFile, readSteeringFile, readSteeringFileSync, encodeSteering, STEERING_FILES, STEERING_GZIP_ABOVE, type EncodedSteering } from './steering-file.js';
 export { randomDirectionLike, sameDirectionLike, rotatedLike, shuffledLabelSet, scenarioSeed, armDraws, crossBlockCosine, otherEmotionFor, controlContrasts, CONTROL_ARMS, RANDOM_CONSTRUCTIONS, type SteeringArm, type RandomConstruction, type ArmDraw, type ArmDrawOptions, type CrossBlockCosine, type ControlOptions, type ControlContrast, type ArmOutcome } from './controls.js';
 export { manipulationCheck, summarizeManipulation, logSoftmax, klDivergence, DEFAULT_MANIPULATION_TEXTS, type ManipulationArm, type ArmSteeringData, type ManipulationMeasure, type ManipulationStat, type ManipulationCheckRow, type ManipulationCheckResult, type ManipulationCheckOptions } from './manipulation-check.js';
 export { steeringEffects, noiseFloor, signedDelta, scenarioGroup, PRIMARY_KINDS, SCENARIO_GROUPS, type ScenarioGroup, type RunFilter, type EffectRun, type NoiseScores, type NoiseFloor, type ArmEffect, type EffectContrast, type SteeringEffects, type SteeringEffectsOptions } from './steering-effects.js';

@@ -16,6 +16,7 @@ import { DEFAULT_SAMPLING_MODES, summarize } from '../steer/experiment.js';
 import { SCENARIOS } from '../steer/scenarios.js';
 import { PAIRWISE_FILE, type PairwiseJudgeRecord } from '../steer/pairwise-steering.js';
 import { qualityHeadline, readVariantQuality } from '../quality/variant.js';
+import { readSteeringFile } from '../steer/steering-file.js';
 import type { SavedSteeringResult } from '../steer/steering-result.js';
 import { cosine } from '../util/vec.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
@@ -90,7 +91,7 @@ export function resummarize(saved: SavedSteeringResult): SavedSteeringResult {
 /** Reads a run folder of the study into its row (what exists of it). */
 export async function readRow(variant: StudyVariant, dir: string, entry: ModelEntry | undefined, seconds: Record<string, number>): Promise<StudyRow> {
   const evaluation = await readJson<EvaluationResult>(join(dir, 'evaluation.json'));
-  const steering = await readJson<SavedSteeringResult>(join(dir, 'steering.json'));
+  const steering = await readSteeringFile(dir);
   const methods: Record<string, StudyMethodRow> = {};
   for (const [name, m] of Object.entries(evaluation?.methods ?? {})) methods[name] = methodRow(m);
   const any = Object.values(evaluation?.methods ?? {})[0];
