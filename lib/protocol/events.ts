@@ -6,6 +6,7 @@
  */
 import type { PairwiseJudgeRecord } from '../steer/pairwise-steering.js';
 import type { EmosteerError } from '../errors.js';
+import type { GeometryFile } from '../evaluate/block-geometry.js';
 import type { EvaluationResult } from '../evaluate/types.js';
 import type { ExtractionProgress } from '../extract/common.js';
 import type { FetchProgress } from '../models/fetch.js';
@@ -14,7 +15,7 @@ import type { SavedSteeringResult } from '../steer/steering-result.js';
 import type { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 
 /** The steps of the main job, in order (`'LLM judge'`: the pairwise judge of the rules, or a study's judge phase). */
-export type MainJobStepName = 'comprehension extraction' | 'generation extraction' | 'evaluation' | 'steering experiment' | 'LLM judge' | 'specificity' | 'report';
+export type MainJobStepName = 'comprehension extraction' | 'generation extraction' | 'evaluation' | 'geometry' | 'steering experiment' | 'LLM judge' | 'specificity' | 'report';
 
 /** What a finished step produced (one field, by step). */
 export interface StepResult {
@@ -22,6 +23,8 @@ export interface StepResult {
   set?: EmotionVectorSet;
   /** The evaluation step: what was saved as evaluation.json. */
   evaluation?: EvaluationResult;
+  /** The geometry step: what was saved as geometry.json. */
+  geometry?: GeometryFile;
   /** The steering experiment or the LLM judge: what was saved as steering.json. */
   steering?: SavedSteeringResult;
   /** The specificity matrix: what was saved as specificity.json. */

@@ -39,6 +39,7 @@ export { preregJudges, probeJudgeModelFor, type PreregJudges, type JudgeValidati
 export { requantizedModelPath, runStudy, type RunStudyOptions, type RunStudyResult } from './study.js';
 export { RunManifestFile, RUN_MANIFEST_FILE, readRunManifests, studyModelFolders, type RunManifest, type RunModel } from './run-manifest.js';
 export { pairwiseJudgeFolder, type PairwiseJudgeFolderOptions } from './pairwise-judge-step.js';
+export { geometryFolder, geometryDone } from './geometry-step.js';
 export {
   extractToFolder,
   evaluateFolder,

@@ -11,6 +11,7 @@ import { EmosteerError } from '../errors.js';
 import type { LoadModelOptions } from '../runtime/model.js';
 import type { MainJobStepName, ProtocolEvent, StepEvent, StepResult } from './events.js';
 import { modelHandle, type ModelHandle, type ModelSource } from './model-source.js';
+import { geometryDone, geometryFolder } from './geometry-step.js';
 import { evaluationDone, extractionDone, loadRunSet, readoutsDone, RUN_FILES, steeringDone, type ExtractionMethod } from './run-folder.js';
 import { evaluateWith, extractWith, reportWith, specificityWith, steerWith, type ExtractToFolderOptions, type SteerFolderOptions } from './steps.js';
 import type { JudgeSpec } from '../steer/experiment.js';
@@ -174,6 +175,7 @@ export function planMainJob(handle: ModelHandle, dir: string, options: MainJobOp
     done: () => evaluationDone(dir, methods),
     run: async () => ({ evaluation: await evaluateWith(dir, handle, onProgress ? { onProgress } : {}) }),
   });
+  steps.push({ name: 'geometry', done: () => geometryDone(dir), run: async () => ({ geometry: await geometryFolder(dir) }) });
   // The judges of the rules are built once, when the first step that needs them runs.
   let built: Awaited<ReturnType<NonNullable<PreregOptions['judges']>>> | undefined;
   const judges = async () => (built ??= pre?.judges ? await pre.judges() : { judges: [], validation: [] });

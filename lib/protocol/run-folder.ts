@@ -9,6 +9,7 @@
  * comprehension/  generation/   vector sets (manifest.json, ...; checkpoint.jsonl while extracting)
  * anisotropy.json               the anisotropy baseline of the model (a cache, keyed by the model's sha256)
  * evaluation.json               the evaluation of every set
+ * geometry.json                 every set's emotion dissimilarity matrix at every block (for RSA)
  * steering.json                 the steering experiment ({@link SavedSteeringResult}; steering.json.gz when large); steering.partial.jsonl while it runs
  * report.html                   the report
  * ```
@@ -20,6 +21,7 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
 import { measureAnisotropy, readCachedAnisotropy, writeCachedAnisotropy, type AnisotropyProfile } from '../evaluate/anisotropy.js';
+import { GEOMETRY_FILE } from '../evaluate/block-geometry.js';
 import { findSets } from '../evaluate/evaluate.js';
 import type { EvaluationResult } from '../evaluate/types.js';
 import { fileSha256 } from '../extract/common.js';
@@ -45,6 +47,8 @@ export const RUN_FILES = Object.freeze({
   anisotropy: 'anisotropy.json',
   /** The evaluation of every set. */
   evaluation: 'evaluation.json',
+  /** Every set's emotion geometry at every block (lib/evaluate/block-geometry.ts): what the study's RSA reads. */
+  geometry: GEOMETRY_FILE,
   /** The steering experiment. */
   steering: 'steering.json',
   /** The steering experiment when its JSON is large: the same JSON, gzipped (one or the other exists; lib/steer/steering-file.ts). */

@@ -25,6 +25,7 @@ import type { LoadModelOptions } from '../runtime/model.js';
 import type { SteeringArm } from '../steer/controls.js';
 import { crossModelComparisons, quantizationCurves, readRow } from '../study/aggregate.js';
 import { claimsMarkdown } from '../study/claims-markdown.js';
+import { studyRsa } from '../study/study-rsa.js';
 import { checkClaims, RULES_VERSION } from '../study/claims.js';
 import { codeCommit } from '../util/code-commit.js';
 import type { QuantizationInfo, StudyResult, StudyRow, StudyVariant } from '../study/types.js';
@@ -295,6 +296,7 @@ export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult
       comparisons,
       quantization: await quantizationCurves(clean, (id) => join(out, id)),
       claims: checkClaims(clean, comparisons),
+      rsa: await studyRsa(clean, (id) => join(out, id)),
       rules: RULES_VERSION,
       ...(codeCommit() ? { commit: codeCommit() } : {}),
     };

@@ -23,4 +23,5 @@ export { intervalVerdict, allOf, acrossModels, holm, bootstrapP, RULES_VERSION, 
 export { steeringEndpoints, primaryStrength, pFromInterval, baselineRegime, PRIMARY_JUDGE_PREFERENCE, type SteeringEndpointOptions, type PairwiseEndpointInput } from './steering-endpoints.js';
 export { resultsBlocks, replaceGeneratedBlocks, generatedBlocks, generatedBlockNames, type RunSteps, type RunStepRecord } from './results-markdown.js';
 export { crossModelComparisons, quantizationCurves, readRow as readStudyRow } from './aggregate.js';
+export { studyRsa, RSA_PRIMARY_SET, RSA_SECONDARY_SET, RSA_DEPTHS, type StudyRsa, type StudyRsaComparison, type RsaSide, type RsaBlockRule, type RsaModelFamily, type RsaUnderRule } from './study-rsa.js';
 export type { StudyResult, StudyRow, StudyVariant, StudyMethodRow, StudySteeringRow, CrossModelComparison, QuantizationCurve, QuantizationInfo, ClaimVerdict, StudyDecodability, PairedDecodability, StudySteeringEndpoints, PairwiseValidationSummary } from './types.js';

@@ -7,12 +7,14 @@
  *
  * Blocks: `claims` (verdicts per model and across models), `decodability` (per model and
  * read-out), `steering` (the pre-registered endpoints, the manipulation check and the LLM
- * judge), `runs` (rules, commit and wall time of every step of every model).
+ * judge), `rsa` (representational similarity between models, methods and precisions), `runs`
+ * (rules, commit and wall time of every step of every model).
  *
  * @module
  */
 import { EmosteerError } from '../errors.js';
 import type { Estimate } from '../evaluate/types.js';
+import { RSA_PRIMARY_SET, RSA_SECONDARY_SET, type RsaSide, type RsaUnderRule, type StudyRsaComparison } from './study-rsa.js';
 import type { StudyResult, StudyRow } from './types.js';
 
 /** One step of a run. */
@@ -109,6 +111,47 @@ function steeringBlock(rows: readonly StudyRow[]): string {
   return out.length ? out.join('\n').trimEnd() : 'No model has pre-registered steering endpoints yet.';
 }
 
+function rsaRule(u: RsaUnderRule): string {
+  return u.block.rule === 'prereg' ? 'pre-registered block (each set\'s cosine-matrix block)' : u.block.rule === 'best-accuracy' ? 'each set\'s best-accuracy block' : `matched depth ${u.block.depth}`;
+}
+
+function rsaBlock(result: StudyResult): string {
+  const rsa = result.rsa;
+  if (!rsa) return 'Not computed: this study.json was written before the RSA existed (rerun `emosteer study --report-only`).';
+  const side = (x: RsaSide) => `${cell(x.model)} (block ${x.layer}, depth ${f(x.depth, 2)})`;
+  const r = (c: StudyRsaComparison) => (Number.isFinite(c.result.ci95[0]) ? `${f(c.result.r)} [${f(c.result.ci95[0])}, ${f(c.result.ci95[1])}]` : f(c.result.r));
+  const table = (head: [string, string], list: readonly StudyRsaComparison[]) => [`| ${head[0]} | ${head[1]} | r [95% CI] | p | Holm p |`, '|---|---|---|---|---|', ...list.map((c) => `| ${side(c.a)} | ${side(c.b)} | ${r(c)} | ${pv(c.result.p)} | ${pv(c.pHolm)} |`)];
+  const out: string[] = [`Spearman's r between the upper triangles of two 20 x 20 dissimilarity matrices (1 - cosine of the unit emotion vectors); 95% interval over ${rsa.options.resamples} emotion bootstrap resamples; one-sided p from ${rsa.options.permutations} label permutations (seed ${rsa.options.seed}); Holm within each table. Exploratory: no claim depends on it.`];
+  const section = (u: RsaUnderRule, title: string) => {
+    out.push('', `**${title}: ${rsaRule(u)}.**`);
+    for (const fam of u.betweenModels) {
+      out.push('', `Between models, \`${fam.set}\` (${fam.primary ? 'primary' : 'secondary'}): ${fam.comparisons.length ? `${fam.agreeing} of ${fam.comparisons.length} pairs with the interval above 0` : 'fewer than two models have this set'}.`);
+      if (fam.comparisons.length) out.push('', ...table(['model A', 'model B'], fam.comparisons));
+    }
+    out.push('', `Between methods (\`${RSA_SECONDARY_SET}\` against \`${RSA_PRIMARY_SET}\`, per model): ${u.betweenMethods.length ? `${u.betweenMethods.filter((c) => c.result.ci95[0] > 0).length} of ${u.betweenMethods.length} models with the interval above 0` : 'no model has both sets'}.`);
+    if (u.betweenMethods.length) out.push('', ...table(['comprehension', 'generation'], u.betweenMethods));
+  };
+  section(rsa.prereg, 'Pre-registered');
+  const [best, ...depths] = rsa.sensitivity;
+  if (best) section(best, 'Sensitivity (post hoc)');
+  if (depths.length) {
+    out.push('', '**Sensitivity (post hoc): matched depths** (r, permutation p; no interval):', '', `| pair | set | ${depths.map((u) => `depth ${u.block.rule === 'depth' ? u.block.depth : ''}`).join(' | ')} |`, `|---|---|${depths.map(() => '---|').join('')}`);
+    const rowsOf = (u: RsaUnderRule) => [...u.betweenModels.flatMap((fam) => fam.comparisons.map((c) => ({ key: `${c.a.model} / ${c.b.model}`, set: fam.set, c }))), ...u.betweenMethods.map((c) => ({ key: `${c.a.model}: methods`, set: `${c.a.set} / ${c.b.set}`, c }))];
+    const keys = rowsOf(depths[0]!).map((x) => `${x.key}\u0000${x.set}`);
+    for (const k of keys) {
+      const [key, set] = k.split('\u0000') as [string, string];
+      const cells = depths.map((u) => { const x = rowsOf(u).find((y) => y.key === key && y.set === set); return x ? `${f(x.c.result.r)} (p ${pv(x.c.result.p)})` : 'n/a'; });
+      out.push(`| ${cell(key)} | \`${cell(set)}\` | ${cells.join(' | ')} |`);
+    }
+  }
+  if (rsa.missingGeometry.length) out.push('', `No geometry.json (left out of the sensitivity analyses): ${rsa.missingGeometry.join(', ')}.`);
+  if (rsa.quantized.length) {
+    out.push('', 'Requantized variants against their shipped precision, pre-registered block (not tested):', '', '| shipped | variant | set | r [95% CI] | p |', '|---|---|---|---|---|');
+    for (const c of rsa.quantized) out.push(`| ${side(c.a)} | ${side(c.b)} | \`${cell(c.a.set)}\` | ${r(c)} | ${pv(c.result.p)} |`);
+  }
+  return out.join('\n');
+}
+
 function runsBlock(rows: readonly StudyRow[], runs: Readonly<Record<string, RunSteps>>): string {
   const out = ['| model | step | rules | wall time | finished | commit | notes |', '|---|---|---|---|---|---|---|'];
   let total = 0;
@@ -126,7 +169,7 @@ function runsBlock(rows: readonly StudyRow[], runs: Readonly<Record<string, RunS
 
 /** Every generated block of docs/results.md, by name. */
 export function resultsBlocks(result: StudyResult, runs: Readonly<Record<string, RunSteps>> = {}): Record<string, string> {
-  return { claims: claimsBlock(result), decodability: decodabilityBlock(result.rows), steering: steeringBlock(result.rows), runs: runsBlock(result.rows, runs) };
+  return { claims: claimsBlock(result), decodability: decodabilityBlock(result.rows), steering: steeringBlock(result.rows), rsa: rsaBlock(result), runs: runsBlock(result.rows, runs) };
 }
 
 const BLOCK = /<!-- emosteer:generated ([a-z-]+) -->\n[\s\S]*?<!-- \/emosteer:generated \1 -->/g;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { StudyRsa } from './study-rsa.js';
 import type { PairwiseEffects } from '../steer/pairwise-steering.js';
 import type { BestBlock, DecodabilityPair, Estimate, EvaluationDecodability, TextBaseline } from '../evaluate/types.js';
 import type { AcrossModels, Verdict } from './verdict-rules.js';
@@ -415,6 +416,8 @@ export interface StudyResult {
   quantization: QuantizationCurve[];
   /** The verdict on each claim of the paper. */
   claims: ClaimVerdict[];
+  /** Representational similarity of the emotion geometries (exploratory, decides no claim; absent in studies written before it). */
+  rsa?: StudyRsa;
   /** The version of the pre-registered rules the claims were decided by (docs/PREREG.md). */
   rules?: string;
   /** The git commit of the code that wrote the study, when known. */

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RUN_FILES, runMainJob } from '../../lib/protocol/index.js';
 import type { EvaluationResult } from '../../lib/evaluate/types.js';
+import type { GeometryFile } from '../../lib/evaluate/block-geometry.js';
+import { geometryDone } from '../../lib/protocol/geometry-step.js';
 import { LexiconJudge } from '../../lib/steer/judges/lexicon.js';
 import type { Judge } from '../../lib/steer/judges/judge.js';
 import type { SavedSteeringResult } from '../../lib/steer/steering-result.js';
@@ -32,7 +34,7 @@ describe('the main job under docs/PREREG.md on a synthetic model', () => {
       },
       steering: { scenarios: 3, strengths: [0.01, 0.02] },
     });
-    expect(result.steps.map((s) => s.step)).toEqual(['comprehension extraction', 'generation extraction', 'evaluation', 'steering experiment', 'specificity', 'report']);
+    expect(result.steps.map((s) => s.step)).toEqual(['comprehension extraction', 'generation extraction', 'evaluation', 'geometry', 'steering experiment', 'specificity', 'report']);
     expect(built).toBe(1); // built once for steering and specificity
     for (const f of ['comprehension', 'comprehension.mean', 'generation', 'generation.mean', 'generation.last', 'generation.punctuation']) expect(existsSync(join(dir, f, 'manifest.json'))).toBe(true);
     expect(existsSync(join(dir, 'generation', 'stories.jsonl'))).toBe(true);
@@ -42,6 +44,12 @@ describe('the main job under docs/PREREG.md on a synthetic model', () => {
     expect(Object.keys(evaluation.methods).sort()).toEqual(['comprehension', 'comprehension.mean', 'generation', 'generation.last', 'generation.mean', 'generation.punctuation']);
     expect(evaluation.decodability?.primary?.a).toBe('generation.mean');
     expect(evaluation.methods['generation.mean']!.bestBlock!.permutations).toBeGreaterThan(0);
+    // The geometry step: every evaluated set at every block (what the study's RSA reads).
+    const geometry = JSON.parse(readFileSync(join(dir, RUN_FILES.geometry), 'utf8')) as GeometryFile;
+    expect(Object.keys(geometry.sets).sort()).toEqual(Object.keys(evaluation.methods).sort());
+    expect(geometry.sets['generation.mean']!.rdm).toHaveLength(geometry.sets['generation.mean']!.layers.length);
+    expect(geometry.sets['generation.mean']!.rdm[0]).toHaveLength((4 * 3) / 2);
+    expect(geometryDone(dir)).toBe(true);
     const steering = JSON.parse(readFileSync(join(dir, RUN_FILES.steering), 'utf8')) as SavedSteeringResult;
     const arms = new Set((steering.controlRuns ?? []).map((r) => r.arm));
     expect([...arms].sort()).toEqual(['other-emotion', 'random', 'shuffled-label']);

@@ -61,8 +61,8 @@ describe('emosteer/protocol', () => {
     expect(result.report).toBe(join(fromCode, 'report.html'));
     const ids = result.study.rows.map((r) => r.variant.id);
     expect(events).toEqual([
-      ...['comprehension extraction', 'generation extraction', 'evaluation', 'steering experiment', 'report'].map((s) => `${ids[0]} protocol ${s}`),
-      ...['comprehension extraction', 'generation extraction', 'evaluation', 'steering experiment', 'report'].map((s) => `${ids[1]} protocol ${s}`),
+      ...['comprehension extraction', 'generation extraction', 'evaluation', 'geometry', 'steering experiment', 'report'].map((s) => `${ids[0]} protocol ${s}`),
+      ...['comprehension extraction', 'generation extraction', 'evaluation', 'geometry', 'steering experiment', 'report'].map((s) => `${ids[1]} protocol ${s}`),
       `${ids[0]} judge LLM judge`,
       `${ids[0]} judge report`,
     ]);
@@ -108,8 +108,8 @@ describe('emosteer/protocol', () => {
     expect(loads.get(path)).toBe(1); // the test's own load
     expect(model.disposed).toBe(false);
     expect(job.report).toBe(join(dir, 'report.html'));
-    expect(job.steps.map((s) => `${s.step} ${s.status}`)).toEqual(['comprehension extraction done', 'evaluation done', 'steering experiment done', 'report done']);
-    expect(steps).toEqual(['1/4 comprehension extraction start', '1/4 comprehension extraction done', '2/4 evaluation start', '2/4 evaluation done', '3/4 steering experiment start', '3/4 steering experiment done', '4/4 report start', '4/4 report done']);
+    expect(job.steps.map((s) => `${s.step} ${s.status}`)).toEqual(['comprehension extraction done', 'evaluation done', 'geometry done', 'steering experiment done', 'report done']);
+    expect(steps).toEqual(['1/5 comprehension extraction start', '1/5 comprehension extraction done', '2/5 evaluation start', '2/5 evaluation done', '3/5 geometry start', '3/5 geometry done', '4/5 steering experiment start', '4/5 steering experiment done', '5/5 report start', '5/5 report done']);
     const steering = JSON.parse(readFileSync(join(dir, 'steering.json'), 'utf8')) as { scenarios: number; strengths: number[]; sampling: string[] };
     expect(steering).toMatchObject({ scenarios: 1, strengths: [0.05], sampling: ['greedy'] });
     model.dispose();
@@ -118,7 +118,7 @@ describe('emosteer/protocol', () => {
     const evaluated = statSync(join(dir, 'evaluation.json')).mtimeMs;
     const again = await runMainJob(path, dir, { quick: true, methods: ['comprehension'] });
     expect(loads.size).toBe(0);
-    expect(again.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'done']);
+    expect(again.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'done']);
     expect(statSync(join(dir, 'evaluation.json')).mtimeMs).toBe(evaluated);
   }, 300_000);
 
