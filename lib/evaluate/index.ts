@@ -33,7 +33,7 @@ export { evaluationSummary } from './summary.js';
 export type { EvaluationResult, MethodEvaluation, MethodComparison, LayerMetrics, Estimate, LayerCurveShape, EmotionMap, BestBlock, TextBaseline, DecodabilityPair, EvaluationDecodability } from './types.js';
 export { maxOverBlocksNull, type MaxNullOptions, type MaxNullResult } from './max-null.js';
 export { compareRdms, rdmFromCosineMatrix, type LabelledRdm, type RsaOptions, type RsaResult } from './representational-similarity.js';
-export { setGeometry, geometryAt, layerAtDepth, GEOMETRY_DECIMALS, GEOMETRY_FILE, type SetGeometry, type GeometryFile } from './block-geometry.js';
+export { setGeometry, textGeometry, geometryAt, layerAtDepth, GEOMETRY_DECIMALS, GEOMETRY_FILE, GEOMETRY_VERSION, type SetGeometry, type GeometryFile, type TextGeometry } from './block-geometry.js';
 export {
   clusterBootstrapCI,
   bestBlockBootstrap,

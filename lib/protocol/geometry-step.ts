@@ -8,13 +8,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmosteerError } from '../errors.js';
-import { setGeometry, type GeometryFile } from '../evaluate/block-geometry.js';
+import { GEOMETRY_VERSION, setGeometry, type GeometryFile } from '../evaluate/block-geometry.js';
 import { findSets } from '../evaluate/evaluate.js';
 import { EmotionVectorSet } from '../vectors/emotion-vector-set.js';
 import { RUN_FILES, writeAtomic } from './run-folder.js';
 
 /**
- * True when `<dir>/geometry.json` holds every set its evaluation.json evaluated (so a fresh
+ * True when `<dir>/geometry.json` is of this version and holds every set its evaluation.json evaluated (so a fresh
  * clone, which has the committed files but not the vector sets, does not redo it).
  */
 export function geometryDone(dir: string): boolean {
@@ -22,8 +22,9 @@ export function geometryDone(dir: string): boolean {
   const e = join(dir, RUN_FILES.evaluation);
   if (!existsSync(g) || !existsSync(e)) return false;
   try {
-    const sets = (JSON.parse(readFileSync(g, 'utf8')) as GeometryFile).sets;
-    return Object.keys((JSON.parse(readFileSync(e, 'utf8')) as { methods: Record<string, unknown> }).methods).every((k) => sets[k] !== undefined);
+    const file = JSON.parse(readFileSync(g, 'utf8')) as GeometryFile;
+    const sets = file.sets;
+    return file.version === GEOMETRY_VERSION && Object.keys((JSON.parse(readFileSync(e, 'utf8')) as { methods: Record<string, unknown> }).methods).every((k) => sets[k] !== undefined);
   } catch {
     return false;
   }
@@ -35,7 +36,7 @@ export function geometryDone(dir: string): boolean {
  */
 export async function geometryFolder(dir: string): Promise<GeometryFile> {
   const sets = await findSets(dir);
-  const out: GeometryFile = { version: 1, modelSha256: '', sets: {} };
+  const out: GeometryFile = { version: GEOMETRY_VERSION, modelSha256: '', sets: {} };
   for (const [key, setDir] of sets) {
     const set = await EmotionVectorSet.load(setDir, { activations: false });
     if (out.modelSha256 && set.meta.model.sha256 !== out.modelSha256) {

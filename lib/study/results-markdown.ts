@@ -112,13 +112,14 @@ function steeringBlock(rows: readonly StudyRow[]): string {
 }
 
 function rsaRule(u: RsaUnderRule): string {
-  return u.block.rule === 'prereg' ? 'pre-registered block (each set\'s cosine-matrix block)' : u.block.rule === 'best-accuracy' ? 'each set\'s best-accuracy block' : `matched depth ${u.block.depth}`;
+  const b = u.block;
+  return b.rule === 'prereg' ? 'pre-registered block (each set\'s cosine-matrix block)' : b.rule === 'best-accuracy' ? 'each set\'s best-accuracy block' : b.rule === 'depth' ? `matched depth ${b.depth}` : 'the geometry of the texts each set was read from (masked word frequencies, built as the vectors are)';
 }
 
 function rsaBlock(result: StudyResult): string {
   const rsa = result.rsa;
   if (!rsa) return 'Not computed: this study.json was written before the RSA existed (rerun `emosteer study --report-only`).';
-  const side = (x: RsaSide) => `${cell(x.model)} (block ${x.layer}, depth ${f(x.depth, 2)})`;
+  const side = (x: RsaSide) => (x.layer < 0 ? `${cell(x.model)} (texts)` : `${cell(x.model)} (block ${x.layer}, depth ${f(x.depth, 2)})`);
   const r = (c: StudyRsaComparison) => (Number.isFinite(c.result.ci95[0]) ? `${f(c.result.r)} [${f(c.result.ci95[0])}, ${f(c.result.ci95[1])}]` : f(c.result.r));
   const table = (head: [string, string], list: readonly StudyRsaComparison[]) => [`| ${head[0]} | ${head[1]} | r [95% CI] | p | Holm p |`, '|---|---|---|---|---|', ...list.map((c) => `| ${side(c.a)} | ${side(c.b)} | ${r(c)} | ${pv(c.result.p)} | ${pv(c.pHolm)} |`)];
   const out: string[] = [`Spearman's r between the upper triangles of two 20 x 20 dissimilarity matrices (1 - cosine of the unit emotion vectors); 95% interval over ${rsa.options.resamples} emotion bootstrap resamples; one-sided p from ${rsa.options.permutations} label permutations (seed ${rsa.options.seed}); Holm within each table. Exploratory: no claim depends on it.`];
@@ -130,13 +131,15 @@ function rsaBlock(result: StudyResult): string {
     }
     out.push('', `Between methods (\`${RSA_SECONDARY_SET}\` against \`${RSA_PRIMARY_SET}\`, per model): ${u.betweenMethods.length ? `${u.betweenMethods.filter((c) => c.result.ci95[0] > 0).length} of ${u.betweenMethods.length} models with the interval above 0` : 'no model has both sets'}.`);
     if (u.betweenMethods.length) out.push('', ...table(['comprehension', 'generation'], u.betweenMethods));
+    if (u.againstText.length) out.push('', 'Each set against the geometry of its own texts:', '', ...table(['set (block)', 'its texts'], u.againstText));
   };
   section(rsa.prereg, 'Pre-registered');
   const [best, ...depths] = rsa.sensitivity;
   if (best) section(best, 'Sensitivity (post hoc)');
+  if (rsa.text) section(rsa.text, 'Texts (post hoc)');
   if (depths.length) {
     out.push('', '**Sensitivity (post hoc): matched depths** (r, permutation p; no interval):', '', `| pair | set | ${depths.map((u) => `depth ${u.block.rule === 'depth' ? u.block.depth : ''}`).join(' | ')} |`, `|---|---|${depths.map(() => '---|').join('')}`);
-    const rowsOf = (u: RsaUnderRule) => [...u.betweenModels.flatMap((fam) => fam.comparisons.map((c) => ({ key: `${c.a.model} / ${c.b.model}`, set: fam.set, c }))), ...u.betweenMethods.map((c) => ({ key: `${c.a.model}: methods`, set: `${c.a.set} / ${c.b.set}`, c }))];
+    const rowsOf = (u: RsaUnderRule) => [...u.betweenModels.flatMap((fam) => fam.comparisons.map((c) => ({ key: `${c.a.model} / ${c.b.model}`, set: fam.set, c }))), ...u.betweenMethods.map((c) => ({ key: `${c.a.model}: methods`, set: `${c.a.set} / ${c.b.set}`, c })), ...u.againstText.map((c) => ({ key: `${c.a.model}: against its texts`, set: c.a.set, c }))];
     const keys = rowsOf(depths[0]!).map((x) => `${x.key}\u0000${x.set}`);
     for (const k of keys) {
       const [key, set] = k.split('\u0000') as [string, string];

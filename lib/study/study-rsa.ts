@@ -10,6 +10,11 @@
  *   best-accuracy block (evaluation.json `bestBlock`), and every set at matched depths
  *   ({@link RSA_DEPTHS}), read from the run folder's `geometry.json` (lib/evaluate/block-geometry.ts).
  *
+ * - **Text geometry** (post hoc): the same construction on the words of the texts each set was
+ *   read from (lib/evaluate/block-geometry.ts `textGeometry`), compared with each set and
+ *   between models: comprehension reads the same passages in every model, so a shared geometry
+ *   may be the passages' words.
+ *
  * Everything is read from committed files (evaluation.json, geometry.json), so `emosteer study
  * --report-only` recomputes it on a fresh clone without the vector sets.
  *
@@ -31,11 +36,17 @@ export const RSA_SECONDARY_SET = 'comprehension.mean';
 /** The matched depths of the sensitivity profile. */
 export const RSA_DEPTHS: readonly number[] = Object.freeze([0.25, 0.5, 0.75, 1]);
 
-/** Which block each side of a comparison is read at. */
-export type RsaBlockRule =
-  | { rule: 'prereg' }
-  | { rule: 'best-accuracy' }
-  | { rule: 'depth'; depth: number };
+/** Which block each side of a comparison is read at (or, `text`, the geometry of the set's texts). */
+export interface RsaBlockRule {
+  /**
+   * `prereg`: the block of the evaluation's cosine matrix; `best-accuracy`: the set's best
+   * held-out accuracy block; `depth`: the block nearest {@link RsaBlockRule.depth}; `text`: not
+   * a block but the geometry of the texts the set was read from (geometry.json `text`).
+   */
+  rule: 'prereg' | 'best-accuracy' | 'depth' | 'text';
+  /** The matched depth in [0, 1] (rule `depth` only). */
+  depth?: number;
+}
 
 /** One side of an RSA: a model's set at a block. */
 export interface RsaSide {
@@ -43,9 +54,9 @@ export interface RsaSide {
   model: string;
   /** Evaluation method key (e.g. `generation.mean`). */
   set: string;
-  /** The block. */
+  /** The block (-1 for the set's text geometry). */
   layer: number;
-  /** Its depth, layer / (nLayer - 1). */
+  /** Its depth, layer / (nLayer - 1) (NaN for the text geometry). */
   depth: number;
 }
 
@@ -81,6 +92,8 @@ export interface RsaUnderRule {
   betweenModels: RsaModelFamily[];
   /** Per shipped model: comprehension against generation (mean read-outs); Holm over the models. */
   betweenMethods: StudyRsaComparison[];
+  /** Per shipped model and set (primary, secondary): the set at this rule's block against the geometry of its own texts; Holm over these. Empty for the text rule itself and without geometry.json. */
+  againstText: StudyRsaComparison[];
 }
 
 /** The study's RSA. */
@@ -89,6 +102,8 @@ export interface StudyRsa {
   prereg: RsaUnderRule;
   /** Sensitivity analyses (post hoc): the best-accuracy block, then each matched depth. Empty without geometry.json files. */
   sensitivity: RsaUnderRule[];
+  /** The texts' own geometries compared (post hoc): what the words alone share between models and methods. Absent without geometry.json files. */
+  text?: RsaUnderRule;
   /** Each requantized variant against its shipped precision, per set both hold, at the pre-registered block (not tested: `pHolm` NaN). */
   quantized: StudyRsaComparison[];
   /** Models without geometry.json (left out of the sensitivity analyses). */
@@ -116,7 +131,8 @@ function sideOf(id: string, g: ModelGeometry, set: string, block: RsaBlockRule):
   if (block.rule === 'prereg') return at(m.cosineMatrix.layer, rdmFromCosineMatrix(m.cosineMatrix.emotions, m.cosineMatrix.values));
   const geo = g.geometry?.sets[set];
   if (!geo) return undefined;
-  const layer = block.rule === 'best-accuracy' ? m.bestBlock?.layer : layerAtDepth(geo, block.depth);
+  if (block.rule === 'text') return geo.text ? { side: { model: id, set, layer: -1, depth: Number.NaN }, rdm: { labels: geo.emotions, condensed: geo.text.rdm } } : undefined;
+  const layer = block.rule === 'best-accuracy' ? m.bestBlock?.layer : block.depth !== undefined ? layerAtDepth(geo, block.depth) : undefined;
   if (layer === undefined || !geo.layers.includes(layer)) return undefined;
   return at(layer, { labels: geo.emotions, condensed: geometryAt(geo, layer) });
 }
@@ -141,7 +157,12 @@ function underRule(models: ReadonlyMap<string, ModelGeometry>, block: RsaBlockRu
     const g = sideOf(id, models.get(id)!, RSA_PRIMARY_SET, block);
     return c && g ? [compare(c, g)] : [];
   }));
-  return { block, betweenModels, betweenMethods };
+  const againstText = block.rule === 'text' ? [] : withHolm(ids.flatMap((id) => [RSA_PRIMARY_SET, RSA_SECONDARY_SET].flatMap((set) => {
+    const x = sideOf(id, models.get(id)!, set, block);
+    const t = sideOf(id, models.get(id)!, set, { rule: 'text' });
+    return x && t ? [compare(x, t)] : [];
+  })));
+  return { block, betweenModels, betweenMethods, againstText };
 }
 
 /**
@@ -169,6 +190,8 @@ export async function studyRsa(rows: readonly StudyRow[], dirOf: (id: string) =>
     ...RSA_DEPTHS.map((depth) => underRule(withGeometry, { rule: 'depth', depth }, { ...settings, resamples: 0 })),
   ];
 
+  const text = withGeometry.size === 0 ? undefined : underRule(withGeometry, { rule: 'text' }, settings);
+
   const quantized: StudyRsaComparison[] = [];
   for (const r of rows) {
     const parent = r.variant.parent;
@@ -181,5 +204,7 @@ export async function studyRsa(rows: readonly StudyRow[], dirOf: (id: string) =>
       if (x && y) quantized.push({ a: x.side, b: y.side, result: compareRdms(x.rdm, y.rdm, settings), pHolm: Number.NaN });
     }
   }
-  return { prereg: underRule(shipped, { rule: 'prereg' }, settings), sensitivity, quantized, missingGeometry, options: settings };
+  // The pre-registered rule reads evaluation.json; its comparison with the texts needs geometry.json.
+  const prereg = underRule(shipped, { rule: 'prereg' }, settings);
+  return { prereg, sensitivity, ...(text ? { text } : {}), quantized, missingGeometry, options: settings };
 }

@@ -123,7 +123,7 @@ function plantedSet(method: 'generation' | 'comprehension', geometrySeed: number
   const acts: Float32Array[] = [];
   [...EMO, 'neutral'].forEach((c, ci) => {
     for (let i = 0; i < 6; i++) {
-      samples.push({ category: c, index: i, prompt: `p ${c} ${i}`, text: `t ${i}`, nTokens: 10, position: 5 });
+      samples.push({ category: c, index: i, prompt: `p ${c} ${i}`, text: `t ${i} w${ci % 3} v${(ci * geometrySeed) % 4}`, nTokens: 10, position: 5 });
       const a = new Float32Array(L * E);
       for (let l = 0; l < L; l++) for (let x = 0; x < E; x++) a[l * E + x] = (l >= 2 ? 3 : 0.2) * maps[l]![x]!.reduce((s, m, k) => s + m * base[ci]![k]!, 0) + g();
       acts.push(a);
@@ -150,6 +150,44 @@ describe('setGeometry', () => {
     expect(() => geometryAt(geo, 9)).toThrow(/no block 9/);
     expect(layerAtDepth(geo, 0.5)).toBe(2);
     expect(layerAtDepth(geo, 1)).toBe(5);
+  });
+});
+
+describe('textGeometry', () => {
+  it('builds the vectors\' construction on masked word frequencies: emotions that share words sit together, their names do not count', () => {
+    const cats = ['happy', 'sad', 'calm', 'afraid', 'neutral'];
+    const words: Record<string, string> = { happy: 'sun bright warm happy', sad: 'rain grey cold sad', calm: 'sun bright warm calm calmly', afraid: 'rain grey cold afraid', neutral: 'table chair door' };
+    const samples: SampleInfo[] = cats.flatMap((c) => [0, 1, 2].map((i) => ({ category: c, index: i, prompt: `p ${i}`, text: `${words[c]} ${['one', 'two', 'three'][i]}`, nTokens: 5, position: 2 })));
+    const set = EmotionVectorSet.fromSamples({
+      method: 'generation', emotions: cats.slice(0, 4), categories: cats, layers: [0], nEmbd: 4, baseline: 'neutral',
+      model: { path: '', sha256: '0'.repeat(64), arch: 'llama', description: 'planted', nLayer: 1, nEmbd: 4, quantization: 'F32', nParams: 1 },
+      params: {}, stimuliVersion: 'planted', versions: { emosteer: '0', llamaCppCommit: '0' }, timings: { seconds: 0, tokens: 0, tokensPerSecond: 0 }, samples, createdAt: '2026-01-01T00:00:00Z',
+    }, samples.map((_, k) => Float32Array.from([k % 3, 1, (k * 7) % 5, 2])));
+    const g = setGeometry(set);
+    expect(g.text!.source).toBe('text');
+    const [hs, hc, ha, sc, sa, ca] = g.text!.rdm; // pairs of happy, sad, calm, afraid in row order
+    expect(hc).toBeLessThan(0.01); // happy and calm share every word once their names are masked ('calmly' is a form of calm)
+    expect(sa).toBeLessThan(0.01);
+    for (const far of [hs!, ha!, sc!, ca!]) expect(far).toBeGreaterThan(0.4); // 1 - cosine 0.5: both sides share the neutral mean subtracted
+  });
+});
+
+describe('geometryDone', () => {
+  it('wants this version of geometry.json and every evaluated set in it', async () => {
+    const { geometryDone } = await import('../../lib/protocol/geometry-step.js');
+    const dir = mkdtempSync(join(tmpdir(), 'geometry-done-'));
+    try {
+      writeFileSync(join(dir, 'evaluation.json'), JSON.stringify({ methods: { comprehension: {}, 'generation.mean': {} } }));
+      expect(geometryDone(dir)).toBe(false);
+      writeFileSync(join(dir, 'geometry.json'), JSON.stringify({ version: 1, modelSha256: 'x', sets: { comprehension: {}, 'generation.mean': {} } }));
+      expect(geometryDone(dir)).toBe(false);
+      writeFileSync(join(dir, 'geometry.json'), JSON.stringify({ version: 2, modelSha256: 'x', sets: { comprehension: {} } }));
+      expect(geometryDone(dir)).toBe(false);
+      writeFileSync(join(dir, 'geometry.json'), JSON.stringify({ version: 2, modelSha256: 'x', sets: { comprehension: {}, 'generation.mean': {} } }));
+      expect(geometryDone(dir)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -195,8 +233,16 @@ describe('studyRsa over planted run folders', () => {
     expect(m1.a.set).toBe('comprehension.mean');
     expect(m1.result.r).toBeGreaterThan(0.5);
 
+    // The texts: every planted sample of one index has the same words, so the text geometry carries nothing.
+    expect(rsa.text!.block).toEqual({ rule: 'text' });
+    expect(best.againstText.length).toBe(6); // 3 models with geometry x 2 sets
+    expect(best.againstText.every((c) => c.b.layer === -1 && Number.isNaN(c.b.depth))).toBe(true);
+    expect(rsa.prereg.againstText.length).toBe(6);
+
     const md = resultsBlocks({ rows, claims: [], comparisons: [], quantization: [], rsa } as unknown as StudyResult).rsa!;
     expect(md).toContain('**Pre-registered: pre-registered block');
+    expect(md).toContain('**Texts (post hoc)');
+    expect(md).toContain('m1 (texts)');
     expect(md).toContain('**Sensitivity (post hoc): each set\'s best-accuracy block.**');
     expect(md).toContain('| m1 / m2 | `generation.mean` |');
     expect(md).toContain('No geometry.json (left out of the sensitivity analyses): m4.');
