@@ -34,7 +34,7 @@ describe('generated blocks of docs/results.md', () => {
     expect(code, err.join('\n')).toBe(0);
     const written = generatedBlocks(readFileSync(md, 'utf8'));
     const committed = generatedBlocks(readFileSync('docs/results.md', 'utf8'));
-    expect(Object.keys(committed).sort()).toEqual(['claims', 'decodability', 'runs', 'steering']);
+    expect(Object.keys(committed).sort()).toEqual(['claims', 'decodability', 'rsa', 'runs', 'steering']);
     for (const name of Object.keys(committed)) expect(committed[name], `block ${name} of docs/results.md is stale: rerun the command`).toBe(written[name]);
   }, 120_000);
 });
