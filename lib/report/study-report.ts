@@ -3,7 +3,8 @@
  * row per model, the layer curves of every model on relative depth (one plot per method), the
  * method comparison with models as the unit, and the quantizations: vector cosines to the
  * shipped precision per block, and each variant's quality against its parent file (KL
- * divergence, same top-1, perplexity ratio) in a table and against bits per weight.
+ * divergence, same top-1, perplexity ratio) in a table and against bits per weight; and the
+ * representational similarity between models, methods and texts at matched depths (`rsa`).
  *
  * @module
  */
@@ -52,6 +53,33 @@ function comparisonSpec(result: StudyResult): PlotSpec | undefined {
     },
     width: 360,
     height: 220,
+  } as PlotSpec;
+}
+
+/** The RSA at matched depths (study.json `rsa`, post hoc): r per model pair, method pair and set-against-its-texts, on relative depth. */
+function rsaDepthSpec(result: StudyResult): PlotSpec | undefined {
+  const depths = (result.rsa?.sensitivity ?? []).filter((u) => u.block.rule === 'depth');
+  const values = depths.flatMap((u) => [
+    ...u.betweenModels.flatMap((fam) => fam.comparisons.map((c) => ({ series: `${c.a.model} / ${c.b.model}`, kind: `between models, ${fam.set}`, depth: u.block.depth, r: c.result.r }))),
+    ...u.betweenMethods.map((c) => ({ series: c.a.model, kind: 'between methods', depth: u.block.depth, r: c.result.r })),
+    ...u.againstText.map((c) => ({ series: c.a.model, kind: `against its texts, ${c.a.set}`, depth: u.block.depth, r: c.result.r })),
+  ]).filter((v) => Number.isFinite(v.r));
+  if (values.length === 0) return undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Representational similarity at matched depths (exploratory, post hoc)', subtitle: "Spearman's r between 20 x 20 emotion dissimilarity matrices; one panel per comparison kind" },
+    data: { values },
+    facet: { field: 'kind', type: 'nominal', title: null, columns: 2 },
+    spec: {
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'depth', type: 'quantitative', title: 'relative depth', scale: { domain: [0, 1] } },
+        y: { field: 'r', type: 'quantitative', title: "Spearman's r", scale: { domain: [-0.2, 1] } },
+        color: { field: 'series', type: 'nominal', scale: { range: [...METHOD_PALETTE] }, title: null },
+      },
+      width: 260,
+      height: 160,
+    },
   } as PlotSpec;
 }
 
@@ -135,6 +163,7 @@ export async function renderStudyReport(result: StudyResult): Promise<string> {
     await add(`accuracy-${m}`, curveSpec(result.rows, m, 'accuracy'));
   }
   await add('method-comparison', comparisonSpec(result));
+  await add('rsa-depth', rsaDepthSpec(result));
   await add('quantization', quantizationSpec(result));
   await add('quantization-kld', quantizationQualitySpec(result));
   const claims = result.claims.map((c) => `<tr><td>${escapeHtml(c.claim)}</td><td>${escapeHtml(c.paper)}</td><td><b>${escapeHtml(c.verdict)}</b></td><td>${escapeHtml(c.why)}<details><summary>per model</summary><ul>${Object.entries(c.ours).map(([k, v]) => `<li><b>${escapeHtml(k)}</b>: ${escapeHtml(v)}</li>`).join('')}</ul></details></td></tr>`).join('');

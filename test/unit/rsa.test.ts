@@ -12,6 +12,7 @@ import { rdm } from '../../lib/evaluate/geometry.js';
 import { compareRdms, rdmFromCosineMatrix, type LabelledRdm } from '../../lib/evaluate/representational-similarity.js';
 import { seededRandom, spearman } from '../../lib/evaluate/statistics.js';
 import type { AnisotropyProfile } from '../../lib/evaluate/anisotropy.js';
+import { renderStudyReport } from '../../lib/report/study-report.js';
 import { resultsBlocks } from '../../lib/study/results-markdown.js';
 import { RSA_DEPTHS, studyRsa } from '../../lib/study/study-rsa.js';
 import type { StudyResult, StudyRow } from '../../lib/study/types.js';
@@ -246,6 +247,14 @@ describe('studyRsa over planted run folders', () => {
     expect(md).toContain('**Sensitivity (post hoc): each set\'s best-accuracy block.**');
     expect(md).toContain('| m1 / m2 | `generation.mean` |');
     expect(md).toContain('No geometry.json (left out of the sensitivity analyses): m4.');
+
+    // The study report draws r over matched depth, one panel per comparison kind.
+    const base = { createdAt: 'now', emosteerVersion: '0', outDir: root, options: {}, rows, claims: [], comparisons: [], quantization: [] } as unknown as StudyResult;
+    const html = await renderStudyReport({ ...base, rsa });
+    const fig = html.slice(html.indexOf('data-plot="rsa-depth"'), html.indexOf('</figure>', html.indexOf('data-plot="rsa-depth"')));
+    expect(fig).toContain('Representational similarity at matched depths');
+    for (const kind of ['between models, generation.mean', 'between methods', 'against its texts, comprehension.mean']) expect(fig).toContain(kind);
+    expect(await renderStudyReport(base)).not.toContain('data-plot="rsa-depth"');
   });
 
   it('a study without evaluations has empty families, and the block says so', async () => {
