@@ -56,13 +56,14 @@ describe('a study run with its state in the repo: run, cut, clone, resume, compa
       onProgress: (e) => { if (e.type === 'steering' && ++steered === 3) cut.abort(); },
       afterStep: (step, status) => { if (status === 'done') { git(repo, 'add', '-A'); git(repo, 'commit', '-q', '-m', step); committed.push(step); } },
     }))).rejects.toMatchObject({ code: 'ABORTED' });
-    expect(committed).toEqual(['comprehension extraction', 'generation extraction', 'evaluation']);
+    expect(committed).toEqual(['comprehension extraction', 'generation extraction', 'evaluation', 'geometry']);
     // What the step in flight had finished is committed too (the periodic checkpoint commit).
     expect(existsSync(join(dir, 'steering.partial.jsonl'))).toBe(true);
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'steering in progress');
     const tracked = git(repo, 'ls-files').split('\n');
     expect(tracked).toContain('results/study/m/generation/stories.jsonl');
+    expect(tracked).toContain('results/study/m/geometry.json');
     expect(tracked.some((f) => f.endsWith('.f32'))).toBe(false); // activations are not committed
     const cutManifest = JSON.parse(readFileSync(join(dir, RUN_MANIFEST_FILE), 'utf8')) as RunManifest;
     expect(cutManifest.steps['steering experiment']!.finishedAt).toBeUndefined();
@@ -77,6 +78,7 @@ describe('a study run with its state in the repo: run, cut, clone, resume, compa
     const status = Object.fromEntries(resumed.steps.map((s) => [s.step, s.status]));
     expect(status['comprehension extraction']).toBe('done'); // recomputed: the set is not committed
     expect(status['evaluation']).toBe('skipped'); // committed
+    expect(status['geometry']).toBe('skipped'); // committed: a clone needs no vector set for it
     expect(status['steering experiment']).toBe('done');
     const m = JSON.parse(readFileSync(join(cdir, RUN_MANIFEST_FILE), 'utf8')) as RunManifest;
     expect(m.steps['generation extraction']!.notes!.some((n) => n.startsWith('recomputed'))).toBe(true);
