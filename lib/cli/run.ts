@@ -17,7 +17,8 @@ export const RUN_USAGE = `Usage: emosteer run --model <gguf> --out <dir> [option
 Extracts (generation and comprehension), evaluates, steers and reports:
   <dir>/comprehension, <dir>/generation   vector sets
   <dir>/evaluation.json                    metrics
-  <dir>/steering.json                      steering experiment
+  <dir>/geometry.json                      every set's emotion dissimilarities at every block
+  <dir>/steering.json                      steering experiment (steering.json.gz when large)
   <dir>/report.html                        the report
 Steps whose output exists are skipped (delete it to redo); Ctrl-C and rerun to resume.
 

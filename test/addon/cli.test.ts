@@ -73,8 +73,8 @@ describe('the emosteer command line (built dist/)', () => {
     await cli('synth', '--out', model, '--layers', '3', '--embd', '64', '--seed', '8');
     const out = tempPath('run-dir');
     const first = await cli('run', '--model', model, '--out', out, '--quick');
-    expect(first.stderr).toContain('[run] 5/5 report');
-    for (const f of ['comprehension/manifest.json', 'generation/manifest.json', 'evaluation.json', 'steering.json', 'report.html']) expect(existsSync(`${out}/${f}`)).toBe(true);
+    expect(first.stderr).toContain('[run] 6/6 report');
+    for (const f of ['comprehension/manifest.json', 'generation/manifest.json', 'evaluation.json', 'geometry.json', 'steering.json', 'report.html']) expect(existsSync(`${out}/${f}`)).toBe(true);
     const again = await cli('run', '--model', model, '--out', out, '--quick');
     expect(again.stderr).toContain('comprehension extraction: already done, skipped');
     await rm(out, { recursive: true, force: true });
