@@ -36,5 +36,5 @@ describe('generated blocks of docs/results.md', () => {
     const committed = generatedBlocks(readFileSync('docs/results.md', 'utf8'));
     expect(Object.keys(committed).sort()).toEqual(['claims', 'decodability', 'rsa', 'runs', 'steering']);
     for (const name of Object.keys(committed)) expect(committed[name], `block ${name} of docs/results.md is stale: rerun the command`).toBe(written[name]);
-  }, 120_000);
+  }, 300_000); // the study aggregate with its RSA (10,000 permutations and 2,000 resamples per comparison): 58 s beside a running study
 });
