@@ -148,7 +148,7 @@ export function compareRdms(a: LabelledRdm, b: LabelledRdm, options: RsaOptions 
         const [i, j] = pairs[k]!;
         s += ca[k]! * (rb[perm[i]!]![perm[j]!]! - meanRank);
       }
-      // A relative tolerance, so that the identity permutation counts as "at least r".
+      // A tolerance for rounding, so that a relabelling giving r itself (the identity) counts as "at least r".
       if (s / norm >= r - 1e-12) atLeast++;
     }
     p = (1 + atLeast) / (1 + permutations);
