@@ -119,6 +119,12 @@ describe('ProbeJudge on a synthetic model', () => {
     await expect(ProbeJudge.create(model, { passages: { happy: ['a b c'] } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('cannot say (NaN) for a text with no token, as a continuation that ended at once', async () => {
+    expect(await judge.score('', 'happy')).toBeNaN();
+    expect(Number.isFinite(await judge.score('bead fade cafe', 'happy'))).toBe(true);
+    await expect(judge.score(42 as unknown as string, 'happy')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('validates through its class view', async () => {
     const texts = passageTexts(passages).slice(0, 24);
     const r = await validateJudge(probeClassView(judge), texts, { resamples: 200, permutations: 200 });

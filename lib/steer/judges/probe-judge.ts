@@ -394,13 +394,17 @@ export class ProbeJudge implements Judge {
   }
 
   /**
-   * The probe's probability that `text` shows `emotion` (one of {@link categories}).
-   * @throws EmosteerError INVALID_ARGUMENT for a category the probe was not trained on
+   * The probe's probability that `text` shows `emotion` (one of {@link categories}); NaN (the
+   * judge cannot say, as the {@link Judge} contract has it) for a text with no token to read,
+   * e.g. a continuation that ended at once (whether or not the judge's tokenizer adds BOS).
+   * @throws EmosteerError INVALID_ARGUMENT for a category the probe was not trained on, or a text that is not a string
    */
   async score(text: string, emotion: string): Promise<number> {
     if (!this.categories.includes(emotion)) {
       throw new EmosteerError('INVALID_ARGUMENT', `the probe judge has no category '${emotion}'; known: ${this.categories.join(', ')}`);
     }
+    if (typeof text !== 'string') throw new EmosteerError('INVALID_ARGUMENT', 'the probe judge needs a string');
+    if (this.#model.tokenize(text, { addSpecial: false }).length === 0) return Number.NaN;
     return (await this.distribution(text))[emotion]!;
   }
 
