@@ -50,9 +50,9 @@ export const RUN_FILES = Object.freeze({
   /** Every set's emotion geometry at every block (lib/evaluate/block-geometry.ts): what the study's RSA reads. */
   geometry: GEOMETRY_FILE,
   /** The steering experiment. */
-  steering: 'steering.json',
+  steering: STEERING_FILES.json,
   /** The steering experiment when its JSON is large: the same JSON, gzipped (one or the other exists; lib/steer/steering-file.ts). */
-  steeringGzip: 'steering.json.gz',
+  steeringGzip: STEERING_FILES.gzip,
   /** While the steering experiment runs: every finished continuation (a rerun resumes from it). */
   steeringCheckpoint: 'steering.partial.jsonl',
   /** The specificity matrix (docs/PREREG.md). */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { STEERING_FILES } from '../steer/steering-file.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -150,7 +151,7 @@ export async function readRunManifests(out: string, ids: readonly string[]): Pro
 export function studyModelFolders(out: string): string[] {
   if (!existsSync(out)) return [];
   return readdirSync(out, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && [RUN_MANIFEST_FILE, 'evaluation.json', 'steering.json', 'steering.json.gz'].some((f) => existsSync(join(out, d.name, f))))
+    .filter((d) => d.isDirectory() && [RUN_MANIFEST_FILE, 'evaluation.json', STEERING_FILES.json, STEERING_FILES.gzip].some((f) => existsSync(join(out, d.name, f))))
     .map((d) => d.name)
     .sort();
 }
